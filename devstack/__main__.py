@@ -1,0 +1,76 @@
+"""``./dev run``: the whole system on this machine, no Docker: Tansu, SQLite files in ./var, three services.
+
+Stops everything on Ctrl-C. State in SQLite survives a restart; the broker keeps nothing (it is memory-only),
+and the services re-create their topics when it comes back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import time
+from pathlib import Path
+
+from devstack.stack import REPO, Stack
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="./dev run", description=__doc__)
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("WUXI_DATA_DIR", REPO / "var")))
+    parser.add_argument("--broker-port", type=int, default=int(os.environ.get("WUXI_BROKER_PORT", "9092")))
+    parser.add_argument("--ingest-port", type=int, default=8001)
+    parser.add_argument("--evaluator-port", type=int, default=8002)
+    parser.add_argument("--alerts-port", type=int, default=8003)
+    args = parser.parse_args()
+
+    secret_file = args.data_dir / "webhook-secret"
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    if not secret_file.exists():  # a development secret, made once and kept with the data
+        secret_file.write_text(secrets.token_hex(32))
+        secret_file.chmod(0o600)
+    alerts_env = {
+        "ALERTS_WEBHOOK_SECRET": os.environ.get("ALERTS_WEBHOOK_SECRET", secret_file.read_text().strip()),
+        "ALERTS_PUBLIC_URL": os.environ.get("ALERTS_PUBLIC_URL", f"http://127.0.0.1:{args.alerts_port}"),
+    }
+    stack = Stack(
+        data_dir=args.data_dir,
+        broker_port=args.broker_port,
+        ports={"ingest": args.ingest_port, "evaluator": args.evaluator_port, "alerts": args.alerts_port},
+        extra_env={"alerts": alerts_env},
+    )
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    print(f"starting the broker on {stack.broker.bootstrap if stack.broker else '?'} and three services; "
+          f"data in {args.data_dir}, logs in {args.data_dir / 'logs'}", flush=True)
+    try:
+        stack.start()
+        print("ready:", flush=True)
+        for name, svc in stack.services.items():
+            print(f"  {name:<10} {svc.url}   (API docs {svc.url}/docs, metrics {svc.url}/metrics)", flush=True)
+        print(f"  kafka      {stack.broker.bootstrap if stack.broker else ''}", flush=True)
+        if not os.environ.get("ALERTS_WEBHOOK_URLS") and not os.environ.get("ALERTS_DEFAULT_WEBHOOK_URL"):
+            print("  no webhook configured: set ALERTS_DEFAULT_WEBHOOK_URL or ALERTS_WEBHOOK_URLS to receive "
+                  "notifications", flush=True)
+        print("Ctrl-C stops everything.", flush=True)
+        while not stopping:
+            for name, svc in stack.services.items():
+                if svc.proc is not None and svc.proc.poll() is not None:
+                    print(f"{name} exited ({svc.proc.returncode}); see {svc.log_path}", flush=True)
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        print("stopping…", flush=True)
+        stack.stop()
+        print("stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    main()

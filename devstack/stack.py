@@ -1,0 +1,130 @@
+"""The whole system as local processes: the broker and the three services, each with its own database.
+
+Used by ``./dev run``, the end-to-end tests, the benchmarks and the fault drills, so they all run the
+system the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from devstack.broker import TansuBroker, free_port
+
+SERVICES = ("ingest", "evaluator", "alerts")
+ENV_PREFIX = {"ingest": "INGEST_", "evaluator": "EVALUATOR_", "alerts": "ALERTS_"}
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class ServiceProcess:
+    """One service running as ``python -m services.<name>``."""
+
+    name: str
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start the process (its output appended to its log file)."""
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", f"services.{self.name}", "--port", str(self.port)],
+                cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
+        """Wait for /readyz to answer 200."""
+        deadline = time.monotonic() + timeout_s
+        last = ""
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                r = httpx.get(f"{self.url}/readyz", timeout=2)
+                if r.status_code == 200:
+                    return
+                last = r.text
+            except httpx.HTTPError as exc:
+                last = str(exc)
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.name} not ready after {timeout_s}s: {last}; see {self.log_path}")
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL if it does not exit in time."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+
+@dataclass
+class Stack:
+    """The broker plus the three services, configured to talk to each other."""
+
+    data_dir: Path
+    database_urls: dict[str, str] = field(default_factory=dict)  # service -> URL; SQLite in data_dir by default
+    extra_env: dict[str, dict[str, str]] = field(default_factory=dict)  # service -> env
+    broker_port: int | None = None
+    ports: dict[str, int] = field(default_factory=dict)
+    broker: TansuBroker | None = None
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "logs").mkdir(exist_ok=True)
+        self.broker = TansuBroker(self.broker_port, self.data_dir / "logs" / "broker.log")
+        for name in SERVICES:
+            port = self.ports.get(name) or free_port()
+            p = ENV_PREFIX[name]
+            env = {k: v for k, v in os.environ.items() if not any(k.startswith(x) for x in ENV_PREFIX.values())}
+            env.update({
+                f"{p}DATABASE_URL": self.database_urls.get(name, f"sqlite:///{self.data_dir / (name + '.db')}"),
+                f"{p}KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap,
+                f"{p}PORT": str(port),
+            })
+            env.update(self.extra_env.get(name, {}))
+            self.services[name] = ServiceProcess(name, port, env, self.data_dir / "logs" / f"{name}.log")
+
+    def start(self, timeout_s: float = 90.0) -> None:
+        """Start the broker, then the services, and wait until every one is ready."""
+        assert self.broker is not None
+        self.broker.start()
+        for svc in self.services.values():
+            svc.start()
+        for svc in self.services.values():
+            svc.wait_ready(timeout_s)
+
+    def stop(self) -> None:
+        """Stop the services, then the broker."""
+        for svc in reversed(list(self.services.values())):
+            svc.stop()
+        if self.broker is not None:
+            self.broker.stop()
+
+    def url(self, name: str) -> str:
+        """Base URL of a service."""
+        return self.services[name].url

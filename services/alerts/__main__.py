@@ -1,0 +1,9 @@
+"""``python -m services.alerts``: run the alerts service (HTTP API, consumer and dispatcher in one process)."""
+
+from services.alerts.config import AlertsSettings
+from services.alerts.main import create_app
+from shared.app import serve
+
+if __name__ == "__main__":
+    s = AlertsSettings()  # type: ignore[call-arg]
+    serve(lambda: create_app(s), host=s.host, port=s.port, name="alerts")

@@ -1,0 +1,91 @@
+"""The evaluator's composition root: database, consumer loop, outbox relay and read API, wired once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from services.evaluator.adapters.tables import outbox as outbox_table
+from services.evaluator.adapters.tables import processed_events
+from services.evaluator.api.routes import router
+from services.evaluator.config import EvaluatorSettings
+from services.evaluator.handlers import ObservationHandler
+from shared.app import build_app
+from shared.catalogue import Catalogue, load_catalogue
+from shared.clock import Clock, utc_now
+from shared.consumer import ConsumerLoop
+from shared.db import make_engine, ping, run_migrations
+from shared.kafka import broker_reachable, ensure_topics, make_consumer, make_producer, topic_name
+from shared.messages import ObservationRecorded, TargetStatusChanged
+from shared.metrics import CommonMetrics
+from shared.outbox import Outbox, OutboxRelay
+from shared.runtime import BackgroundLoops, configure_logging
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).with_name("migrations")
+SOURCE = "/wuxi-targets/evaluator"
+
+
+def create_app(
+    settings: EvaluatorSettings | None = None,
+    *,
+    catalogue: Catalogue | None = None,
+    clock: Clock = utc_now,
+    registry: CollectorRegistry | None = None,
+) -> FastAPI:
+    """Build the evaluator app; the consumer and relay start with the app's lifespan."""
+    settings = settings or EvaluatorSettings()
+    configure_logging(settings.log_level)
+    catalogue = catalogue or load_catalogue()
+    metrics = CommonMetrics(registry or CollectorRegistry(), "evaluator")
+    engine = make_engine(settings.database_url)
+    relay = OutboxRelay(
+        engine, outbox_table, lambda: make_producer(settings, "evaluator"), metrics,
+        batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s, clock=clock,
+    )
+    outbox = Outbox(outbox_table, source=SOURCE, topic_prefix=settings.topic_prefix, clock=clock)
+    observations_topic = topic_name(settings, ObservationRecorded.topic)
+    consumer = ConsumerLoop(
+        name="evaluator-consumer",
+        engine=engine,
+        inbox=processed_events,
+        consumer_factory=lambda: make_consumer(settings, settings.consumer_group, "evaluator"),
+        dead_letter_producer_factory=lambda: make_producer(settings, "evaluator-dlq"),
+        topics=[observations_topic],
+        handler=ObservationHandler(catalogue, outbox, clock),
+        metrics=metrics,
+        after_commit=relay.wake,
+        clock=clock,
+    )
+    loops = BackgroundLoops()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        run_migrations(settings.database_url, MIGRATIONS)
+        ensure_topics(settings, [observations_topic, f"{observations_topic}.dlq",
+                                 topic_name(settings, TargetStatusChanged.topic)])
+        loops.start("outbox-relay", relay.run)
+        loops.start("consumer", consumer.run)
+        log.info("evaluator ready on %s:%s", settings.host, settings.port)
+        yield
+        loops.stop()
+        engine.dispose()
+
+    app = build_app(
+        title="无锡市2024年目标监测 · 目标评估 (evaluator)",
+        description="Evaluates every 2024 target against the statistics as they arrive (时序进度, 左右 bands, "
+        "caps, relational targets) and publishes status changes to Kafka.",
+        metrics=metrics,
+        checks={"database": lambda: ping(engine), "broker": lambda: broker_reachable(settings),
+                "consumer": lambda: loops.alive("consumer"), "outbox-relay": lambda: loops.alive("outbox-relay")},
+        lifespan=lifespan,
+    )
+    app.state.catalogue = catalogue
+    app.state.engine = engine
+    app.include_router(router)
+    return app

@@ -1,0 +1,54 @@
+"""Ingest's tables. The migrations in services/ingest/migrations create them; keep both in step."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from shared.db import BigId
+from shared.outbox import outbox_table
+
+metadata = MetaData()
+
+observations = Table(
+    "observations",
+    metadata,
+    Column("pk", BigId, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),  # public id of this vintage
+    # indicator|region|period|measure: one string so a batch looks up all its series in one IN query
+    Column("series_key", String(200), nullable=False),
+    Column("indicator", String(64), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("measure", String(32), nullable=False),
+    Column("vintage", Integer, nullable=False),
+    Column("is_current", Boolean, nullable=False),
+    Column("value", Float, nullable=False),  # in the indicator's canonical unit
+    Column("unit", String(16), nullable=False),
+    Column("submitted_value", Float, nullable=False),  # as submitted
+    Column("submitted_unit", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("revision_reason", Text, nullable=True),
+    Column("note", Text, nullable=True),
+    Column("source", Text, nullable=True),
+    Column("submitted_by", String(64), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("series_key", "vintage", name="uq_observations_series_vintage"),
+    Index("ix_observations_current", "series_key", postgresql_where=text("is_current"),
+          sqlite_where=text("is_current")),
+    Index("ix_observations_indicator_period", "indicator", "period"),
+)
+
+outbox = outbox_table(metadata)

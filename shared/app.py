@@ -1,0 +1,42 @@
+"""The parts of a FastAPI app every service has: /metrics, health probes, request metrics, JSON errors."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from prometheus_client import make_asgi_app
+
+from shared.health import Check, health_router
+from shared.metrics import CommonMetrics, http_metrics_middleware
+
+
+def build_app(
+    *,
+    title: str,
+    description: str,
+    metrics: CommonMetrics,
+    checks: dict[str, Check],
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    version: str = "1.0.0",
+) -> FastAPI:
+    """A FastAPI app with the operations routes every service exposes."""
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app.middleware("http")(http_metrics_middleware(metrics))
+    app.include_router(health_router(checks))
+    app.mount("/metrics", make_asgi_app(registry=metrics.registry))
+    return app
+
+
+def serve(app_factory: Callable[[], Any], *, host: str, port: int, name: str) -> None:
+    """Run a service's app with uvicorn (uvloop and httptools), overriding host and port from the CLI."""
+    parser = argparse.ArgumentParser(prog=f"python -m services.{name}")
+    parser.add_argument("--host", default=host)
+    parser.add_argument("--port", type=int, default=port)
+    args = parser.parse_args()
+    uvicorn.run(app_factory(), host=args.host, port=args.port, log_level="warning", access_log=False,
+                loop="uvloop", http="httptools", timeout_graceful_shutdown=5)

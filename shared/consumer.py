@@ -1,0 +1,196 @@
+"""The Kafka consumer loop: decode, handle in one database transaction, commit the database, then the offsets.
+
+Failures are sorted by type (as in arroyo): a message that can never be processed goes to the dead-letter
+topic; a transient failure (database or broker away) rewinds to the batch's first offsets and retries with
+backoff; anything else is a bug and stops the loop loudly (the service's /readyz then fails).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
+from sqlalchemy import Engine, Table
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from shared.clock import Clock, utc_now
+from shared.inbox import already_processed, mark_processed
+from shared.kafka import DEAD_LETTER_SUFFIX
+from shared.messages import Envelope, EventData, InvalidMessage, decode
+from shared.metrics import CommonMetrics
+
+log = logging.getLogger(__name__)
+
+# A handler writes through ``conn`` (the batch's transaction). It must raise InvalidMessage before writing
+# anything, since the batch's other messages commit with it.
+Handler = Callable[[Connection, Envelope, EventData], None]
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError, InterfaceError, KafkaError, ConnectionError, TimeoutError,
+)
+
+
+@dataclass
+class _Decoded:
+    record: object
+    envelope: Envelope
+    data: EventData
+
+
+class ConsumerLoop:
+    """Consumes topics as one member of a consumer group and hands each new event to ``handler``."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        engine: Engine,
+        inbox: Table,
+        consumer_factory: Callable[[], KafkaConsumer],
+        dead_letter_producer_factory: Callable[[], KafkaProducer],
+        topics: list[str],
+        handler: Handler,
+        metrics: CommonMetrics,
+        after_commit: Callable[[], None] | None = None,
+        clock: Clock = utc_now,
+        poll_timeout_ms: int = 200,
+        max_records: int = 500,
+    ) -> None:
+        self.name = name
+        self.engine = engine
+        self.inbox = inbox
+        self.consumer_factory = consumer_factory
+        self.dead_letter_producer_factory = dead_letter_producer_factory
+        self.topics = topics
+        self.handler = handler
+        self.metrics = metrics
+        self.after_commit = after_commit
+        self.clock = clock
+        self.poll_timeout_ms = poll_timeout_ms
+        self.max_records = max_records
+        self.healthy = False
+        self.crashed: BaseException | None = None
+        self._consumer: KafkaConsumer | None = None
+        self._dlq: KafkaProducer | None = None
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume until ``stop`` is set."""
+        backoff = 0.2
+        try:
+            while not stop.is_set():
+                try:
+                    consumer = self._get_consumer()
+                    polled = consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=self.max_records)
+                    self.healthy = True
+                    if polled:
+                        self._process(consumer, polled)
+                    self._update_lag(consumer)
+                    backoff = 0.2
+                except TRANSIENT_ERRORS as exc:
+                    log.warning("%s: transient failure, retrying in %.1fs: %s", self.name, backoff, exc)
+                    self.healthy = False
+                    self._close_consumer()
+                    stop.wait(backoff)
+                    backoff = min(backoff * 2, 5.0)
+        except BaseException as exc:
+            self.crashed = exc
+            self.healthy = False
+            log.exception("%s: consumer loop stopped by an unexpected error", self.name)
+            raise
+        finally:
+            self._close_consumer()
+            if self._dlq is not None:
+                self._dlq.close(timeout=2)
+
+    def _process(self, consumer: KafkaConsumer, polled: dict[TopicPartition, list]) -> None:
+        start = time.perf_counter()
+        first_offsets = {tp: recs[0].offset for tp, recs in polled.items() if recs}
+        records = [r for recs in polled.values() for r in recs]
+        decoded: list[_Decoded] = []
+        invalid: list[tuple[object, str]] = []
+        for rec in records:
+            try:
+                env = decode(rec.value)
+                decoded.append(_Decoded(rec, env, env.payload()))
+            except InvalidMessage as exc:
+                invalid.append((rec, str(exc)))
+        try:
+            with self.engine.begin() as conn:
+                seen = already_processed(conn, self.inbox, (d.envelope.id for d in decoded))
+                done: list[tuple[str, str]] = []
+                for d in decoded:
+                    if d.envelope.id in seen:
+                        self.metrics.consumer_messages.labels(d.record.topic, "duplicate").inc()
+                        continue
+                    try:
+                        self.handler(conn, d.envelope, d.data)
+                    except InvalidMessage as exc:
+                        invalid.append((d.record, str(exc)))
+                        continue
+                    seen.add(d.envelope.id)
+                    done.append((d.envelope.id, d.envelope.type))
+                    self.metrics.consumer_messages.labels(d.record.topic, "processed").inc()
+                mark_processed(conn, self.inbox, done, self.clock())
+            for rec, reason in invalid:
+                self._dead_letter(rec, reason)
+            consumer.commit()  # only after the database commit (and the dead letters) succeeded
+        except BaseException:
+            for tp in polled:
+                self.metrics.consumer_failures.labels(tp.topic).inc()
+            self._rewind(consumer, first_offsets)
+            raise
+        self.metrics.consumer_duration.observe(time.perf_counter() - start)
+        self.metrics.consumer_last_message.set(time.time())
+        if self.after_commit is not None:
+            self.after_commit()
+
+    def _dead_letter(self, rec: object, reason: str) -> None:
+        log.error("%s: dead-lettering %s[%s]@%s: %s", self.name, rec.topic, rec.partition, rec.offset, reason)
+        if self._dlq is None:
+            self._dlq = self.dead_letter_producer_factory()
+        headers = [("dlq-reason", reason[:1000].encode()), ("dlq-offset", str(rec.offset).encode()),
+                   ("dlq-partition", str(rec.partition).encode())]
+        self._dlq.send(f"{rec.topic}.{DEAD_LETTER_SUFFIX}", key=rec.key, value=rec.value,
+                       headers=headers).get(timeout=30)
+        self.metrics.consumer_messages.labels(rec.topic, "invalid").inc()
+
+    def _rewind(self, consumer: KafkaConsumer, first_offsets: dict[TopicPartition, int]) -> None:
+        try:
+            for tp, offset in first_offsets.items():
+                consumer.seek(tp, offset)
+        except Exception:  # the consumer is closed and rebuilt anyway; its committed offsets are earlier
+            log.debug("rewind failed", exc_info=True)
+
+    def _update_lag(self, consumer: KafkaConsumer) -> None:
+        for tp in consumer.assignment():
+            # highwater() is right on Tansu, end_offsets() is not (Kafka notes).
+            high = consumer.highwater(tp)
+            if high is None:
+                continue
+            try:
+                pos = consumer.position(tp, timeout_ms=100)
+            except KafkaError:
+                continue
+            if pos is not None:
+                self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, high - pos))
+
+    def _get_consumer(self) -> KafkaConsumer:
+        if self._consumer is None:
+            self._consumer = self.consumer_factory()
+            self._consumer.subscribe(self.topics)
+        return self._consumer
+
+    def _close_consumer(self) -> None:
+        if self._consumer is not None:
+            try:
+                self._consumer.close(autocommit=False)
+            except Exception:
+                log.debug("closing consumer failed", exc_info=True)
+            self._consumer = None
+

@@ -1,0 +1,178 @@
+"""Every message that crosses Kafka, defined once: CloudEvents 1.0 envelopes in JSON with versioned data.
+
+Messages are facts, named in the past tense. The event ``type`` carries the schema version
+(``….v1``); a breaking change to a data model gets a new type and both are consumed while
+producers migrate. The Kafka key is the indicator id, so one indicator's events stay in order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.catalogue.model import Measure
+
+SPECVERSION = "1.0"
+
+
+class ObservationStatus(StrEnum):
+    """SDMX OBS_STATUS, reduced to what bureaus use here."""
+
+    PROVISIONAL = "provisional"  # 初步数
+    ESTIMATED = "estimated"  # 预计数
+    FINAL = "final"  # 最终核实数
+
+
+class Severity(StrEnum):
+    """How bad a target's status is; alerts fire for warning and critical."""
+
+    OK = "ok"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class EventData(BaseModel):
+    """Base of every event payload: strict, immutable, and tied to one CloudEvents type and topic."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    event_type: ClassVar[str]
+    topic: ClassVar[str]  # topic name without the configured prefix
+
+    def key(self) -> str:
+        """The Kafka key: events with the same key stay in order."""
+        raise NotImplementedError
+
+
+class ObservationRecorded(EventData):
+    """Ingest accepted a statistic (a new figure, a revision, or a replay of a stored one)."""
+
+    event_type: ClassVar[str] = "cn.gov.wuxi.targets.observation.recorded.v1"
+    topic: ClassVar[str] = "observations"
+
+    observation_id: str
+    indicator: str
+    region: str
+    period: str  # SDMX-style: 2024, 2024-S1, 2024-Q1, 2024-M03 (2024-M02 = the combined 1—2月 release)
+    measure: Measure
+    value: float
+    unit: str  # the indicator's canonical unit; ingest converts before publishing
+    status: ObservationStatus
+    vintage: int = Field(ge=1)  # 1 for the first figure, +1 for each revision
+    previous_value: float | None = None  # the value this vintage revises
+    revision_reason: str | None = None
+    submitted_by: str
+    recorded_at: datetime
+    replayed: bool = False  # true when an operator republished it to rebuild downstream state
+
+    def key(self) -> str:
+        return self.indicator
+
+
+class TargetStatusChanged(EventData):
+    """The evaluator found that a target's status or severity changed: a deviation, or its recovery."""
+
+    event_type: ClassVar[str] = "cn.gov.wuxi.targets.target.status-changed.v1"
+    topic: ClassVar[str] = "deviations"
+
+    evaluation_id: str
+    target_id: str
+    target_name_zh: str
+    section: str
+    kind: str
+    indicator: str | None
+    region: str
+    period: str
+    status: str  # ahead, on_track, behind, far_behind, breached, near_cap, achieved, missed, …
+    severity: Severity
+    previous_status: str | None
+    previous_severity: Severity | None
+    actual: float | None
+    expected: float | None  # what was expected by the end of the period
+    target_value: float | None
+    unit: str | None
+    gap_abs: float | None  # actual - expected, in ``unit``
+    gap_rel: float | None  # gap_abs / expected
+    gap_pp: float | None  # percentage points, for % targets and progress shares
+    progress: float | None  # share of the annual target done (0..1+), for totals and counts
+    expected_progress: float | None  # share of the year gone (or the seasonal path) at the period end
+    projection: float | None  # projected year-end value
+    run_rate_needed: float | None  # per remaining month, to reach the annual target
+    observation_status: ObservationStatus | None
+    is_revision: bool = False
+    lead_department: str
+    co_departments: tuple[str, ...] = ()
+    message_zh: str
+    observation_id: str | None
+    observation_vintage: int | None
+    evaluated_at: datetime
+
+    def key(self) -> str:
+        return self.indicator or self.target_id
+
+
+EVENT_TYPES: dict[str, type[EventData]] = {
+    cls.event_type: cls for cls in (ObservationRecorded, TargetStatusChanged)
+}
+
+
+class Envelope(BaseModel):
+    """A CloudEvents 1.0 structured-mode JSON event."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    specversion: Literal["1.0"] = SPECVERSION
+    id: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    type: str = Field(min_length=1)
+    subject: str | None = None
+    time: datetime | None = None
+    datacontenttype: Literal["application/json"] = "application/json"
+    data: dict[str, Any]
+
+    def payload(self) -> EventData:
+        """The typed data of this event; raises ``InvalidMessage`` for an unknown type or bad data."""
+        cls = EVENT_TYPES.get(self.type)
+        if cls is None:
+            raise InvalidMessage(f"unknown event type {self.type!r}")
+        try:
+            return cls.model_validate(self.data)
+        except ValidationError as exc:
+            raise InvalidMessage(f"{self.type}: {exc}") from exc
+
+
+class InvalidMessage(ValueError):
+    """A message that can never be processed: it goes to the dead-letter topic."""
+
+
+def new_event_id() -> str:
+    """A fresh CloudEvents id."""
+    return str(uuid.uuid4())
+
+
+def envelope_for(data: EventData, *, source: str, time: datetime, event_id: str | None = None) -> Envelope:
+    """Wrap event data in a CloudEvents envelope."""
+    return Envelope(
+        id=event_id or new_event_id(),
+        source=source,
+        type=data.event_type,
+        subject=data.key(),
+        time=time,
+        data=data.model_dump(mode="json"),
+    )
+
+
+def decode(raw: bytes) -> Envelope:
+    """Parse a Kafka message value; raises ``InvalidMessage`` when it is not a CloudEvent we know."""
+    try:
+        return Envelope.model_validate_json(raw)
+    except ValidationError as exc:
+        raise InvalidMessage(f"not a CloudEvents 1.0 JSON event: {exc}") from exc
+
+
+def encode(envelope: Envelope) -> bytes:
+    """Serialise an envelope as compact UTF-8 JSON."""
+    return envelope.model_dump_json(exclude_none=True).encode()

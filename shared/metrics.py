@@ -1,0 +1,88 @@
+"""Prometheus metrics every service exports, built on a registry passed in (one per app)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from starlette.requests import Request
+from starlette.responses import Response
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class CommonMetrics:
+    """HTTP, outbox and consumer metrics, named ``<service>_<noun>_<unit>``."""
+
+    def __init__(self, registry: CollectorRegistry, service: str) -> None:
+        self.registry = registry
+        self.service = service
+        ns = service
+        self.http_requests = Counter(
+            "http_requests_total", "HTTP requests handled, by route template, method and status code",
+            ["method", "route", "status"], namespace=ns, registry=registry,
+        )
+        self.http_duration = Histogram(
+            "http_request_duration_seconds", "HTTP request handling time",
+            ["method", "route"], namespace=ns, registry=registry, buckets=LATENCY_BUCKETS,
+        )
+        self.outbox_pending = Gauge(
+            "outbox_pending_events", "Events written to the outbox and not yet published",
+            namespace=ns, registry=registry,
+        )
+        self.outbox_oldest_age = Gauge(
+            "outbox_oldest_pending_age_seconds", "Age of the oldest unpublished outbox event (0 when empty)",
+            namespace=ns, registry=registry,
+        )
+        self.outbox_published = Counter(
+            "outbox_published_total", "Outbox events published to Kafka", ["topic"],
+            namespace=ns, registry=registry,
+        )
+        self.outbox_publish_failures = Counter(
+            "outbox_publish_failures_total", "Outbox relay rounds that failed to publish (retried)",
+            namespace=ns, registry=registry,
+        )
+        self.consumer_messages = Counter(
+            "consumer_messages_total", "Kafka messages consumed, by topic and outcome "
+            "(processed, duplicate, invalid)", ["topic", "outcome"], namespace=ns, registry=registry,
+        )
+        self.consumer_failures = Counter(
+            "consumer_batch_failures_total", "Consumer batches that failed and were retried",
+            ["topic"], namespace=ns, registry=registry,
+        )
+        self.consumer_duration = Histogram(
+            "consumer_batch_duration_seconds", "Time to process one polled batch, database commit included",
+            namespace=ns, registry=registry, buckets=LATENCY_BUCKETS,
+        )
+        self.consumer_lag = Gauge(
+            "consumer_lag_messages", "Messages behind the partition's high watermark",
+            ["topic", "partition"], namespace=ns, registry=registry,
+        )
+        self.consumer_last_message = Gauge(
+            "consumer_last_message_timestamp_seconds", "When the consumer last processed a message",
+            namespace=ns, registry=registry,
+        )
+
+
+def http_metrics_middleware(
+    metrics: CommonMetrics,
+) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+    """A Starlette HTTP middleware recording request counts and durations by route template."""
+
+    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        start = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            # The router records the matched route in the scope; its template keeps label values few.
+            matched = request.scope.get("route")
+            route = getattr(matched, "path", "unmatched")
+            if route != "/metrics":
+                metrics.http_duration.labels(request.method, route).observe(time.perf_counter() - start)
+                metrics.http_requests.labels(request.method, route, str(status)).inc()
+
+    return middleware

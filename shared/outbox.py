@@ -1,0 +1,237 @@
+"""The transactional outbox: events are written with the data they describe, then a relay publishes them.
+
+"Accepted" means committed together with its outbox row. The relay publishes unsent rows in id order with
+acks=all and marks them sent in the same database transaction that selected them; a crash between the
+send and that commit re-sends the rows, which the consumers drop by event id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Connection
+
+from shared.clock import Clock, utc_now
+from shared.db import BigId
+from shared.messages import EventData, encode, envelope_for
+from shared.metrics import CommonMetrics
+
+log = logging.getLogger(__name__)
+
+def outbox_table(metadata: MetaData) -> Table:
+    """The outbox table, in the service's own metadata (and its own migrations)."""
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("event_id", String(64), nullable=False, unique=True),
+        Column("topic", String(200), nullable=False),
+        Column("key", String(200), nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("sent_at", DateTime(timezone=True), nullable=True),
+        Index("ix_outbox_unsent", "id", postgresql_where=text("sent_at IS NULL"),
+              sqlite_where=text("sent_at IS NULL")),
+    )
+
+
+class Outbox:
+    """Writes events to the outbox inside the caller's transaction."""
+
+    def __init__(self, table: Table, *, source: str, topic_prefix: str, clock: Clock = utc_now) -> None:
+        self.table = table
+        self.source = source
+        self.topic_prefix = topic_prefix
+        self.clock = clock
+
+    def rows(self, events: Iterable[EventData], now: datetime | None = None) -> list[dict[str, object]]:
+        """Outbox rows for events, ready for an executemany insert; each gets a fresh event id."""
+        now = now or self.clock()
+        out: list[dict[str, object]] = []
+        for data in events:
+            env = envelope_for(data, source=self.source, time=now)
+            out.append({
+                "event_id": env.id,
+                "topic": f"{self.topic_prefix}.{data.topic}",
+                "key": data.key(),
+                "payload": encode(env),
+                "created_at": now,
+            })
+        return out
+
+    def add(self, conn: Connection, events: Iterable[EventData], now: datetime | None = None) -> list[str]:
+        """Insert events into the outbox in ``conn``'s transaction; returns their event ids."""
+        rows = self.rows(events, now)
+        if rows:
+            conn.execute(self.table.insert(), rows)
+        return [str(r["event_id"]) for r in rows]
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows to Kafka; runs in a background thread of the service."""
+
+    # A constant key for PostgreSQL's advisory lock (see _is_leader).
+    ADVISORY_LOCK_KEY = 0x0B0C_5E1A
+
+    def __init__(
+        self,
+        engine: Engine,
+        table: Table,
+        producer_factory: Callable[[], KafkaProducer],
+        metrics: CommonMetrics,
+        *,
+        batch_size: int = 1000,
+        poll_interval_s: float = 0.5,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.engine = engine
+        self.table = table
+        self.producer_factory = producer_factory
+        self.metrics = metrics
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self.clock = clock
+        self._producer: KafkaProducer | None = None
+        self._lock_conn: Connection | None = None
+        self._wake = threading.Event()
+        self._last_gauge_update = 0.0
+        self.healthy = False
+
+    def wake(self) -> None:
+        """Ask the relay to publish now (called after a commit that wrote to the outbox)."""
+        self._wake.set()
+
+    def run(self, stop: threading.Event) -> None:
+        """Publish until ``stop`` is set; broker failures are retried with backoff, never dropped."""
+        backoff = 0.2
+        while not stop.is_set():
+            try:
+                published = self.publish_pending()
+                backoff = 0.2
+                self.healthy = True
+            except Exception:  # broker or database down: keep the rows, retry later
+                log.exception("outbox relay round failed; retrying in %.1fs", backoff)
+                self.metrics.outbox_publish_failures.inc()
+                self.healthy = False
+                self._reset_producer()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            try:
+                self._update_gauges()
+            except Exception:
+                log.exception("outbox gauges not updated")
+            if published < self.batch_size:
+                self._wake.wait(self.poll_interval_s)
+                self._wake.clear()
+        self._reset_producer()
+        self._release_leadership()
+
+    def publish_pending(self) -> int:
+        """Publish one batch of unsent rows; returns how many were published.
+
+        No transaction is held while sending, so a slow or absent broker never blocks writers.
+        """
+        if not self._is_leader():
+            return 0
+        t = self.table
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                select(t.c.id, t.c.topic, t.c.key, t.c.payload)
+                .where(t.c.sent_at.is_(None))
+                .order_by(t.c.id)
+                .limit(self.batch_size)
+            ).all()
+        if not rows:
+            return 0
+        producer = self._get_producer()
+        futures = [producer.send(r.topic, key=r.key.encode(), value=bytes(r.payload)) for r in rows]
+        producer.flush(timeout=30)
+        for f in futures:
+            f.get(timeout=30)  # raises the send's KafkaError: nothing is marked sent, the round is retried
+        with self.engine.begin() as conn:
+            conn.execute(update(t).where(t.c.id.in_([r.id for r in rows])).values(sent_at=self.clock()))
+        for r in rows:
+            self.metrics.outbox_published.labels(r.topic).inc()
+        return len(rows)
+
+    def _is_leader(self) -> bool:
+        """On PostgreSQL, only the replica holding the advisory lock publishes, keeping the outbox order.
+
+        The lock lives as long as the relay's dedicated connection: a killed replica releases it.
+        """
+        if self.engine.dialect.name != "postgresql":
+            return True
+        if self._lock_conn is not None:
+            try:
+                self._lock_conn.execute(select(1))
+                return True
+            except Exception:
+                self._release_leadership()
+        conn = self.engine.connect()
+        got = conn.execute(select(func.pg_try_advisory_lock(self.ADVISORY_LOCK_KEY))).scalar()
+        conn.commit()
+        if got:
+            self._lock_conn = conn
+            return True
+        conn.close()
+        return False
+
+    def _release_leadership(self) -> None:
+        if self._lock_conn is not None:
+            try:
+                self._lock_conn.close()
+            except Exception:
+                log.debug("closing the relay's lock connection failed", exc_info=True)
+            self._lock_conn = None
+
+    def _get_producer(self) -> KafkaProducer:
+        if self._producer is None:
+            self._producer = self.producer_factory()
+        return self._producer
+
+    def _reset_producer(self) -> None:
+        # An idempotent producer that lived through a broker restart stays broken (Kafka notes): recreate it.
+        if self._producer is not None:
+            with contextlib.suppress(KafkaError):
+                self._producer.close(timeout=2)
+            self._producer = None
+
+    def _update_gauges(self) -> None:
+        now = time.monotonic()
+        if now - self._last_gauge_update < 1.0:
+            return
+        self._last_gauge_update = now
+        t = self.table
+        with self.engine.connect() as conn:
+            count, oldest = conn.execute(
+                select(func.count(), func.min(t.c.created_at)).where(t.c.sent_at.is_(None))
+            ).one()
+        self.metrics.outbox_pending.set(count)
+        if oldest is None:
+            self.metrics.outbox_oldest_age.set(0)
+        else:
+            if oldest.tzinfo is None:  # SQLite returns naive datetimes; we always store UTC
+                oldest = oldest.replace(tzinfo=UTC)
+            self.metrics.outbox_oldest_age.set(max(0.0, (self.clock() - oldest).total_seconds()))
