@@ -90,13 +90,16 @@ class Stack:
     extra_env: dict[str, dict[str, str]] = field(default_factory=dict)  # service -> env
     broker_port: int | None = None
     ports: dict[str, int] = field(default_factory=dict)
-    broker: TansuBroker | None = None
+    broker: TansuBroker | None = None  # pass a running broker to share it; otherwise the stack runs its own
+    topic_prefix: str = "wuxi"
     services: dict[str, ServiceProcess] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "logs").mkdir(exist_ok=True)
-        self.broker = TansuBroker(self.broker_port, self.data_dir / "logs" / "broker.log")
+        self._own_broker = self.broker is None
+        if self.broker is None:
+            self.broker = TansuBroker(self.broker_port, self.data_dir / "logs" / "broker.log")
         for name in SERVICES:
             port = self.ports.get(name) or free_port()
             p = ENV_PREFIX[name]
@@ -105,6 +108,7 @@ class Stack:
                 f"{p}DATABASE_URL": self.database_urls.get(name, f"sqlite:///{self.data_dir / (name + '.db')}"),
                 f"{p}KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap,
                 f"{p}PORT": str(port),
+                f"{p}TOPIC_PREFIX": self.topic_prefix,
             })
             env.update(self.extra_env.get(name, {}))
             self.services[name] = ServiceProcess(name, port, env, self.data_dir / "logs" / f"{name}.log")
@@ -112,7 +116,8 @@ class Stack:
     def start(self, timeout_s: float = 90.0) -> None:
         """Start the broker, then the services, and wait until every one is ready."""
         assert self.broker is not None
-        self.broker.start()
+        if self._own_broker:
+            self.broker.start()
         for svc in self.services.values():
             svc.start()
         for svc in self.services.values():
@@ -122,7 +127,7 @@ class Stack:
         """Stop the services, then the broker."""
         for svc in reversed(list(self.services.values())):
             svc.stop()
-        if self.broker is not None:
+        if self.broker is not None and self._own_broker:
             self.broker.stop()
 
     def url(self, name: str) -> str:

@@ -1,0 +1,112 @@
+"""Fixtures shared by the test suites: a real broker per session, real databases, a real HTTP receiver.
+
+PostgreSQL tests run when TEST_POSTGRES_URL is set (each test gets a fresh database, dropped afterwards);
+with REQUIRE_POSTGRES=1 (as in CI) a missing or unreachable PostgreSQL fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from devstack.broker import TansuBroker
+from devstack.receiver import Receiver
+from shared.db import normalise_url
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if REQUIRE_POSTGRES and not POSTGRES_URL:
+        raise pytest.UsageError("REQUIRE_POSTGRES=1 but TEST_POSTGRES_URL is not set")
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TansuBroker]:
+    """One Tansu broker for the whole test session, on a free loopback port."""
+    b = TansuBroker(log_path=tmp_path_factory.mktemp("broker") / "broker.log")
+    b.start()
+    yield b
+    b.stop()
+
+
+class PostgresDatabases:
+    """Creates throwaway databases on the test PostgreSQL server."""
+
+    def __init__(self, url: str) -> None:
+        self.admin_url = normalise_url(url)
+        self.created: list[str] = []
+
+    def create(self) -> str:
+        name = f"wx_{uuid.uuid4().hex[:12]}"
+        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        self.created.append(name)
+        return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            for name in self.created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresDatabases | None]:
+    if not POSTGRES_URL:
+        yield None
+        return
+    dbs = PostgresDatabases(POSTGRES_URL)
+    try:
+        engine = create_engine(dbs.admin_url)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:
+        if REQUIRE_POSTGRES:
+            raise RuntimeError(f"TEST_POSTGRES_URL={POSTGRES_URL} is unreachable: {exc}") from exc
+        yield None
+        return
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_factory(request: pytest.FixtureRequest, tmp_path: Path, postgres: PostgresDatabases | None):
+    """A function returning a fresh, empty database URL of the parametrised kind (SQLite or PostgreSQL)."""
+    if request.param == "postgres":
+        if postgres is None:
+            pytest.skip("TEST_POSTGRES_URL is not set")  # REQUIRE_POSTGRES turns this into an error above
+        return postgres.create
+    counter = iter(range(1000))
+    return lambda: f"sqlite:///{tmp_path / f'db{next(counter)}.sqlite'}"
+
+
+@pytest.fixture
+def database_url(db_factory) -> str:
+    """One fresh, empty database URL (SQLite, and PostgreSQL when available)."""
+    return db_factory()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real HTTP server recording the notifications it receives."""
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    """A topic prefix unique to the test, so tests sharing the broker never see each other's events."""
+    return f"t{uuid.uuid4().hex[:10]}"
