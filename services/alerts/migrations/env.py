@@ -1,7 +1,6 @@
 """Alembic environment of the alerts service (its own database, its own history)."""
 
 from services.alerts.adapters.tables import metadata
-
 from shared.migrations_env import run
 
 run(metadata)

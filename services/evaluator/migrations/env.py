@@ -1,7 +1,6 @@
 """Alembic environment of the evaluator service (its own database, its own history)."""
 
 from services.evaluator.adapters.tables import metadata
-
 from shared.migrations_env import run
 
 run(metadata)
