@@ -7,6 +7,7 @@ backoff; anything else is a bug and stops the loop loudly (the service's /readyz
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -78,6 +79,7 @@ class ConsumerLoop:
         self.crashed: BaseException | None = None
         self._consumer: KafkaConsumer | None = None
         self._dlq: KafkaProducer | None = None
+        self._lag_reported: set[TopicPartition] = set()
 
     def run(self, stop: threading.Event) -> None:
         """Consume until ``stop`` is set."""
@@ -168,7 +170,17 @@ class ConsumerLoop:
             log.debug("rewind failed", exc_info=True)
 
     def _update_lag(self, consumer: KafkaConsumer) -> None:
-        for tp in consumer.assignment():
+        assignment = consumer.assignment()
+        # After a rebalance a partition may belong to another replica: drop its lag here, or this replica
+        # would report the last value it saw forever.
+        for tp in self._lag_reported - assignment:
+            with contextlib.suppress(KeyError):
+                self.metrics.consumer_lag.remove(tp.topic, str(tp.partition))
+        self._lag_reported = set(assignment)
+        for topic in self.topics:
+            self.metrics.consumer_assigned_partitions.labels(topic).set(
+                sum(1 for tp in assignment if tp.topic == topic))
+        for tp in assignment:
             # highwater() is right on Tansu, end_offsets() is not (Kafka notes).
             high = consumer.highwater(tp)
             if high is None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
+
+log = logging.getLogger(__name__)
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -59,10 +64,56 @@ class CommonMetrics:
             "consumer_lag_messages", "Messages behind the partition's high watermark",
             ["topic", "partition"], namespace=ns, registry=registry,
         )
+        self.consumer_assigned_partitions = Gauge(
+            "consumer_assigned_partitions", "Partitions assigned to this replica by the consumer group, by topic",
+            ["topic"], namespace=ns, registry=registry,
+        )
         self.consumer_last_message = Gauge(
             "consumer_last_message_timestamp_seconds", "When the consumer last processed a message",
             namespace=ns, registry=registry,
         )
+
+
+class DatabaseCollector(Collector):
+    """A collector that reads the service's own database at scrape time.
+
+    Values come from the database, not from process memory, so they are right after a restart and the
+    same in every replica sharing the database (aggregate them with ``max``, not ``sum``). A failed read
+    yields the families without samples and ``<service>_business_metrics_up`` 0, never a failed scrape.
+    """
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+
+    def families(self) -> list[Metric]:
+        """Fresh, empty metric families this collector exports (its names, for describe())."""
+        raise NotImplementedError
+
+    def fill(self, families: dict[str, Metric]) -> None:
+        """Add the samples to ``families`` (keyed by family name), reading the database."""
+        raise NotImplementedError
+
+    def describe(self) -> Iterable[Metric]:
+        return [*self.families(), self._up(None)]
+
+    def collect(self) -> Iterator[Metric]:
+        families = {f.name: f for f in self.families()}
+        ok = True
+        try:
+            self.fill(families)
+        except Exception:
+            log.exception("%s: reading business metrics from the database failed", self.service)
+            families = {f.name: f for f in self.families()}
+            ok = False
+        yield from families.values()
+        yield self._up(ok)
+
+    def _up(self, ok: bool | None) -> GaugeMetricFamily:
+        up = GaugeMetricFamily(f"{self.service}_business_metrics_up",
+                               "1 when the last scrape read the business metrics from the database, else 0")
+        if ok is not None:
+            up.add_metric([], 1.0 if ok else 0.0)
+        return up
 
 
 def http_metrics_middleware(

@@ -15,6 +15,7 @@ from services.evaluator.adapters.tables import processed_events
 from services.evaluator.api.routes import router
 from services.evaluator.config import EvaluatorSettings
 from services.evaluator.handlers import ObservationHandler
+from services.evaluator.metrics import EvaluatorBusinessCollector
 from shared.app import build_app
 from shared.catalogue import Catalogue, load_catalogue
 from shared.clock import Clock, utc_now
@@ -44,6 +45,7 @@ def create_app(
     catalogue = catalogue or load_catalogue()
     metrics = CommonMetrics(registry or CollectorRegistry(), "evaluator")
     engine = make_engine(settings.database_url)
+    metrics.registry.register(EvaluatorBusinessCollector(engine, catalogue, clock))
     relay = OutboxRelay(
         engine, outbox_table, lambda: make_producer(settings, "evaluator"), metrics,
         batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s, clock=clock,

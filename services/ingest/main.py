@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from services.ingest.adapters.tables import outbox as outbox_table
 from services.ingest.api.routes import Rejected, router
 from services.ingest.config import IngestSettings
+from services.ingest.metrics import IngestBusinessCollector
 from services.ingest.runtime import IngestRuntime
 from shared.app import build_app
 from shared.catalogue import Catalogue, load_catalogue
@@ -43,6 +44,7 @@ def create_app(
     catalogue = catalogue or load_catalogue()
     metrics = CommonMetrics(registry or CollectorRegistry(), "ingest")
     engine = make_engine(settings.database_url)
+    metrics.registry.register(IngestBusinessCollector(engine, catalogue))
     relay = OutboxRelay(
         engine, outbox_table, lambda: make_producer(settings, "ingest"), metrics,
         batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s, clock=clock,

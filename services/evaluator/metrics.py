@@ -1,0 +1,129 @@
+"""The evaluator's business metrics, read from its own database at scrape time.
+
+Per target (labels target, section, department: closed sets from the catalogue): progress, the progress
+expected at the latest data (时序进度), status and severity as state sets, when the status last changed
+and how many changes were published. Per indicator: when the evaluator last received a figure and when
+ingest recorded it. Plus the share of the year gone by now, the time line the dashboards compare against.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from sqlalchemy import Engine, func, select
+
+from services.evaluator.adapters.tables import evaluations, readings, target_states
+from services.evaluator.domain.evaluation import Status
+from shared.catalogue import Catalogue
+from shared.clock import Clock
+from shared.messages import Severity
+from shared.metrics import DatabaseCollector
+
+NS = "evaluator"
+TARGET_LABELS = ["target", "section", "department"]
+
+
+def year_elapsed(year: int, now: datetime) -> float:
+    """Share of the year gone at ``now`` (0 before it starts, 1 after it ends)."""
+    start = datetime(year, 1, 1, tzinfo=UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=UTC)
+    return min(1.0, max(0.0, (now - start) / (end - start)))
+
+
+def _ts(value: datetime | None) -> float | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:  # SQLite returns naive datetimes; we always store UTC
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+class EvaluatorBusinessCollector(DatabaseCollector):
+    """Targets' progress and status and indicators' freshness, from the evaluator's tables."""
+
+    def __init__(self, engine: Engine, catalogue: Catalogue, clock: Clock) -> None:
+        super().__init__(NS)
+        self.engine = engine
+        self.catalogue = catalogue
+        self.clock = clock
+
+    def families(self) -> list[Metric]:
+        return [
+            GaugeMetricFamily(f"{NS}_year_elapsed_ratio",
+                              "Share of the catalogue's year gone by now (时序进度 today), 0-1", labels=["year"]),
+            GaugeMetricFamily(f"{NS}_target_progress_ratio",
+                              "Progress of a cumulative target at its latest data: actual / annual target",
+                              labels=TARGET_LABELS),
+            GaugeMetricFamily(f"{NS}_target_expected_progress_ratio",
+                              "Share of the year gone at the end of the target's latest data period (时序进度)",
+                              labels=TARGET_LABELS),
+            GaugeMetricFamily(f"{NS}_target_status",
+                              "The target's current status: 1 for the status it is in, 0 for the others",
+                              labels=[*TARGET_LABELS, "status"]),
+            GaugeMetricFamily(f"{NS}_target_severity",
+                              "The target's current severity: 1 for the severity it is at, 0 for the others",
+                              labels=[*TARGET_LABELS, "severity"]),
+            GaugeMetricFamily(f"{NS}_target_status_changed_timestamp_seconds",
+                              "When the target's status or severity last changed", labels=TARGET_LABELS),
+            CounterMetricFamily(f"{NS}_target_status_changes",
+                                "Status changes published for the target (from the evaluations table)",
+                                labels=TARGET_LABELS),
+            GaugeMetricFamily(f"{NS}_indicator_last_received_timestamp_seconds",
+                              "When the evaluator last received a figure of the indicator", labels=["indicator"]),
+            GaugeMetricFamily(f"{NS}_indicator_last_recorded_timestamp_seconds",
+                              "When ingest recorded the latest figure of the indicator the evaluator has",
+                              labels=["indicator"]),
+        ]
+
+    def fill(self, families: dict[str, Metric]) -> None:
+        year = self.catalogue.year
+        families[f"{NS}_year_elapsed_ratio"].add_metric([str(year)], year_elapsed(year, self.clock()))
+        with self.engine.connect() as conn:
+            states = conn.execute(
+                select(target_states.c.target_id, target_states.c.status, target_states.c.severity,
+                       target_states.c.updated_at)
+            ).all()
+            # The latest evaluation carries the current progress (target_states moves only on a change).
+            # ix_evaluations_target (target_id, evaluated_at) serves both the max and the join.
+            latest = select(evaluations.c.target_id, func.max(evaluations.c.evaluated_at).label("at")) \
+                .group_by(evaluations.c.target_id).subquery()
+            progress = {row.target_id: row for row in conn.execute(
+                select(evaluations.c.target_id, evaluations.c.progress, evaluations.c.expected_progress)
+                .join(latest, (latest.c.target_id == evaluations.c.target_id)
+                      & (latest.c.at == evaluations.c.evaluated_at))
+            )}
+            changes = dict(conn.execute(
+                select(evaluations.c.target_id, func.count()).where(evaluations.c.published)
+                .group_by(evaluations.c.target_id)
+            ).all())
+            freshness = conn.execute(
+                select(readings.c.indicator, func.max(readings.c.received_at), func.max(readings.c.recorded_at))
+                .group_by(readings.c.indicator)
+            ).all()
+        by_target = {row.target_id: row for row in states}
+        for target in self.catalogue.targets.values():
+            labels = [target.id, target.section, target.lead_department]
+            row = by_target.get(target.id)
+            status = row.status if row else Status.NOT_EVALUATED.value
+            severity = row.severity if row else Severity.OK.value
+            for s in Status:
+                families[f"{NS}_target_status"].add_metric([*labels, s.value], 1.0 if s.value == status else 0.0)
+            for sev in Severity:
+                families[f"{NS}_target_severity"].add_metric([*labels, sev.value],
+                                                             1.0 if sev.value == severity else 0.0)
+            families[f"{NS}_target_status_changes"].add_metric(labels, float(changes.get(target.id, 0)))
+            if row is not None and (changed := _ts(row.updated_at)) is not None:
+                families[f"{NS}_target_status_changed_timestamp_seconds"].add_metric(labels, changed)
+            ev = progress.get(target.id)
+            if ev is not None and ev.progress is not None:
+                families[f"{NS}_target_progress_ratio"].add_metric(labels, ev.progress)
+            if ev is not None and ev.expected_progress is not None:
+                families[f"{NS}_target_expected_progress_ratio"].add_metric(labels, ev.expected_progress)
+        for indicator, received, recorded in freshness:
+            if indicator not in self.catalogue.indicators:
+                continue  # label values stay within the catalogue's closed set
+            if (t := _ts(received)) is not None:
+                families[f"{NS}_indicator_last_received_timestamp_seconds"].add_metric([indicator], t)
+            if (t := _ts(recorded)) is not None:
+                families[f"{NS}_indicator_last_recorded_timestamp_seconds"].add_metric([indicator], t)
