@@ -30,6 +30,10 @@ def main() -> None:
     if not secret_file.exists():  # a development secret, made once and kept with the data
         secret_file.write_text(secrets.token_hex(32))
         secret_file.chmod(0o600)
+    admin_file = args.data_dir / "ingest-admin-token"
+    if not admin_file.exists():  # the operator's token of ingest's /admin endpoints, made once
+        admin_file.write_text(secrets.token_urlsafe(32))
+        admin_file.chmod(0o600)
     alerts_env = {
         "ALERTS_WEBHOOK_SECRET": os.environ.get("ALERTS_WEBHOOK_SECRET", secret_file.read_text().strip()),
         "ALERTS_PUBLIC_URL": os.environ.get("ALERTS_PUBLIC_URL", f"http://127.0.0.1:{args.alerts_port}"),
@@ -39,6 +43,7 @@ def main() -> None:
         broker_port=args.broker_port,
         ports={"ingest": args.ingest_port, "evaluator": args.evaluator_port, "alerts": args.alerts_port},
         extra_env={"alerts": alerts_env},
+        ingest_admin_token=os.environ.get("INGEST_ADMIN_TOKEN", admin_file.read_text().strip()),
     )
     stopping = False
 
@@ -56,6 +61,9 @@ def main() -> None:
         for name, svc in stack.services.items():
             print(f"  {name:<10} {svc.url}   (API docs {svc.url}/docs, metrics {svc.url}/metrics)", flush=True)
         print(f"  kafka      {stack.broker.bootstrap if stack.broker else ''}", flush=True)
+        key_file = _development_key(stack, args.data_dir)
+        print(f"  ingest API key for development (every indicator and region) in {key_file}; admin token in "
+              f"{admin_file}", flush=True)
         if not os.environ.get("ALERTS_WEBHOOK_URLS") and not os.environ.get("ALERTS_DEFAULT_WEBHOOK_URL"):
             print("  no webhook configured: set ALERTS_DEFAULT_WEBHOOK_URL or ALERTS_WEBHOOK_URLS to receive "
                   "notifications", flush=True)
@@ -70,6 +78,21 @@ def main() -> None:
         print("stopping…", flush=True)
         stack.stop()
         print("stopped.", flush=True)
+
+
+def _development_key(stack: Stack, data_dir: Path) -> Path:
+    """Keep one ingest API key in the data directory, issuing it when missing or no longer accepted."""
+    import httpx
+
+    key_file = data_dir / "ingest-dev-key"
+    if key_file.exists():
+        r = httpx.get(f"{stack.url('ingest')}/v1/keys/me", timeout=5,
+                      headers={"Authorization": f"Bearer {key_file.read_text().strip()}"})
+        if r.status_code == 200:
+            return key_file
+    key_file.write_text(stack.issue_ingest_key("开发测试 (./dev run)"))
+    key_file.chmod(0o600)
+    return key_file
 
 
 if __name__ == "__main__":

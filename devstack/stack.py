@@ -7,6 +7,7 @@ system the same way.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -93,6 +94,8 @@ class Stack:
     broker: TansuBroker | None = None  # pass a running broker to share it; otherwise the stack runs its own
     topic_prefix: str = "wuxi"
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+    # The operator's token of ingest's /admin endpoints; a fresh one per stack unless given.
+    ingest_admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     def __post_init__(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -110,6 +113,8 @@ class Stack:
                 f"{p}PORT": str(port),
                 f"{p}TOPIC_PREFIX": self.topic_prefix,
             })
+            if name == "ingest":
+                env["INGEST_ADMIN_TOKEN"] = self.ingest_admin_token
             env.update(self.extra_env.get(name, {}))
             self.services[name] = ServiceProcess(name, port, env, self.data_dir / "logs" / f"{name}.log")
 
@@ -133,3 +138,12 @@ class Stack:
     def url(self, name: str) -> str:
         """Base URL of a service."""
         return self.services[name].url
+
+    def issue_ingest_key(self, organisation: str = "市统计局", *, indicators: list[str] | None = None,
+                         regions: list[str] | None = None) -> str:
+        """Issue an ingest API key through the admin endpoint (all indicators and regions by default)."""
+        r = httpx.post(f"{self.url('ingest')}/admin/keys", timeout=10,
+                       headers={"Authorization": f"Bearer {self.ingest_admin_token}"},
+                       json={"organisation": organisation, "indicators": indicators, "regions": regions})
+        r.raise_for_status()
+        return str(r.json()["key"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from datetime import timedelta
+
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -16,3 +18,23 @@ class IngestSettings(ServiceSettings):
     database_url: str = Field(default="sqlite:///./var/ingest.db")
     port: int = Field(default=8001, ge=1, le=65535)
     max_batch_size: int = Field(default=5000, ge=1, le=100_000, description="Most observations in one request")
+    max_body_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, description="Largest request body accepted; larger ones get 413"
+    )
+    # No default: without a token the /admin endpoints do not exist (404).
+    admin_token: SecretStr | None = Field(default=None, description="Bearer token of the /admin endpoints")
+    api_key_cache_ttl_s: float = Field(
+        default=5.0, ge=0, le=300, description="How long a looked-up API key is trusted; bounds revocation delay"
+    )
+    rate_limit_per_s: float = Field(
+        default=100.0, ge=0, description="Requests per second per API key (token bucket refill); 0 turns it off"
+    )
+    rate_limit_burst: int = Field(default=200, ge=1, description="Token bucket size: requests a key may burst")
+    idempotency_ttl_h: float = Field(
+        default=24.0, gt=0, description="How long a stored Idempotency-Key response is replayed"
+    )
+
+    @property
+    def idempotency_ttl(self) -> timedelta:
+        """How long stored Idempotency-Key responses are kept."""
+        return timedelta(hours=self.idempotency_ttl_h)

@@ -8,14 +8,21 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
+from pydantic.json_schema import models_json_schema
 
+from services.ingest.adapters.keys import KeyCache
 from services.ingest.adapters.tables import outbox as outbox_table
-from services.ingest.api.routes import Rejected, router
+from services.ingest.api import admin
+from services.ingest.api.errors import ApiError, api_error_handler
+from services.ingest.api.limits import BodySizeLimit, RateLimiter
+from services.ingest.api.routes import router
+from services.ingest.api.schemas import ObservationBatchIn, ObservationIn
 from services.ingest.config import IngestSettings
 from services.ingest.metrics import IngestBusinessCollector
-from services.ingest.runtime import IngestRuntime
+from services.ingest.runtime import IngestCounters, IngestRuntime
 from shared.app import build_app
 from shared.catalogue import Catalogue, load_catalogue
 from shared.clock import Clock, utc_now
@@ -42,7 +49,8 @@ def create_app(
     settings = settings or IngestSettings()
     configure_logging(settings.log_level)
     catalogue = catalogue or load_catalogue()
-    metrics = CommonMetrics(registry or CollectorRegistry(), "ingest")
+    registry = registry or CollectorRegistry()
+    metrics = CommonMetrics(registry, "ingest")
     engine = make_engine(settings.database_url)
     metrics.registry.register(IngestBusinessCollector(engine, catalogue))
     relay = OutboxRelay(
@@ -53,6 +61,9 @@ def create_app(
         settings=settings, engine=engine, catalogue=catalogue,
         outbox=Outbox(outbox_table, source=SOURCE, topic_prefix=settings.topic_prefix, clock=clock),
         relay=relay, metrics=metrics, clock=clock,
+        keys=KeyCache(engine, settings.api_key_cache_ttl_s),
+        rate_limiter=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
+        counters=IngestCounters(registry),
     )
     loops = BackgroundLoops()
 
@@ -78,14 +89,33 @@ def create_app(
     )
     app.state.runtime = runtime
     app.include_router(router)
+    if settings.admin_token is not None:  # no token, no admin endpoints
+        app.include_router(admin.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_exception_handler(ApiError, api_error_handler)
 
-    @app.exception_handler(Rejected)
-    async def _rejected(_: Request, exc: Rejected) -> JSONResponse:
-        detail = [
-            {"loc": ["body", "observations", e.row, e.field] if exc.batch else ["body", e.field],
-             "msg": e.message, "type": e.rule}
-            for e in exc.errors
-        ]
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        for d in detail:
+            runtime.counters.rejections.labels(d["type"]).inc()
         return JSONResponse({"detail": detail}, status_code=422)
 
+    _document_raw_bodies(app)
     return app
+
+
+def _document_raw_bodies(app: FastAPI) -> None:
+    """Add the schemas of the bodies read raw (see api/routes.py) to the OpenAPI document's components."""
+    build = app.openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema is None:
+            doc = build()
+            _, defs = models_json_schema([(ObservationIn, "validation"), (ObservationBatchIn, "validation")],
+                                         ref_template="#/components/schemas/{model}")
+            doc.setdefault("components", {}).setdefault("schemas", {}).update(defs["$defs"])
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

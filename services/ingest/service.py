@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 
 from services.ingest.adapters.tables import observations
-from services.ingest.domain.observations import Checked, Outcome, decide
+from services.ingest.domain.observations import Checked, Outcome, decide, period_start
 from shared.catalogue.model import Measure
 from shared.messages import ObservationRecorded, ObservationStatus
 from shared.outbox import Outbox
+from shared.periods import Period
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ def record_observations(
     checked: list[Checked],
     *,
     submitted_by: str,
+    api_key_id: str | None = None,
     now: datetime,
 ) -> list[Recorded]:
     """Store new figures and revisions as vintages and queue their events; identical repeats change nothing."""
@@ -81,7 +83,7 @@ def record_observations(
             "period": c.period.code, "measure": s.measure, "vintage": vintage, "is_current": True,
             "value": c.value, "unit": c.unit, "submitted_value": s.value, "submitted_unit": s.unit,
             "status": s.status, "revision_reason": s.revision_reason if cur else None, "note": s.note,
-            "source": s.source, "submitted_by": submitted_by, "recorded_at": now,
+            "source": s.source, "submitted_by": submitted_by, "recorded_at": now, "api_key_id": api_key_id,
         })
         events.append(ObservationRecorded(
             observation_id=obs_id, indicator=s.indicator, region=s.region, period=c.period.code,
@@ -98,3 +100,55 @@ def record_observations(
         conn.execute(t.insert(), inserts)
     outbox.add(conn, events, now)
     return results
+
+
+REPLAY_CHUNK = 1000
+
+
+def replay_observations(
+    conn: Connection,
+    outbox: Outbox,
+    *,
+    first: Period,
+    last: Period,
+    indicators: list[str] | None,
+    now: datetime,
+) -> int:
+    """Queue the current vintage of every series whose period lies within [first, last] again, as replayed events.
+
+    Each gets a new event id (consumers must not drop them as duplicates) and ``replayed=True``.
+    """
+    t = observations
+    # Period codes of one year sort together ("2024" < "2024-M01" < "2024-Q1" < "2024-S1" < "2025"), so the
+    # years narrow the scan in SQL and the exact date range is checked here.
+    q = (
+        select(t.c.id, t.c.indicator, t.c.region, t.c.period, t.c.measure, t.c.value, t.c.unit, t.c.status,
+               t.c.vintage, t.c.revision_reason, t.c.submitted_by, t.c.recorded_at)
+        .where(t.c.is_current, t.c.period >= str(first.year), t.c.period < str(last.year + 1))
+        .order_by(t.c.pk)
+    )
+    if indicators:
+        q = q.where(t.c.indicator.in_(indicators))
+    start, end = period_start(first), last.end_date()
+    count = 0
+    events: list[ObservationRecorded] = []
+    for r in conn.execute(q):
+        p = Period.parse(r.period)
+        if period_start(p) < start or p.end_date() > end:
+            continue
+        events.append(_replayed(r))
+        if len(events) >= REPLAY_CHUNK:
+            outbox.add(conn, events, now)
+            count += len(events)
+            events = []
+    outbox.add(conn, events, now)
+    return count + len(events)
+
+
+def _replayed(r: Row) -> ObservationRecorded:
+    recorded_at = r.recorded_at if r.recorded_at.tzinfo else r.recorded_at.replace(tzinfo=UTC)
+    return ObservationRecorded(
+        observation_id=r.id, indicator=r.indicator, region=r.region, period=r.period, measure=Measure(r.measure),
+        value=r.value, unit=r.unit, status=ObservationStatus(r.status), vintage=r.vintage,
+        revision_reason=r.revision_reason, submitted_by=r.submitted_by, recorded_at=recorded_at, replayed=True,
+    )

@@ -41,10 +41,11 @@ def stack(tmp_path: Path, db_factory, broker: TansuBroker, receiver: Receiver, t
 def test_gdp_q1_reaches_the_lead_department_exactly_once(stack: Stack, receiver: Receiver) -> None:
     obs = {"indicator": "gdp", "region": "wuxi", "period": "2024-Q1", "measure": "cumulative_yoy_pct",
            "value": 4.9, "unit": "%", "status": "provisional"}
-    r = httpx.post(f"{stack.url('ingest')}/v1/observations", json=obs, timeout=10)
+    auth = {"Authorization": f"Bearer {stack.issue_ingest_key('市统计局')}"}
+    r = httpx.post(f"{stack.url('ingest')}/v1/observations", json=obs, headers=auth, timeout=10)
     assert r.status_code == 201, r.text
     # The same figure again changes nothing and notifies nobody.
-    again = httpx.post(f"{stack.url('ingest')}/v1/observations", json=obs, timeout=10)
+    again = httpx.post(f"{stack.url('ingest')}/v1/observations", json=obs, headers=auth, timeout=10)
     assert again.status_code == 200 and again.json()["id"] == r.json()["id"]
 
     got = receiver.wait_for(1, timeout_s=60)
@@ -72,17 +73,21 @@ def test_invalid_observation_is_rejected_naming_the_field(stack: Stack) -> None:
     ingest = stack.url("ingest")
     bad = {"indicator": "gdp", "period": "2024-Q5", "measure": "cumulative_yoy_pct", "value": 4.9, "unit": "%"}
     r = httpx.post(f"{ingest}/v1/observations", json=bad, timeout=10)
+    assert r.status_code == 401 and r.json()["detail"][0]["type"] == "missing_credentials"
+    auth = {"Authorization": f"Bearer {stack.issue_ingest_key('市统计局')}"}
+    r = httpx.post(f"{ingest}/v1/observations", json=bad, headers=auth, timeout=10)
     assert r.status_code == 422
     [err] = r.json()["detail"]
     assert err["loc"] == ["body", "period"] and "2024-Q5" in err["msg"]
 
-    r = httpx.post(f"{ingest}/v1/observations", json={**bad, "period": "2024-Q1", "indicator": "gpd"}, timeout=10)
+    r = httpx.post(f"{ingest}/v1/observations", json={**bad, "period": "2024-Q1", "indicator": "gpd"},
+                   headers=auth, timeout=10)
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["body", "indicator"]
 
     r = httpx.post(f"{ingest}/v1/observations", content=b"{not json", timeout=10,
-                   headers={"Content-Type": "application/json"})
+                   headers={"Content-Type": "application/json", **auth})
     assert r.status_code == 422
 
-    stored = httpx.get(f"{ingest}/v1/observations", params={"indicator": "gdp"}, timeout=10).json()
+    stored = httpx.get(f"{ingest}/v1/observations", params={"indicator": "gdp"}, headers=auth, timeout=10).json()
     assert stored == []

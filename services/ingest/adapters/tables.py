@@ -9,6 +9,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -45,10 +46,43 @@ observations = Table(
     Column("source", Text, nullable=True),
     Column("submitted_by", String(64), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("api_key_id", String(32), nullable=True),  # the key that submitted it (None before keys existed)
     UniqueConstraint("series_key", "vintage", name="uq_observations_series_vintage"),
     Index("ix_observations_current", "series_key", postgresql_where=text("is_current"),
           sqlite_where=text("is_current")),
     Index("ix_observations_indicator_period", "indicator", "period"),
+)
+
+# One row per submitting organisation's key. Only the SHA-256 of the key is stored: the key itself is shown
+# once, when issued. Scopes are JSON lists of ids; NULL means every indicator (or region).
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("pk", BigId, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("organisation", String(64), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("key_prefix", String(16), nullable=False),  # the first characters, to recognise a key in a list
+    Column("indicators", Text, nullable=True),
+    Column("regions", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# Responses of requests sent with an Idempotency-Key, replayed to a retry with the same key and body.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("pk", BigId, primary_key=True, autoincrement=True),
+    Column("api_key_id", String(32), nullable=False),
+    Column("idempotency_key", String(200), nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # sha256 of method, path, query and body
+    Column("status_code", Integer, nullable=False),
+    Column("response_body", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("api_key_id", "idempotency_key", name="uq_idempotency_keys_key"),
+    Index("ix_idempotency_keys_created_at", "created_at"),
 )
 
 outbox = outbox_table(metadata)

@@ -1,21 +1,39 @@
-"""Ingest's HTTP routes: translate requests to use cases and back; the route owns the transaction."""
+"""Ingest's bureau routes: translate requests to use cases and back; the route owns the transaction.
+
+Bodies are read raw and validated with ``TypeAdapter.validate_json`` (no intermediate dicts: the fast path
+for 1,000-row batches); the database work runs in the thread pool so the event loop stays free.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+import json
+from collections.abc import Callable
+from typing import Any, Literal
 
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+
+from services.ingest.adapters import idempotency
 from services.ingest.adapters.tables import observations
+from services.ingest.api.auth import bureau_key
+from services.ingest.api.errors import ApiError
 from services.ingest.api.schemas import (
     BatchAccepted,
     IndicatorOut,
+    KeyInfo,
     ObservationAccepted,
     ObservationBatchIn,
     ObservationIn,
     ObservationOut,
+    UploadAccepted,
     ValidationErrorOut,
 )
+from services.ingest.domain.files import FileProblem, parse_file
+from services.ingest.domain.keys import ApiKey, scope_errors
 from services.ingest.domain.observations import Checked, FieldError, Outcome, Submission, check_submission
 from services.ingest.runtime import IngestRuntime
 from services.ingest.service import Recorded, record_observations
@@ -30,56 +48,155 @@ _PERIOD_FORMATS = {
     Frequency.HALF_YEARLY: ["YYYY-Sn", "YYYY"],
     Frequency.ANNUAL: ["YYYY"],
 }
-_422 = {422: {"model": ValidationErrorOut, "description": "Invalid rows: every bad row, field and rule"}}
+_OBSERVATION = TypeAdapter(ObservationIn)
+_BATCH = TypeAdapter(ObservationBatchIn)
 
 
-class Rejected(Exception):
-    """Submissions failed validation; mapped to HTTP 422 by the app's error handler."""
+def _err(description: str) -> dict[str, Any]:
+    return {"model": ValidationErrorOut, "description": description}
 
-    def __init__(self, errors: list[FieldError], batch: bool) -> None:
-        self.errors = errors
-        self.batch = batch
+
+_AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _err("No API key, a malformed Authorization header, an unknown or a revoked key (the message says which)"),
+    422: _err("Invalid parameters: every field and rule"),
+    429: {**_err("Rate limit of the key exceeded"),
+          "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}},
+}
+_WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_AUTH_ERRORS,
+    403: _err("A row outside the key's scope: every indicator and region not allowed"),
+    413: _err("Request body larger than INGEST_MAX_BODY_BYTES"),
+    422: _err("Invalid rows: every bad row, field and rule; or an Idempotency-Key reused with another body"),
+}
+_IDEMPOTENCY = Header(
+    default=None, alias="Idempotency-Key", min_length=1, max_length=200,
+    description="Makes a retry safe: a repeat with the same key and body gets the stored response "
+    "(header Idempotent-Replayed: true); the same key with another body is refused (422). Kept 24 h.",
+)
 
 
 def _runtime(request: Request) -> IngestRuntime:
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 
-def _check_all(rt: IngestRuntime, items: list[ObservationIn], batch: bool) -> list[Checked]:
+def _json_body(model: str) -> dict[str, Any]:
+    # The body is read raw (see the module docstring), so the OpenAPI document is told its schema here.
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}}}}
+
+
+def _submission(item: ObservationIn) -> Submission:
+    return Submission(
+        indicator=item.indicator, region=item.region, period=item.period, measure=item.measure.value,
+        value=item.value, unit=item.unit, status=item.status.value, note=item.note, source=item.source,
+        revision_reason=item.revision_reason,
+    )
+
+
+def _check(rt: IngestRuntime, subs: list[Submission]) -> tuple[list[Checked], list[FieldError]]:
     today = rt.clock().date()
     checked: list[Checked] = []
     errors: list[FieldError] = []
-    for i, item in enumerate(items):
-        sub = Submission(
-            indicator=item.indicator, region=item.region, period=item.period, measure=item.measure.value,
-            value=item.value, unit=item.unit, status=item.status.value, note=item.note, source=item.source,
-            revision_reason=item.revision_reason,
-        )
+    for i, sub in enumerate(subs):
         result = check_submission(rt.catalogue, i, sub, today)
         if isinstance(result, list):
             errors.extend(result)
         else:
             checked.append(result)
-    if errors:
-        raise Rejected(errors, batch)
-    return checked
+    return checked, errors
 
 
-def _store(rt: IngestRuntime, checked: list[Checked], submitted_by: str) -> list[Recorded]:
-    # Two requests revising the same series at once collide on (series, vintage); the loser retries and
-    # sees the winner's vintage.
+def _reject(rt: IngestRuntime, error: ApiError) -> ApiError:
+    for _, _, rule in error.problems:
+        rt.counters.rejections.labels(rule).inc()
+    return error
+
+
+def _pydantic_problems(exc: ValidationError) -> list[tuple[list[str | int], str, str]]:
+    return [(["body", *e["loc"]], e["msg"], e["type"]) for e in exc.errors(include_url=False)]
+
+
+def _batch_problems(rt: IngestRuntime, body: bytes, exc: ValidationError) -> list[tuple[list[str | int], str, str]]:
+    """Every problem of a batch that failed schema validation: its schema errors, plus the rule errors of the
+    rows that are well-formed, so one answer lists every bad row and field."""
+    problems = _pydantic_problems(exc)
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return problems
+    rows = doc.get("observations") if isinstance(doc, dict) else None
+    if not isinstance(rows, list):
+        return problems
+    for i, raw in enumerate(rows[: rt.settings.max_batch_size]):
+        try:
+            item = _OBSERVATION.validate_python(raw)
+        except ValidationError:
+            continue  # its schema errors are in ``problems`` already
+        result = check_submission(rt.catalogue, i, _submission(item), rt.clock().date())
+        if isinstance(result, list):
+            problems.extend((["body", "observations", e.row, e.field], e.message, e.rule) for e in result)
+    problems.sort(key=lambda p: (p[0][2] if len(p[0]) > 2 and isinstance(p[0][2], int) else -1))
+    return problems
+
+
+Writer = Callable[[Connection], tuple[int, bytes, list[Recorded]]]
+
+
+def _commit(rt: IngestRuntime, request: Request, key: ApiKey, idem: str | None, body: bytes, write: Writer,
+            *, dry_run: bool = False) -> Response:
+    """Run ``write`` in one transaction with the Idempotency-Key bookkeeping; a dry run is rolled back."""
+    fp = idempotency.fingerprint(request.method, request.url.path, request.url.query, body)
+    now = rt.clock()
+    expired_before = now - rt.settings.idempotency_ttl
+    # Two requests revising the same series at once collide on (series, vintage), two retries with one
+    # Idempotency-Key on its unique constraint; the loser retries and sees the winner's work.
     for attempt in range(3):
         try:
-            with rt.engine.begin() as conn:
-                results = record_observations(conn, rt.outbox, checked, submitted_by=submitted_by,
-                                              now=rt.clock())
+            with rt.engine.connect() as conn:
+                tx = conn.begin()
+                if idem is not None and not dry_run:
+                    stored = idempotency.find(conn, key.id, idem, expired_before)
+                    if stored is not None:
+                        tx.commit()
+                        if stored.fingerprint != fp:
+                            raise _reject(rt, ApiError.one(
+                                422, ["header", "Idempotency-Key"],
+                                f"Idempotency-Key {idem!r} was used at {stored.created_at:%Y-%m-%d %H:%M:%S} for a "
+                                "different request; use a new key for a new request", "idempotency_key_reused"))
+                        return Response(stored.body, stored.status_code, media_type="application/json",
+                                        headers={"Idempotent-Replayed": "true"})
+                status, payload, results = write(conn)
+                if dry_run:
+                    tx.rollback()
+                    return Response(payload, status, media_type="application/json")
+                if idem is not None:
+                    idempotency.store(conn, key.id, idem, fp, status, payload, now)
+                tx.commit()
             break
         except IntegrityError:
             if attempt == 2:
                 raise
-    if any(r.outcome != Outcome.UNCHANGED for r in results):
+    counts = _counts(results)
+    for outcome, n in counts.items():
+        if n:
+            rt.counters.observations.labels(outcome.value).inc(n)
+    if counts[Outcome.CREATED] or counts[Outcome.REVISED]:
         rt.relay.wake()
-    return results
+    return Response(payload, status, media_type="application/json")
+
+
+def _counts(results: list[Recorded]) -> dict[Outcome, int]:
+    counts = dict.fromkeys(Outcome, 0)
+    for r in results:
+        counts[r.outcome] += 1
+    return counts
+
+
+def _record(rt: IngestRuntime, key: ApiKey, checked: list[Checked]) -> Callable[[Connection], list[Recorded]]:
+    def run(conn: Connection) -> list[Recorded]:
+        return record_observations(conn, rt.outbox, checked, submitted_by=key.organisation, api_key_id=key.id,
+                                   now=rt.clock())
+    return run
 
 
 @router.post(
@@ -87,16 +204,33 @@ def _store(rt: IngestRuntime, checked: list[Checked], submitted_by: str) -> list
     response_model=ObservationAccepted,
     status_code=201,
     summary="Submit one observation",
-    responses={200: {"model": ObservationAccepted, "description": "Identical to the stored figure: unchanged"},
-               **_422},
+    responses={200: {"model": ObservationAccepted, "description": "Identical to the stored figure: unchanged, "
+                     "or a replayed Idempotency-Key response"}, **_WRITE_ERRORS},
+    openapi_extra=_json_body("ObservationIn"),
 )
-def submit_observation(body: ObservationIn, request: Request, response: Response) -> ObservationAccepted:
+async def submit_observation(request: Request, key: ApiKey = Depends(bureau_key),
+                             idempotency_key: str | None = _IDEMPOTENCY) -> Response:
     """Store one figure; a different value for a stored series is a revision, an identical one changes nothing."""
     rt = _runtime(request)
-    [result] = _store(rt, _check_all(rt, [body], batch=False), submitted_by="anonymous")
-    if result.outcome == Outcome.UNCHANGED:
-        response.status_code = 200
-    return ObservationAccepted(id=result.id, outcome=result.outcome.value, vintage=result.vintage)
+    body = await request.body()
+    try:
+        item = _OBSERVATION.validate_json(body)
+    except ValidationError as exc:
+        raise _reject(rt, ApiError(422, _pydantic_problems(exc))) from None
+    sub = _submission(item)
+    if denied := scope_errors(key, [(0, sub.indicator, sub.region)]):
+        raise _reject(rt, ApiError.rows(403, denied, ["body"]))
+    checked, errors = _check(rt, [sub])
+    if errors:
+        raise _reject(rt, ApiError.rows(422, errors, ["body"]))
+    record = _record(rt, key, checked)
+
+    def write(conn: Connection) -> tuple[int, bytes, list[Recorded]]:
+        [r] = record(conn)
+        payload = json.dumps({"id": r.id, "outcome": r.outcome.value, "vintage": r.vintage}).encode()
+        return (200 if r.outcome == Outcome.UNCHANGED else 201), payload, [r]
+
+    return await run_in_threadpool(_commit, rt, request, key, idempotency_key, body, write)
 
 
 @router.post(
@@ -104,32 +238,134 @@ def submit_observation(body: ObservationIn, request: Request, response: Response
     response_model=BatchAccepted,
     status_code=201,
     summary="Submit a batch of observations atomically",
-    responses=_422,
+    responses={200: {"model": BatchAccepted, "description": "A replayed Idempotency-Key response"},
+               **_WRITE_ERRORS},
+    openapi_extra=_json_body("ObservationBatchIn"),
 )
-def submit_batch(body: ObservationBatchIn, request: Request) -> BatchAccepted:
-    """Store every row or none: a single bad row rejects the batch, and the error lists every bad row."""
+async def submit_batch(request: Request, key: ApiKey = Depends(bureau_key),
+                       idempotency_key: str | None = _IDEMPOTENCY) -> Response:
+    """Store every row or none (at most INGEST_MAX_BATCH_SIZE rows): a single bad row rejects the batch, and
+    the answer lists every bad row, field and rule."""
     rt = _runtime(request)
-    if len(body.observations) > rt.settings.max_batch_size:
-        raise Rejected([FieldError(0, "observations", "batch_too_large",
-                                   f"at most {rt.settings.max_batch_size} observations per request")], True)
-    results = _store(rt, _check_all(rt, body.observations, batch=True), submitted_by="anonymous")
-    counts = {o: sum(1 for r in results if r.outcome == o) for o in Outcome}
-    return BatchAccepted(
-        results=[ObservationAccepted(id=r.id, outcome=r.outcome.value, vintage=r.vintage) for r in results],
-        created=counts[Outcome.CREATED], revised=counts[Outcome.REVISED], unchanged=counts[Outcome.UNCHANGED],
-    )
+    body = await request.body()
+    try:
+        batch = _BATCH.validate_json(body)
+    except ValidationError as exc:
+        raise _reject(rt, ApiError(422, _batch_problems(rt, body, exc))) from None
+    if len(batch.observations) > rt.settings.max_batch_size:
+        raise _reject(rt, ApiError.one(
+            422, ["body", "observations"], f"{len(batch.observations)} observations; at most "
+            f"{rt.settings.max_batch_size} per request (INGEST_MAX_BATCH_SIZE)", "batch_too_large"))
+    subs = [_submission(o) for o in batch.observations]
+    if denied := scope_errors(key, [(i, s.indicator, s.region) for i, s in enumerate(subs)]):
+        raise _reject(rt, ApiError.rows(403, denied, ["body", "observations"]))
+    checked, errors = _check(rt, subs)
+    if errors:
+        raise _reject(rt, ApiError.rows(422, errors, ["body", "observations"]))
+    record = _record(rt, key, checked)
+
+    def write(conn: Connection) -> tuple[int, bytes, list[Recorded]]:
+        results = record(conn)
+        counts = _counts(results)
+        payload = json.dumps({
+            "results": [{"id": r.id, "outcome": r.outcome.value, "vintage": r.vintage} for r in results],
+            "created": counts[Outcome.CREATED], "revised": counts[Outcome.REVISED],
+            "unchanged": counts[Outcome.UNCHANGED],
+        }).encode()
+        return 201, payload, results
+
+    return await run_in_threadpool(_commit, rt, request, key, idempotency_key, body, write)
 
 
-@router.get("/observations", response_model=list[ObservationOut], summary="Observations with their vintages")
+_FILE_BODY = {"requestBody": {"required": True, "content": {
+    "text/csv": {"schema": {"type": "string"}, "examples": {
+        "bureau": {"summary": "A bureau's spreadsheet export (Chinese headers)", "value":
+                   "指标,地区,期别,口径,数值,单位,数据状态,备注,来源\n"
+                   "地区生产总值,江阴市,2024年一季度,累计增速,5.1,%,初步数,,江阴市统计局月报\n"},
+        "sdmx": {"summary": "SDMX-CSV", "value":
+                 "DATAFLOW,INDICATOR,REF_AREA,MEASURE,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS\n"
+                 "WUXI:TARGETS(1.0),gdp,wuxi,cumulative_level,2024-Q1,3652.1,CNY,8,P\n"},
+    }}}}}
+
+
+@router.post(
+    "/observations/upload",
+    response_model=UploadAccepted,
+    status_code=201,
+    summary="Upload a CSV or SDMX-CSV file of observations (atomic, per-row results)",
+    responses={200: {"model": UploadAccepted, "description": "A dry run, or a replayed Idempotency-Key response"},
+               400: _err("The file cannot be read: encoding, broken quoting, empty file"),
+               **_WRITE_ERRORS},
+    openapi_extra=_FILE_BODY,
+)
+async def upload_file(
+    request: Request,
+    key: ApiKey = Depends(bureau_key),
+    idempotency_key: str | None = _IDEMPOTENCY,
+    format: Literal["auto", "csv", "sdmx-csv"] = Query(default="auto", description="auto detects SDMX-CSV"),
+    dry_run: bool = Query(default=False, description="Check and compare with what is stored; store nothing"),
+) -> Response:
+    """Store every row of the file or none. Headers may be Chinese (指标, 地区, 期别, 口径, 数值, 单位, 数据状态,
+    备注, 来源, 修订原因) or English; the file may be UTF-8 (with or without BOM) or GB18030/GBK."""
+    rt = _runtime(request)
+    body = await request.body()
+    return await run_in_threadpool(_upload, rt, request, key, idempotency_key, body, format, dry_run)
+
+
+def _upload(rt: IngestRuntime, request: Request, key: ApiKey, idem: str | None, body: bytes, fmt: str,
+            dry_run: bool) -> Response:
+    try:
+        parsed = parse_file(body, rt.catalogue, fmt)
+    except FileProblem as exc:
+        status = 400 if exc.rule in ("encoding", "csv_quoting", "empty_file") else 422
+        raise _reject(rt, ApiError.one(status, ["file", exc.line or 1], exc.message, exc.rule)) from None
+    if not parsed.rows and not parsed.errors:
+        raise _reject(rt, ApiError.one(422, ["file"], "the file has a header but no data rows", "no_rows"))
+    if len(parsed.rows) + len({e.row for e in parsed.errors}) > rt.settings.max_batch_size:
+        raise _reject(rt, ApiError.one(422, ["file"], f"more than {rt.settings.max_batch_size} rows; split the file "
+                                       "(the command-line client does this)", "batch_too_large"))
+    lines = [r.line for r in parsed.rows]
+    denied = scope_errors(key, [(r.line, r.submission.indicator, r.submission.region) for r in parsed.rows])
+    if denied:
+        raise _reject(rt, ApiError.rows(403, [_in_file(parsed.header_of, e) for e in denied], ["file"]))
+    checked, errors = _check(rt, [r.submission for r in parsed.rows])
+    errors = [*parsed.errors, *(_in_file(parsed.header_of, FieldError(lines[e.row], e.field, e.rule, e.message))
+                                for e in errors)]
+    if errors:
+        errors.sort(key=lambda e: e.row)
+        raise _reject(rt, ApiError.rows(422, errors, ["file"]))
+    record = _record(rt, key, checked)
+
+    def write(conn: Connection) -> tuple[int, bytes, list[Recorded]]:
+        results = record(conn)
+        counts = _counts(results)
+        payload = UploadAccepted(
+            format=parsed.format, encoding=parsed.encoding, dry_run=dry_run, ignored_columns=parsed.ignored_columns,
+            rows=[{"line": lines[r.row], "id": r.id, "outcome": r.outcome.value, "vintage": r.vintage}
+                  for r in results],  # type: ignore[misc]
+            created=counts[Outcome.CREATED], revised=counts[Outcome.REVISED], unchanged=counts[Outcome.UNCHANGED],
+        ).model_dump_json().encode()
+        return (200 if dry_run else 201), payload, results
+
+    return _commit(rt, request, key, idem, body, write, dry_run=dry_run)
+
+
+def _in_file(header_of: Callable[[str], str], e: FieldError) -> FieldError:
+    return FieldError(e.row, header_of(e.field), e.rule, e.message)
+
+
+@router.get("/observations", response_model=list[ObservationOut], summary="Observations with their vintages",
+            responses=_AUTH_ERRORS)
 def list_observations(
     request: Request,
-    indicator: str = Query(min_length=1, max_length=64),
-    region: str | None = Query(default=None, max_length=32),
-    period: str | None = Query(default=None, max_length=16),
+    _: ApiKey = Depends(bureau_key),
+    indicator: str = Query(min_length=1, max_length=64, examples=["gdp"]),
+    region: str | None = Query(default=None, max_length=32, examples=["wuxi"]),
+    period: str | None = Query(default=None, max_length=16, examples=["2024-Q1"]),
     current_only: bool = Query(default=False, description="Only the latest vintage of each series"),
     limit: int = Query(default=1000, ge=1, le=10000),
 ) -> list[ObservationOut]:
-    """Stored observations of an indicator, oldest vintage first, optionally by region and period."""
+    """Stored observations of an indicator, every vintage (oldest first), optionally by region and period."""
     t = observations
     q = select(t).where(t.c.indicator == indicator)
     if region is not None:
@@ -154,3 +390,20 @@ def list_indicators(request: Request) -> list[IndicatorOut]:
         )
         for i in _runtime(request).catalogue.indicators.values()
     ]
+
+
+@router.get("/keys/me", response_model=KeyInfo, tags=["keys"], summary="The calling key: organisation and scope",
+            responses=_AUTH_ERRORS)
+def my_key(key: ApiKey = Depends(bureau_key)) -> KeyInfo:
+    """What the presented key may submit (a key sees only itself)."""
+    return key_info(key)
+
+
+def key_info(key: ApiKey) -> KeyInfo:
+    """A key as shown to its holder and the operator."""
+    return KeyInfo(
+        id=key.id, organisation=key.organisation, description=key.description, key_prefix=key.key_prefix,
+        indicators=None if key.indicators is None else sorted(key.indicators),
+        regions=None if key.regions is None else sorted(key.regions),
+        created_at=key.created_at, revoked_at=key.revoked_at,
+    )

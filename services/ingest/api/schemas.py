@@ -46,9 +46,12 @@ class ObservationIn(BaseModel):
 class ObservationBatchIn(BaseModel):
     """Several observations, stored all together or not at all."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"observations": [
+        _EXAMPLE, {**_EXAMPLE, "indicator": "retail_sales", "measure": "cumulative_level", "value": 1012.3,
+                   "unit": "亿元", "period": "2024-M03"},
+    ]}]})
 
-    observations: list[ObservationIn] = Field(min_length=1)
+    observations: list[ObservationIn] = Field(min_length=1, description="At most INGEST_MAX_BATCH_SIZE (5000)")
 
 
 class ObservationAccepted(BaseModel):
@@ -117,3 +120,82 @@ class ValidationErrorOut(BaseModel):
     """A 422 answer: every bad row and field."""
 
     detail: list[ErrorItem]
+
+
+class UploadRowResult(BaseModel):
+    """The outcome for one data row of an uploaded file."""
+
+    line: int = Field(description="Line of the row in the uploaded file (the header is line 1)")
+    id: str
+    outcome: str = Field(description="created, revised or unchanged (what would happen, on a dry run)")
+    vintage: int
+
+
+class UploadAccepted(BaseModel):
+    """The outcome for an uploaded file, row by row."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "format": "csv", "encoding": "gb18030", "dry_run": False, "ignored_columns": ["序号"],
+        "rows": [{"line": 2, "id": "4f0c…", "outcome": "created", "vintage": 1}],
+        "created": 1, "revised": 0, "unchanged": 0,
+    }]})
+
+    format: str = Field(description="csv or sdmx-csv, as detected")
+    encoding: str = Field(description="utf-8 or gb18030 (covers GBK), as detected")
+    dry_run: bool = Field(description="True: checked and compared with what is stored, nothing stored")
+    ignored_columns: list[str] = Field(description="Columns ingest does not read (e.g. 序号)")
+    rows: list[UploadRowResult]
+    created: int
+    revised: int
+    unchanged: int
+
+
+class KeyInfo(BaseModel):
+    """An API key as the operator sees it (never the key itself)."""
+
+    id: str
+    organisation: str
+    description: str | None
+    key_prefix: str = Field(description="The key's first characters, to recognise it")
+    indicators: list[str] | None = Field(description="Indicators the key may submit; null: all")
+    regions: list[str] | None = Field(description="Regions the key may submit; null: all")
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class IssuedKey(KeyInfo):
+    """A newly issued key: ``key`` is shown this once and stored only as a hash."""
+
+    key: str
+
+
+class KeyIssueIn(BaseModel):
+    """A key to issue for a submitting organisation."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "organisation": "江阴市统计局", "indicators": ["gdp", "retail_sales"], "regions": ["jiangyin"],
+        "description": "江阴市统计局综合科 数据报送系统",
+    }]})
+
+    organisation: str = Field(min_length=1, max_length=64, description="Who submits (shown as submitted_by)")
+    indicators: list[str] | None = Field(default=None, max_length=500, description="Indicator ids; null: all")
+    regions: list[str] | None = Field(default=None, max_length=20, description="Region ids; null: all")
+    description: str | None = Field(default=None, max_length=500)
+
+
+class ReplayIn(BaseModel):
+    """Which observations to publish again."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "from_period": "2024-M01", "to_period": "2024-Q2", "indicators": None,
+    }]})
+
+    from_period: str = Field(min_length=4, max_length=16, description="First period (its start bounds the range)")
+    to_period: str = Field(min_length=4, max_length=16, description="Last period (its end bounds the range)")
+    indicators: list[str] | None = Field(default=None, max_length=500, description="Only these; null: all")
+
+
+class ReplayAccepted(BaseModel):
+    """How many events were queued for publication."""
+
+    events: int = Field(description="ObservationRecorded events queued with replayed=true and new event ids")

@@ -152,3 +152,9 @@ def decide(current_value: float | None, current_status: str | None, checked: Che
     if current_value == checked.value and current_status == checked.submission.status:
         return Outcome.UNCHANGED
     return Outcome.REVISED
+
+
+def period_start(p: Period) -> date:
+    """The first day of a period (2024-Q2 → 2024-04-01)."""
+    months = {Frequency.ANNUAL: 12, Frequency.HALF_YEARLY: 6, Frequency.QUARTERLY: 3, Frequency.MONTHLY: 1}
+    return date(p.year, p.last_month - months[p.frequency] + 1, 1)

@@ -1,0 +1,59 @@
+"""API keys of submitting organisations and what each may submit: pure rules, no storage."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.ingest.domain.observations import FieldError
+
+KEY_PREFIX = "wxk_"  # recognisable in logs and secret scanners; the rest is 256 random bits
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """An issued key as ingest knows it (never the key itself, only its hash)."""
+
+    id: str
+    organisation: str
+    description: str | None
+    key_prefix: str
+    indicators: frozenset[str] | None  # None: every indicator
+    regions: frozenset[str] | None  # None: every region
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether the key may still be used."""
+        return self.revoked_at is None
+
+
+def new_key() -> str:
+    """A fresh, high-entropy API key."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_key_id() -> str:
+    """A public id for a key (safe to show and log)."""
+    return "key_" + secrets.token_hex(6)
+
+
+def hash_key(key: str) -> str:
+    """The stored form of a key: SHA-256 is enough for 256 random bits (no dictionary to guess from)."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def scope_errors(key: ApiKey, rows: list[tuple[int, str, str]]) -> list[FieldError]:
+    """Every (row, indicator, region) the key may not submit, each naming the field and the value."""
+    errors: list[FieldError] = []
+    for row, indicator, region in rows:
+        if key.indicators is not None and indicator not in key.indicators:
+            errors.append(FieldError(row, "indicator", "indicator_not_allowed",
+                                     f"this key ({key.organisation}) may not submit indicator {indicator!r}"))
+        if key.regions is not None and region not in key.regions:
+            errors.append(FieldError(row, "region", "region_not_allowed",
+                                     f"this key ({key.organisation}) may not submit region {region!r}"))
+    return errors
