@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -33,6 +33,12 @@ class IngestSettings(ServiceSettings):
     idempotency_ttl_h: float = Field(
         default=24.0, gt=0, description="How long a stored Idempotency-Key response is replayed"
     )
+
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, v: object) -> object:
+        # INGEST_ADMIN_TOKEN= (empty, as compose's ${VAR:-} gives) must mean "no admin endpoints".
+        return None if v == "" else v
 
     @property
     def idempotency_ttl(self) -> timedelta:
