@@ -23,6 +23,7 @@ def main() -> None:
     parser.add_argument("--ingest-port", type=int, default=8001)
     parser.add_argument("--evaluator-port", type=int, default=8002)
     parser.add_argument("--alerts-port", type=int, default=8003)
+    parser.add_argument("--evaluator-replicas", type=int, default=1, help="evaluator processes in one group")
     args = parser.parse_args()
 
     secret_file = args.data_dir / "webhook-secret"
@@ -44,6 +45,7 @@ def main() -> None:
         ports={"ingest": args.ingest_port, "evaluator": args.evaluator_port, "alerts": args.alerts_port},
         extra_env={"alerts": alerts_env},
         ingest_admin_token=os.environ.get("INGEST_ADMIN_TOKEN", admin_file.read_text().strip()),
+        replicas={"evaluator": args.evaluator_replicas},
     )
     stopping = False
 
@@ -58,8 +60,9 @@ def main() -> None:
     try:
         stack.start()
         print("ready:", flush=True)
-        for name, svc in stack.services.items():
-            print(f"  {name:<10} {svc.url}   (API docs {svc.url}/docs, metrics {svc.url}/metrics)", flush=True)
+        for svc in stack.processes:
+            name = svc.name if svc.replica == 1 else f"{svc.name}-{svc.replica}"
+            print(f"  {name:<11} {svc.url}   (API docs {svc.url}/docs, metrics {svc.url}/metrics)", flush=True)
         print(f"  kafka      {stack.broker.bootstrap if stack.broker else ''}", flush=True)
         key_file = _development_key(stack, args.data_dir)
         print(f"  ingest API key for development (every indicator and region) in {key_file}; admin token in "
@@ -69,9 +72,9 @@ def main() -> None:
                   "notifications", flush=True)
         print("Ctrl-C stops everything.", flush=True)
         while not stopping:
-            for name, svc in stack.services.items():
+            for svc in stack.processes:
                 if svc.proc is not None and svc.proc.poll() is not None:
-                    print(f"{name} exited ({svc.proc.returncode}); see {svc.log_path}", flush=True)
+                    print(f"{svc.name} exited ({svc.proc.returncode}); see {svc.log_path}", flush=True)
                     stopping = True
             time.sleep(0.5)
     finally:

@@ -33,6 +33,7 @@ class ServiceProcess:
     env: dict[str, str]
     log_path: Path
     proc: subprocess.Popen[bytes] | None = None
+    replica: int = 1  # 1 for the first (or only) process of the service
 
     @property
     def url(self) -> str:
@@ -93,9 +94,11 @@ class Stack:
     ports: dict[str, int] = field(default_factory=dict)
     broker: TansuBroker | None = None  # pass a running broker to share it; otherwise the stack runs its own
     topic_prefix: str = "wuxi"
-    services: dict[str, ServiceProcess] = field(default_factory=dict)
+    services: dict[str, ServiceProcess] = field(default_factory=dict)  # service -> its first replica
     # The operator's token of ingest's /admin endpoints; a fresh one per stack unless given.
     ingest_admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    replicas: dict[str, int] = field(default_factory=dict)  # service -> processes sharing its database (1)
+    processes: list[ServiceProcess] = field(default_factory=list)  # every replica of every service
 
     def __post_init__(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -117,26 +120,33 @@ class Stack:
                 env["INGEST_ADMIN_TOKEN"] = self.ingest_admin_token
             env.update(self.extra_env.get(name, {}))
             self.services[name] = ServiceProcess(name, port, env, self.data_dir / "logs" / f"{name}.log")
+            self.processes.append(self.services[name])
+            # Further replicas: the same database, topics and consumer group; their own port and client id.
+            for replica in range(2, self.replicas.get(name, 1) + 1):
+                replica_port = free_port()
+                replica_env = {**env, f"{p}PORT": str(replica_port), f"{p}KAFKA_CLIENT_ID": f"{name}-{replica}"}
+                self.processes.append(ServiceProcess(
+                    name, replica_port, replica_env, self.data_dir / "logs" / f"{name}-{replica}.log", replica=replica))
 
     def start(self, timeout_s: float = 90.0) -> None:
         """Start the broker, then the services, and wait until every one is ready."""
         assert self.broker is not None
         if self._own_broker:
             self.broker.start()
-        for svc in self.services.values():
+        for svc in self.processes:
             svc.start()
-        for svc in self.services.values():
+        for svc in self.processes:
             svc.wait_ready(timeout_s)
 
     def stop(self) -> None:
         """Stop the services, then the broker."""
-        for svc in reversed(list(self.services.values())):
+        for svc in reversed(self.processes):
             svc.stop()
         if self.broker is not None and self._own_broker:
             self.broker.stop()
 
     def url(self, name: str) -> str:
-        """Base URL of a service."""
+        """Base URL of a service (its first replica)."""
         return self.services[name].url
 
     def issue_ingest_key(self, organisation: str = "市统计局", *, indicators: list[str] | None = None,
@@ -147,3 +157,7 @@ class Stack:
                        json={"organisation": organisation, "indicators": indicators, "regions": regions})
         r.raise_for_status()
         return str(r.json()["key"])
+
+    def replicas_of(self, name: str) -> list[ServiceProcess]:
+        """Every process of a service, the first replica first."""
+        return [p for p in self.processes if p.name == name]

@@ -9,7 +9,9 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
-from prometheus_client import make_asgi_app
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
 
 from shared.health import Check, health_router
 from shared.metrics import CommonMetrics, http_metrics_middleware
@@ -28,7 +30,12 @@ def build_app(
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     app.middleware("http")(http_metrics_middleware(metrics))
     app.include_router(health_router(checks))
-    app.mount("/metrics", make_asgi_app(registry=metrics.registry))
+
+    # A route, not a mounted app: a mount answers /metrics with a redirect to /metrics/.
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics(_: Request) -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
     return app
 
 

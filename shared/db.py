@@ -65,6 +65,9 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+MIGRATION_LOCK_KEY = 0x0B0C_D8A7  # PostgreSQL advisory lock held while a replica migrates
+
+
 def run_migrations(url: str, migrations_dir: Path, *, timeout_s: float = 60.0) -> None:
     """Apply the service's Alembic history up to head, waiting for the database to come up."""
     url = normalise_url(url)
@@ -84,7 +87,21 @@ def run_migrations(url: str, migrations_dir: Path, *, timeout_s: float = 60.0) -
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(cfg, "head")
+    if make_url(url).get_backend_name() != "postgresql":
+        command.upgrade(cfg, "head")  # SQLite: the migration's BEGIN IMMEDIATE serialises replicas
+        return
+    # Replicas starting together would race to create the same tables: one migrates while the others
+    # wait on an advisory lock, then find the database at head.
+    lock_engine = make_engine(url, pool_size=1)
+    try:
+        with lock_engine.connect() as lock:
+            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            try:
+                command.upgrade(cfg, "head")
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    finally:
+        lock_engine.dispose()
 
 
 def ping(engine: Engine) -> None:

@@ -8,11 +8,13 @@ send and that commit re-sends the rows, which the consumers drop by event id.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import BinaryIO
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
@@ -38,6 +40,8 @@ from shared.messages import EventData, encode, envelope_for
 from shared.metrics import CommonMetrics
 
 log = logging.getLogger(__name__)
+# SQLite relay leadership: lock file path -> the open, flock()ed file, for this process (see _is_leader).
+_SQLITE_RELAY_LOCKS: dict[str, BinaryIO] = {}
 
 def outbox_table(metadata: MetaData) -> Table:
     """The outbox table, in the service's own metadata (and its own migrations)."""
@@ -114,6 +118,7 @@ class OutboxRelay:
         self.clock = clock
         self._producer: KafkaProducer | None = None
         self._lock_conn: Connection | None = None
+        self._lock_path: str | None = None
         self._wake = threading.Event()
         self._last_gauge_update = 0.0
         self.healthy = False
@@ -177,10 +182,12 @@ class OutboxRelay:
         return len(rows)
 
     def _is_leader(self) -> bool:
-        """On PostgreSQL, only the replica holding the advisory lock publishes, keeping the outbox order.
+        """Only one replica publishes, keeping the outbox order: on PostgreSQL the holder of an advisory lock.
 
         The lock lives as long as the relay's dedicated connection: a killed replica releases it.
         """
+        if self.engine.dialect.name == "sqlite":
+            return self._holds_sqlite_lock()
         if self.engine.dialect.name != "postgresql":
             return True
         if self._lock_conn is not None:
@@ -198,7 +205,34 @@ class OutboxRelay:
         conn.close()
         return False
 
+    def _holds_sqlite_lock(self) -> bool:
+        """On SQLite, replicas share one database file: the process holding a lock file beside it publishes.
+
+        flock() locks belong to the open file, so a killed replica's lock goes with its process. Relays in
+        one process (only tests have several on one database) share the process's lock.
+        """
+        database = self.engine.url.database
+        if not database or database == ":memory:":
+            return True
+        path = f"{database}.relay-lock"
+        if path in _SQLITE_RELAY_LOCKS:
+            return True
+        f = open(path, "a+b")  # noqa: SIM115 - held open as long as the leadership
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            return False
+        _SQLITE_RELAY_LOCKS[path] = f
+        self._lock_path = path
+        return True
+
     def _release_leadership(self) -> None:
+        if self._lock_path is not None:
+            held = _SQLITE_RELAY_LOCKS.pop(self._lock_path, None)
+            if held is not None:
+                held.close()
+            self._lock_path = None
         if self._lock_conn is not None:
             try:
                 self._lock_conn.close()
