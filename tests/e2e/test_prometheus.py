@@ -100,7 +100,8 @@ def test_prometheus_scrapes_every_service_and_evaluates_the_rules(
     stack: Stack, prometheus: str, receiver: Receiver
 ) -> None:
     obs = {"indicator": "gdp", "period": "2024-Q1", "measure": "cumulative_yoy_pct", "value": 4.9, "unit": "%"}
-    r = httpx.post(f"{stack.url('ingest')}/v1/observations", json=obs, timeout=10)
+    auth = {"Authorization": f"Bearer {stack.issue_ingest_key()}"}
+    r = httpx.post(f"{stack.url('ingest')}/v1/observations", json=obs, headers=auth, timeout=10)
     assert r.status_code == 201, r.text
     assert receiver.wait_for(1, timeout_s=60), "the status change never reached the webhook"
 

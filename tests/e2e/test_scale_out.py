@@ -128,7 +128,9 @@ def test_two_evaluators_share_the_partitions_and_publish_each_change_exactly_onc
     assert len(observations) >= 30 and sum(map(len, expected.values())) >= 20
     half = len(observations) // 2
     ingest = stack.url("ingest")
-    r = httpx.post(f"{ingest}/v1/observations/batch", json={"observations": observations[:half]}, timeout=30)
+    auth = {"Authorization": f"Bearer {stack.issue_ingest_key()}"}
+    r = httpx.post(f"{ingest}/v1/observations/batch", json={"observations": observations[:half]}, headers=auth,
+                   timeout=30)
     assert r.status_code in (200, 201), r.text
 
     # Nothing lost or handled twice while both run: every observation processed once, by one of them.
@@ -145,7 +147,8 @@ def test_two_evaluators_share_the_partitions_and_publish_each_change_exactly_onc
 
     # Kill one replica mid-stream: the other takes its partitions (and the relay lock if it held it).
     second.kill()
-    r = httpx.post(f"{ingest}/v1/observations/batch", json={"observations": observations[half:]}, timeout=30)
+    r = httpx.post(f"{ingest}/v1/observations/batch", json={"observations": observations[half:]}, headers=auth,
+                   timeout=30)
     assert r.status_code in (200, 201), r.text
     wanted = {t for targets in expected.values() for t in targets}
     wait_for(lambda: {d.target_id for _, d in deviations.poll()} >= wanted, 90, "every expected change")
