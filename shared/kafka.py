@@ -41,6 +41,7 @@ def make_producer(settings: ServiceSettings, client_id: str) -> KafkaProducer:
         request_timeout_ms=10_000,
         retry_backoff_ms=200,
         max_block_ms=5_000,  # fail fast when the broker is away; the relay retries the round
+        bootstrap_timeout_ms=5_000,
         reconnect_backoff_max_ms=2_000,
     )
     # kafka-python 3.0.12 ignores allow_auto_create_topics=False in the constructor (Kafka notes);
@@ -66,6 +67,7 @@ def make_consumer(settings: ServiceSettings, group_id: str, client_id: str) -> K
         max_poll_records=500,
         allow_auto_create_topics=False,
         reconnect_backoff_max_ms=2_000,
+        bootstrap_timeout_ms=10_000,
     )
 
 
@@ -81,6 +83,7 @@ def ensure_topics(settings: ServiceSettings, topics: list[str], *, timeout_s: fl
                 bootstrap_servers=_bootstrap(settings),
                 client_id=f"{settings.kafka_client_id or 'wuxi'}-admin",
                 request_timeout_ms=10_000,
+                bootstrap_timeout_ms=5_000,
             )
             break
         except KafkaError as exc:

@@ -1,0 +1,65 @@
+from datetime import date
+
+import pytest
+
+from services.ingest.domain.observations import Checked, Outcome, Submission, check_submission, decide
+from shared.catalogue import load_catalogue
+
+TODAY = date(2024, 7, 20)
+CAT = load_catalogue()
+
+
+def sub(**kw) -> Submission:
+    base = dict(indicator="gdp", region="wuxi", period="2024-Q1", measure="cumulative_yoy_pct", value=4.9,
+                unit="%", status="provisional")
+    base.update(kw)
+    return Submission(**base)
+
+
+def rules(s: Submission) -> set[tuple[str, str]]:
+    out = check_submission(CAT, 0, s, TODAY)
+    assert isinstance(out, list), "expected rejection"
+    return {(e.field, e.rule) for e in out}
+
+
+def test_a_good_observation_passes_and_converts_units() -> None:
+    ok = check_submission(CAT, 0, sub(measure="cumulative_level", value=3_1000_000.0, unit="万元"), TODAY)
+    assert isinstance(ok, Checked)
+    assert ok.value == pytest.approx(3100.0) and ok.unit == "亿元"
+    assert ok.series_key == "gdp|wuxi|2024-Q1|cumulative_level"
+
+
+@pytest.mark.parametrize(
+    ("kw", "expected"),
+    [
+        ({"indicator": "gpd"}, ("indicator", "unknown_indicator")),
+        ({"region": "shanghai"}, ("region", "unknown_region")),
+        ({"period": "2024-Q5"}, ("period", "period_format")),
+        ({"period": "2024-M13"}, ("period", "period_format")),
+        ({"period": "2024-Q4"}, ("period", "period_in_future")),
+        ({"period": "2024-M03"}, ("period", "period_frequency")),  # GDP is quarterly
+        ({"value": float("nan")}, ("value", "finite")),
+        ({"value": float("inf")}, ("value", "finite")),
+        ({"value": 5000.0}, ("value", "plausible_range")),
+        ({"unit": "亿元"}, ("unit", "unit_mismatch")),
+        ({"measure": "yoy_pct"}, ("measure", "measure_not_reported")),
+        ({"measure": "cumulative_level", "unit": "亿美元", "value": 1.0}, ("unit", "unit_mismatch")),
+        ({"measure": "cumulative_level", "unit": "亿元", "value": 1e9}, ("value", "plausible_range")),
+    ],
+)
+def test_each_rule_names_the_field(kw: dict, expected: tuple[str, str]) -> None:
+    assert expected in rules(sub(**kw))
+
+
+def test_every_error_of_a_row_is_reported_at_once() -> None:
+    found = rules(sub(indicator="gpd", region="x", period="2024-Q9", value=float("nan")))
+    assert {f for f, _ in found} == {"indicator", "region", "period", "value"}
+
+
+def test_revision_decisions() -> None:
+    c = check_submission(CAT, 0, sub(), TODAY)
+    assert isinstance(c, Checked)
+    assert decide(None, None, c) == Outcome.CREATED
+    assert decide(4.9, "provisional", c) == Outcome.UNCHANGED
+    assert decide(5.0, "provisional", c) == Outcome.REVISED
+    assert decide(4.9, "final", c) == Outcome.REVISED  # a status change is a new vintage too
