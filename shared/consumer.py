@@ -80,6 +80,8 @@ class ConsumerLoop:
         self._consumer: KafkaConsumer | None = None
         self._dlq: KafkaProducer | None = None
         self._lag_reported: set[TopicPartition] = set()
+        self._positions: dict[TopicPartition, int] = {}
+        self._lag_updated = 0.0
 
     def run(self, stop: threading.Event) -> None:
         """Consume until ``stop`` is set."""
@@ -89,7 +91,8 @@ class ConsumerLoop:
                 try:
                     consumer = self._get_consumer()
                     polled = consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=self.max_records)
-                    self.healthy = True
+                    # Ready once the group gave this member partitions (a join takes seconds on Tansu).
+                    self.healthy = bool(consumer.assignment())
                     if polled:
                         self._process(consumer, polled)
                     self._update_lag(consumer)
@@ -109,6 +112,12 @@ class ConsumerLoop:
             self._close_consumer()
             if self._dlq is not None:
                 self._dlq.close(timeout=2)
+
+    def check_ready(self) -> None:
+        """Raise unless the loop has joined its group and holds partitions (a readiness check)."""
+        if not self.healthy:
+            raise RuntimeError("the consumer has not joined its group yet" if self.crashed is None
+                               else f"the consumer stopped: {self.crashed!r}")
 
     def _process(self, consumer: KafkaConsumer, polled: dict[TopicPartition, list]) -> None:
         start = time.perf_counter()
@@ -142,6 +151,9 @@ class ConsumerLoop:
             for rec, reason in invalid:
                 self._dead_letter(rec, reason)
             consumer.commit()  # only after the database commit (and the dead letters) succeeded
+            for tp, recs in polled.items():
+                if recs:
+                    self._positions[tp] = recs[-1].offset + 1
         except BaseException:
             for tp in polled:
                 self.metrics.consumer_failures.labels(tp.topic).inc()
@@ -170,10 +182,17 @@ class ConsumerLoop:
             log.debug("rewind failed", exc_info=True)
 
     def _update_lag(self, consumer: KafkaConsumer) -> None:
+        # Once a second at most; positions come from what this loop consumed, because consumer.position()
+        # asks the coordinator on every call (a round trip per partition).
+        now = time.monotonic()
+        if now - self._lag_updated < 1.0:
+            return
+        self._lag_updated = now
         assignment = consumer.assignment()
         # After a rebalance a partition may belong to another replica: drop its lag here, or this replica
         # would report the last value it saw forever.
         for tp in self._lag_reported - assignment:
+            self._positions.pop(tp, None)
             with contextlib.suppress(KeyError):
                 self.metrics.consumer_lag.remove(tp.topic, str(tp.partition))
         self._lag_reported = set(assignment)
@@ -181,16 +200,19 @@ class ConsumerLoop:
             self.metrics.consumer_assigned_partitions.labels(topic).set(
                 sum(1 for tp in assignment if tp.topic == topic))
         for tp in assignment:
-            # highwater() is right on Tansu, end_offsets() is not (Kafka notes).
-            high = consumer.highwater(tp)
+            high = consumer.highwater(tp)  # right on Tansu, unlike end_offsets() (Kafka notes)
             if high is None:
                 continue
-            try:
-                pos = consumer.position(tp, timeout_ms=100)
-            except KafkaError:
-                continue
-            if pos is not None:
-                self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, high - pos))
+            pos = self._positions.get(tp)
+            if pos is None:  # newly assigned: ask once, so a stuck consumer still shows its lag
+                try:
+                    pos = consumer.position(tp, timeout_ms=100)
+                except KafkaError:
+                    continue
+                if pos is None:
+                    continue
+                self._positions[tp] = pos
+            self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, high - pos))
 
     def _get_consumer(self) -> KafkaConsumer:
         if self._consumer is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -45,11 +46,26 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
+        # SQLite allows one writer. Threads of this process queue on a lock, because SQLite's own busy
+        # handler sleeps in growing steps (up to 100 ms) and turns contention into latency; other processes
+        # sharing the file still wait on busy_timeout.
+        lock = threading.RLock()
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin_immediate(conn):  # type: ignore[no-untyped-def]
-            # Take the write lock at BEGIN so two writers queue on busy_timeout instead of failing
-            # with "database is locked" when a read transaction upgrades.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            lock.acquire()
+            try:
+                # Take the write lock at BEGIN, so a read that later writes cannot fail with "database is
+                # locked" halfway through its transaction.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                lock.release()
+                raise
+
+        @event.listens_for(engine, "commit")
+        @event.listens_for(engine, "rollback")
+        def _sqlite_release(conn):  # type: ignore[no-untyped-def]
+            lock.release()
 
         # pysqlite's own transaction handling must be off for the BEGIN above to take effect.
         @event.listens_for(engine, "connect")

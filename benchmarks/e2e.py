@@ -1,0 +1,190 @@
+"""End-to-end benchmark: starts the whole stack as processes and prints what it measured.
+
+    ./dev bench [--n 300] [--rate 50] [--postgres postgresql://postgres@127.0.0.1:5432/test]
+
+Phase 1, latency: N observations at a fixed rate R (open loop), each flipping GDP growth's status so each
+yields one notification; latency = ingest's 201 answer → the webhook receiver's arrival time.
+Phase 2, ingest throughput: single-observation POSTs from 32 concurrent clients, then 1,000-row batches
+from 4 concurrent clients (regions other than the city, so the alert path stays quiet).
+Then each process's peak RSS (VmHWM). Not a test: numbers only, compare within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from devstack.receiver import Receiver
+from devstack.stack import SERVICES, Stack
+from shared.catalogue import load_catalogue
+from shared.db import normalise_url
+
+REGIONS = ["jiangyin", "yixing", "liangxi", "xishan", "huishan", "binhu", "xinwu", "jingkai"]
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank)."""
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(p / 100 * len(s)) - 1))]
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def latency_phase(ingest: str, receiver: Receiver, n: int, rate: float) -> dict[str, float]:
+    accepted: dict[str, float] = {}
+    async with httpx.AsyncClient(timeout=10) as client:
+        start = time.perf_counter()
+        for i in range(n):
+            due = start + i / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            r = await client.post(f"{ingest}/v1/observations", json={
+                "indicator": "gdp", "period": "2024-Q1", "measure": "cumulative_yoy_pct",
+                "value": 3.0 if i % 2 == 0 else 8.0, "unit": "%", "revision_reason": "benchmark"})
+            r.raise_for_status()
+            accepted[r.json()["id"]] = time.time()
+    receiver.wait_for(n, timeout_s=120)
+    latencies = []
+    for req in receiver.requests:
+        obs_id = req.json()["event"]["observation_id"]
+        if obs_id in accepted:
+            latencies.append((req.at - accepted[obs_id]) * 1000)
+    return {"notified": len(latencies), "p50_ms": pct(latencies, 50), "p95_ms": pct(latencies, 95),
+            "p99_ms": pct(latencies, 99), "max_ms": max(latencies) if latencies else float("nan")}
+
+
+def _rows(indicators: list[str], count: int) -> list[dict]:
+    rows = []
+    i = 0
+    for ind in indicators:
+        for region in REGIONS:
+            for month in range(2, 13):
+                for year in (2021, 2022, 2023):
+                    rows.append({"indicator": ind, "region": region, "period": f"{year}-M{month:02d}",
+                                 "measure": "cumulative_yoy_pct", "value": 5.0 + (i % 7) / 10, "unit": "%"})
+                    i += 1
+                    if len(rows) == count:
+                        return rows
+    return rows
+
+
+async def single_post_phase(ingest: str, rows: list[dict], concurrency: int = 32) -> dict[str, float]:
+    queue = list(rows)
+    latencies: list[float] = []
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while queue:
+            row = queue.pop()
+            t = time.perf_counter()
+            r = await client.post(f"{ingest}/v1/observations", json=row)
+            latencies.append((time.perf_counter() - t) * 1000)
+            r.raise_for_status()
+
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - t0
+    return {"requests": len(rows), "per_s": len(rows) / elapsed, "p50_ms": pct(latencies, 50),
+            "p99_ms": pct(latencies, 99)}
+
+
+async def batch_phase(ingest: str, rows: list[dict], batch: int = 1000, concurrency: int = 4) -> dict[str, float]:
+    batches = [rows[i : i + batch] for i in range(0, len(rows), batch)]
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while batches:
+            b = batches.pop()
+            r = await client.post(f"{ingest}/v1/observations/batch", json={"observations": b})
+            r.raise_for_status()
+
+    async with httpx.AsyncClient(timeout=120) as client:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - t0
+    return {"observations": len(rows), "per_s": len(rows) / elapsed}
+
+
+def make_databases(postgres: str | None) -> dict[str, str]:
+    if not postgres:
+        return {}
+    admin = create_engine(normalise_url(postgres), isolation_level="AUTOCOMMIT")
+    urls = {}
+    with admin.connect() as conn:
+        for svc in SERVICES:
+            name = f"bench_{svc}_{uuid.uuid4().hex[:6]}"
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            urls[svc] = postgres.rsplit("/", 1)[0] + f"/{name}"
+    admin.dispose()
+    return urls
+
+
+def drop_databases(postgres: str | None, urls: dict[str, str]) -> None:
+    if not postgres:
+        return
+    admin = create_engine(normalise_url(postgres), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for url in urls.values():
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=300, help="observations in the latency phase")
+    parser.add_argument("--rate", type=float, default=50.0, help="observations per second in the latency phase")
+    parser.add_argument("--singles", type=int, default=3000, help="single POSTs in the throughput phase")
+    parser.add_argument("--batched", type=int, default=20000, help="observations sent in 1,000-row batches")
+    parser.add_argument("--postgres", default=None, help="PostgreSQL admin URL; SQLite when omitted")
+    args = parser.parse_args()
+
+    receiver = Receiver().start()
+    urls = make_databases(args.postgres)
+    data_dir = Path(tempfile.mkdtemp(prefix="wuxi-bench-"))
+    stack = Stack(data_dir=data_dir, database_urls=urls, extra_env={"alerts": {
+        "ALERTS_WEBHOOK_URLS": json.dumps({"fgw": f"{receiver.url}/fgw"}), "ALERTS_WEBHOOK_SECRET": "bench"}})
+    print(f"database: {'PostgreSQL' if urls else 'SQLite'}; logs in {data_dir / 'logs'}", flush=True)
+    stack.start()
+    try:
+        ingest = stack.url("ingest")
+        lat = asyncio.run(latency_phase(ingest, receiver, args.n, args.rate))
+        print(f"end to end at {args.rate:g}/s, n={args.n}: notified {lat['notified']}, p50 {lat['p50_ms']:.1f} ms, "
+              f"p95 {lat['p95_ms']:.1f} ms, p99 {lat['p99_ms']:.1f} ms, max {lat['max_ms']:.1f} ms", flush=True)
+        indicators = [i.id for i in load_catalogue().indicators.values()
+                      if "cumulative_yoy_pct" in i.measures and i.frequency == "M"]
+        rows = _rows(indicators, args.singles + args.batched)
+        single = asyncio.run(single_post_phase(ingest, rows[: args.singles]))
+        print(f"single POSTs, 32 clients: {single['per_s']:.0f}/s, p50 {single['p50_ms']:.1f} ms, "
+              f"p99 {single['p99_ms']:.1f} ms", flush=True)
+        batched = asyncio.run(batch_phase(ingest, rows[args.singles :]))
+        print(f"1,000-row batches, 4 clients: {batched['per_s']:.0f} observations/s "
+              f"({batched['observations']} observations)", flush=True)
+        procs = {name: svc.proc.pid for name, svc in stack.services.items() if svc.proc}
+        if stack.broker and stack.broker.proc:
+            procs["broker"] = stack.broker.proc.pid
+        print("peak RSS: " + ", ".join(f"{k} {peak_rss_mb(p):.0f} MB" for k, p in procs.items()), flush=True)
+    finally:
+        stack.stop()
+        receiver.stop()
+        drop_databases(args.postgres, urls)
+
+
+if __name__ == "__main__":
+    main()
