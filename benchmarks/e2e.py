@@ -48,9 +48,9 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def latency_phase(ingest: str, receiver: Receiver, n: int, rate: float) -> dict[str, float]:
+async def latency_phase(ingest: str, key: str, receiver: Receiver, n: int, rate: float) -> dict[str, float]:
     accepted: dict[str, float] = {}
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(timeout=10, headers={"Authorization": f"Bearer {key}"}) as client:
         start = time.perf_counter()
         for i in range(n):
             due = start + i / rate
@@ -85,7 +85,7 @@ def _rows(indicators: list[str], count: int) -> list[dict]:
     return rows
 
 
-async def single_post_phase(ingest: str, rows: list[dict], concurrency: int = 32) -> dict[str, float]:
+async def single_post_phase(ingest: str, key: str, rows: list[dict], concurrency: int = 32) -> dict[str, float]:
     queue = list(rows)
     latencies: list[float] = []
 
@@ -98,7 +98,7 @@ async def single_post_phase(ingest: str, rows: list[dict], concurrency: int = 32
             r.raise_for_status()
 
     limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=30, limits=limits, headers={"Authorization": f"Bearer {key}"}) as client:
         t0 = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
         elapsed = time.perf_counter() - t0
@@ -106,7 +106,8 @@ async def single_post_phase(ingest: str, rows: list[dict], concurrency: int = 32
             "p99_ms": pct(latencies, 99)}
 
 
-async def batch_phase(ingest: str, rows: list[dict], batch: int = 1000, concurrency: int = 4) -> dict[str, float]:
+async def batch_phase(ingest: str, key: str, rows: list[dict], batch: int = 1000,
+                      concurrency: int = 4) -> dict[str, float]:
     batches = [rows[i : i + batch] for i in range(0, len(rows), batch)]
 
     async def worker(client: httpx.AsyncClient) -> None:
@@ -115,7 +116,7 @@ async def batch_phase(ingest: str, rows: list[dict], batch: int = 1000, concurre
             r = await client.post(f"{ingest}/v1/observations/batch", json={"observations": b})
             r.raise_for_status()
 
-    async with httpx.AsyncClient(timeout=120) as client:
+    async with httpx.AsyncClient(timeout=120, headers={"Authorization": f"Bearer {key}"}) as client:
         t0 = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
         elapsed = time.perf_counter() - t0
@@ -164,16 +165,17 @@ def main() -> None:
     stack.start()
     try:
         ingest = stack.url("ingest")
-        lat = asyncio.run(latency_phase(ingest, receiver, args.n, args.rate))
+        key = stack.issue_ingest_key("市统计局")
+        lat = asyncio.run(latency_phase(ingest, key, receiver, args.n, args.rate))
         print(f"end to end at {args.rate:g}/s, n={args.n}: notified {lat['notified']}, p50 {lat['p50_ms']:.1f} ms, "
               f"p95 {lat['p95_ms']:.1f} ms, p99 {lat['p99_ms']:.1f} ms, max {lat['max_ms']:.1f} ms", flush=True)
         indicators = [i.id for i in load_catalogue().indicators.values()
                       if "cumulative_yoy_pct" in i.measures and i.frequency == "M"]
         rows = _rows(indicators, args.singles + args.batched)
-        single = asyncio.run(single_post_phase(ingest, rows[: args.singles]))
+        single = asyncio.run(single_post_phase(ingest, key, rows[: args.singles]))
         print(f"single POSTs, 32 clients: {single['per_s']:.0f}/s, p50 {single['p50_ms']:.1f} ms, "
               f"p99 {single['p99_ms']:.1f} ms", flush=True)
-        batched = asyncio.run(batch_phase(ingest, rows[args.singles :]))
+        batched = asyncio.run(batch_phase(ingest, key, rows[args.singles :]))
         print(f"1,000-row batches, 4 clients: {batched['per_s']:.0f} observations/s "
               f"({batched['observations']} observations)", flush=True)
         procs = {name: svc.proc.pid for name, svc in stack.services.items() if svc.proc}

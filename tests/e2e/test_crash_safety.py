@@ -47,10 +47,11 @@ def test_sigkill_of_each_service_loses_nothing_and_repeats_nothing(
     stack.start()
     try:
         ids = []
+        auth = {"Authorization": f"Bearer {stack.issue_ingest_key('市统计局')}"}
         for i in range(POSTS):
             # Far below, then far above 5.5%左右: every figure flips the target's status.
             value = 3.0 if i % 2 == 0 else 8.0
-            r = httpx.post(f"{stack.url('ingest')}/v1/observations", timeout=10, json={
+            r = httpx.post(f"{stack.url('ingest')}/v1/observations", timeout=10, headers=auth, json={
                 "indicator": "gdp", "period": "2024-Q1", "measure": "cumulative_yoy_pct", "value": value,
                 "unit": "%", "revision_reason": f"第{i}次修订" if i else None})
             assert r.status_code == 201, r.text
