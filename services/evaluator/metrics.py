@@ -1,17 +1,19 @@
 """The evaluator's business metrics, read from its own database at scrape time.
 
 Per target (labels target, section, department: closed sets from the catalogue): progress, the progress
-expected at the latest data (时序进度), status and severity as state sets, when the status last changed
-and how many changes were published. Per indicator: when the evaluator last received a figure and when
-ingest recorded it. Plus the share of the year gone by now, the time line the dashboards compare against.
+expected at the latest data (时序进度), status and severity as state sets, and when the status last changed
+(``changes()`` of that timestamp over a range counts the status changes). Per indicator: when the evaluator
+last received a figure and when ingest recorded it. Plus the share of the year gone by now, the time line
+the dashboards compare against.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from sqlalchemy import Engine, func, select
+from prometheus_client.core import GaugeMetricFamily, Metric
+from sqlalchemy import ColumnElement, Engine, ScalarSelect, func, select
 
 from services.evaluator.adapters.tables import evaluations, readings, target_states
 from services.evaluator.domain.evaluation import Status
@@ -37,6 +39,14 @@ def _ts(value: datetime | None) -> float | None:
     if value.tzinfo is None:  # SQLite returns naive datetimes; we always store UTC
         value = value.replace(tzinfo=UTC)
     return value.timestamp()
+
+
+def _latest(column: ColumnElement[Any]) -> ScalarSelect[Any]:
+    """The column of the target's latest evaluation, which carries its current progress (target_states moves
+    only on a change): one seek per target on ix_evaluations_target (target_id, evaluated_at), however long
+    the history grows."""
+    return (select(column).where(evaluations.c.target_id == target_states.c.target_id)
+            .order_by(evaluations.c.evaluated_at.desc()).limit(1).scalar_subquery())
 
 
 class EvaluatorBusinessCollector(DatabaseCollector):
@@ -66,9 +76,6 @@ class EvaluatorBusinessCollector(DatabaseCollector):
                               labels=[*TARGET_LABELS, "severity"]),
             GaugeMetricFamily(f"{NS}_target_status_changed_timestamp_seconds",
                               "When the target's status or severity last changed", labels=TARGET_LABELS),
-            CounterMetricFamily(f"{NS}_target_status_changes",
-                                "Status changes published for the target (from the evaluations table)",
-                                labels=TARGET_LABELS),
             GaugeMetricFamily(f"{NS}_indicator_last_received_timestamp_seconds",
                               "When the evaluator last received a figure of the indicator", labels=["indicator"]),
             GaugeMetricFamily(f"{NS}_indicator_last_recorded_timestamp_seconds",
@@ -82,21 +89,9 @@ class EvaluatorBusinessCollector(DatabaseCollector):
         with self.engine.connect() as conn:
             states = conn.execute(
                 select(target_states.c.target_id, target_states.c.status, target_states.c.severity,
-                       target_states.c.updated_at)
+                       target_states.c.updated_at, _latest(evaluations.c.progress).label("progress"),
+                       _latest(evaluations.c.expected_progress).label("expected_progress"))
             ).all()
-            # The latest evaluation carries the current progress (target_states moves only on a change).
-            # ix_evaluations_target (target_id, evaluated_at) serves both the max and the join.
-            latest = select(evaluations.c.target_id, func.max(evaluations.c.evaluated_at).label("at")) \
-                .group_by(evaluations.c.target_id).subquery()
-            progress = {row.target_id: row for row in conn.execute(
-                select(evaluations.c.target_id, evaluations.c.progress, evaluations.c.expected_progress)
-                .join(latest, (latest.c.target_id == evaluations.c.target_id)
-                      & (latest.c.at == evaluations.c.evaluated_at))
-            )}
-            changes = dict(conn.execute(
-                select(evaluations.c.target_id, func.count()).where(evaluations.c.published)
-                .group_by(evaluations.c.target_id)
-            ).all())
             freshness = conn.execute(
                 select(readings.c.indicator, func.max(readings.c.received_at), func.max(readings.c.recorded_at))
                 .group_by(readings.c.indicator)
@@ -112,14 +107,12 @@ class EvaluatorBusinessCollector(DatabaseCollector):
             for sev in Severity:
                 families[f"{NS}_target_severity"].add_metric([*labels, sev.value],
                                                              1.0 if sev.value == severity else 0.0)
-            families[f"{NS}_target_status_changes"].add_metric(labels, float(changes.get(target.id, 0)))
             if row is not None and (changed := _ts(row.updated_at)) is not None:
                 families[f"{NS}_target_status_changed_timestamp_seconds"].add_metric(labels, changed)
-            ev = progress.get(target.id)
-            if ev is not None and ev.progress is not None:
-                families[f"{NS}_target_progress_ratio"].add_metric(labels, ev.progress)
-            if ev is not None and ev.expected_progress is not None:
-                families[f"{NS}_target_expected_progress_ratio"].add_metric(labels, ev.expected_progress)
+            if row is not None and row.progress is not None:
+                families[f"{NS}_target_progress_ratio"].add_metric(labels, row.progress)
+            if row is not None and row.expected_progress is not None:
+                families[f"{NS}_target_expected_progress_ratio"].add_metric(labels, row.expected_progress)
         for indicator, received, recorded in freshness:
             if indicator not in self.catalogue.indicators:
                 continue  # label values stay within the catalogue's closed set

@@ -121,7 +121,7 @@ def test_prometheus_scrapes_every_service_and_evaluates_the_rules(
         "alerts_notifications_sent_total > 0",
         'evaluator_target_status{target="gdp_growth", section="headline", department="fgw", status="behind"} == 1',
         'evaluator_target_severity{target="gdp_growth", severity="warning"} == 1',
-        'evaluator_target_status_changes_total{target="gdp_growth"} == 1',
+        'evaluator_target_status_changed_timestamp_seconds{target="gdp_growth"}',
         "evaluator_year_elapsed_ratio",
         'evaluator_indicator_last_received_timestamp_seconds{indicator="gdp"}',
         'ingest_indicator_last_recorded_timestamp_seconds{indicator="gdp"}',

@@ -79,7 +79,6 @@ def test_evaluator_targets_and_indicators(database_url: str) -> None:
     assert m[("evaluator_target_progress_ratio", _labels(**fai))] == 0.38
     assert m[("evaluator_target_expected_progress_ratio", _labels(**fai))] == 0.42
     assert ("evaluator_target_progress_ratio", _labels(**gdp)) not in m  # growth rates have no progress
-    assert m[("evaluator_target_status_changes_total", _labels(**fai))] == 1.0
     assert m[("evaluator_target_status_changed_timestamp_seconds", _labels(**gdp))] == t1.timestamp()
     assert m[("evaluator_indicator_last_received_timestamp_seconds", _labels(indicator="gdp"))] == t2.timestamp()
     assert m[("evaluator_indicator_last_recorded_timestamp_seconds", _labels(indicator="gdp"))] == t1.timestamp()

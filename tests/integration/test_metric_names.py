@@ -71,7 +71,8 @@ def test_the_services_export_the_metrics_of_every_layer(exported: set[str]) -> N
     expected = {
         "ingest_http_requests_total", "evaluator_consumer_lag_messages", "alerts_consumer_assigned_partitions",
         "ingest_outbox_oldest_pending_age_seconds", "alerts_notifications_failed_total",
-        "evaluator_target_progress_ratio", "evaluator_target_status", "evaluator_target_status_changes_total",
+        "evaluator_target_progress_ratio", "evaluator_target_status",
+        "evaluator_target_status_changed_timestamp_seconds",
         "evaluator_indicator_last_received_timestamp_seconds", "ingest_indicator_last_recorded_timestamp_seconds",
         "ingest_indicator_next_release_overdue_timestamp_seconds", "evaluator_business_metrics_up",
     }
