@@ -109,6 +109,17 @@ class TargetStatusChanged(EventData):
     observation_id: str | None
     observation_vintage: int | None
     evaluated_at: datetime
+    # Added later; optional so that events written before them still validate.
+    status_zh: str | None = None  # the status in Chinese (滞后, 严重滞后, 已完成, …)
+    period_zh: str | None = None  # the period as releases name it (2024年1—2月, 2024年一季度)
+    months_left: int | None = None  # months of the year after the period, for the run-rate
+    related_indicator: str | None = None  # relational targets: the indicator compared with
+    related_actual: float | None = None
+    revised_from: float | None = None  # the value the revision replaced
+    softened: bool = False  # severity lowered because the data is provisional or estimated
+    report_id: str | None = None  # milestones and qualitative targets: the department's status report
+    reported_by: str | None = None  # department id that reported
+    report_note: str | None = None
 
     def key(self) -> str:
         return self.indicator or self.target_id

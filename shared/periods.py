@@ -90,6 +90,23 @@ class Period:
         return y + f"{self.index}月"
 
 
+    def label_end_zh(self) -> str:
+        """How a release names the end of the period, for stocks and levels: 2024年6月末, 2024年二季度末, 2024年末."""
+        y = f"{self.year}年"
+        if self.frequency == Frequency.ANNUAL or self.last_month == 12:
+            return y + "末"
+        if self.frequency == Frequency.HALF_YEARLY:
+            return y + "上半年末"
+        if self.frequency == Frequency.QUARTERLY:
+            return y + _QUARTER_ALONE_ZH[self.index] + "末"
+        return y + f"{self.index}月末"
+
+    @property
+    def months_left(self) -> int:
+        """Months of the year after the period (the 1—2月 release, 2024-M02, leaves 10)."""
+        return 12 - self.last_month
+
+
 def parse_period(code: str) -> Period:
     """Shorthand for Period.parse."""
     return Period.parse(code)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import re
+
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
+
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
 class EvaluatorSettings(ServiceSettings):
@@ -16,3 +20,19 @@ class EvaluatorSettings(ServiceSettings):
     database_url: str = Field(default="sqlite:///./var/evaluator.db")
     port: int = Field(default=8002, ge=1, le=65535)
     consumer_group: str = Field(default="evaluator", description="Kafka consumer group of the replicas")
+    status_report_tokens: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON object, department id → lowercase hex SHA-256 of that department's bearer token for "
+        "filing status reports; empty means nobody can file one (no default secrets)",
+    )
+
+    @field_validator("status_report_tokens")
+    @classmethod
+    def _hashes_only(cls, value: dict[str, str]) -> dict[str, str]:
+        for dep, digest in value.items():
+            if not _SHA256_HEX.match(digest):
+                raise ValueError(
+                    f"status_report_tokens[{dep!r}] must be the lowercase hex SHA-256 of the token "
+                    "(64 characters), never the token itself"
+                )
+        return value

@@ -5,31 +5,21 @@ Runs inside the consumer loop's transaction; writes its events to the outbox in 
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from services.evaluator.adapters.tables import evaluations, readings, target_states
-from services.evaluator.domain.evaluation import Evaluation, Reading, Status, evaluate
-from services.evaluator.domain.messages_zh import compose
+from services.evaluator.adapters.tables import readings
+from services.evaluator.domain.evaluation import Reading, evaluate
+from services.evaluator.domain.messages_zh import Context, compose, period_zh
+from services.evaluator.tracker import CITY, Basis, Tracker, current_state
 from shared.catalogue import Catalogue
-from shared.catalogue.model import QUANTITATIVE_KINDS, Target
+from shared.catalogue.model import QUANTITATIVE_KINDS, Kind, Measure, Target
 from shared.clock import Clock
-from shared.messages import (
-    Envelope,
-    EventData,
-    InvalidMessage,
-    ObservationRecorded,
-    ObservationStatus,
-    Severity,
-    TargetStatusChanged,
-)
+from shared.messages import Envelope, EventData, InvalidMessage, ObservationRecorded, ObservationStatus
 from shared.outbox import Outbox
 from shared.periods import Period, PeriodError
-
-CITY = "wuxi"  # the report's targets are for the whole city
 
 
 class ObservationHandler:
@@ -37,7 +27,7 @@ class ObservationHandler:
 
     def __init__(self, catalogue: Catalogue, outbox: Outbox, clock: Clock) -> None:
         self.catalogue = catalogue
-        self.outbox = outbox
+        self.tracker = Tracker(catalogue, outbox)
         self.clock = clock
 
     def __call__(self, conn: Connection, envelope: Envelope, data: EventData) -> None:
@@ -53,44 +43,56 @@ class ObservationHandler:
         if data.region != CITY or period.year != self.catalogue.year:
             return
         for target in self.catalogue.targets_for_indicator(data.indicator):
-            if target.kind not in QUANTITATIVE_KINDS or target.measure != data.measure:
-                continue
-            latest = _latest_reading(conn, target, self.catalogue.year)
-            if latest is None or latest.period != period:
-                continue  # a figure for an earlier period does not change where the target stands now
-            self._evaluate(conn, target, latest, data, now)
+            if target.kind not in QUANTITATIVE_KINDS:
+                continue  # qualitative targets carry an indicator for context only
+            self._reevaluate(conn, target, data, period, now)
 
-    def _evaluate(
-        self, conn: Connection, target: Target, reading: Reading, data: ObservationRecorded, now: datetime
+    def _reevaluate(
+        self, conn: Connection, target: Target, data: ObservationRecorded, period: Period, now: datetime
     ) -> None:
-        ev = evaluate(target, reading)
-        state = conn.execute(
-            select(target_states.c.status, target_states.c.severity).where(target_states.c.target_id == target.id)
-        ).first()
-        previous = Status(state.status) if state else None
-        previous_severity = Severity(state.severity) if state else None
-        changed = (previous, previous_severity) != (ev.status, ev.severity)
-        # A first evaluation that finds nothing wrong is not news; anything else that changed is.
-        publish = changed and not (previous is None and ev.severity == Severity.OK)
+        year = self.catalogue.year
+        own = target.indicator == data.indicator and target.measure == data.measure
+        related_series = _related_series(target)
+        is_related = related_series == (data.indicator, data.measure)
+        if not own and not is_related:
+            return
+        related: Reading | None = None
+        if target.kind == Kind.RELATIONAL:
+            assert related_series is not None and target.indicator and target.measure
+            pair = _latest_common(conn, (target.indicator, target.measure), related_series, year)
+            if pair is None or pair[0].period != period:
+                return  # the other indicator has no figure for this period yet, or this is not the latest
+            reading, related = pair
+        else:
+            latest = _latest_reading(conn, target.indicator or "", target.measure, year)
+            if latest is None or latest.period != period:
+                return  # a figure for an earlier period does not change where the target stands now
+            reading = latest
+        state = current_state(conn, target.id)
+        ev = evaluate(target, reading, related=related, previous=state.status if state else None)
         is_revision = data.vintage > 1
-        message = compose(
-            target, reading, ev, previous=previous, is_revision=is_revision,
-            departments_zh=(self.catalogue.department_name(target.lead_department),
-                            [self.catalogue.department_name(d) for d in target.co_departments]),
+        cat = self.catalogue
+        ctx = Context(
+            lead_zh=cat.department_name(target.lead_department),
+            co_zh=tuple(cat.department_name(d) for d in target.co_departments),
+            previous=state.status if state else None, previous_severity=state.severity if state else None,
+            is_revision=is_revision, revised_from=data.previous_value if is_revision else None,
+            indicator_name_zh=cat.indicators[target.indicator].name_zh if target.indicator else None,
+            related_name_zh=cat.indicators[related_series[0]].name_zh if related_series else None,
+            related=related,
         )
-        evaluation_id = uuid.uuid4().hex
-        conn.execute(evaluations.insert(), [_evaluation_row(evaluation_id, target, reading, ev, is_revision,
-                                                            publish, message, now)])
-        if changed:
-            values = {"period": reading.period.code, "status": ev.status.value, "severity": ev.severity.value,
-                      "evaluation_id": evaluation_id, "updated_at": now}
-            if state:
-                conn.execute(target_states.update().where(target_states.c.target_id == target.id).values(**values))
-            else:
-                conn.execute(target_states.insert().values(target_id=target.id, **values))
-        if publish:
-            self.outbox.add(conn, [_event(evaluation_id, target, reading, ev, previous, previous_severity,
-                                          is_revision, message, now)], now)
+        message = compose(target, reading, ev, ctx)
+        basis = Basis(period=reading.period.code, period_zh=period_zh(target, reading), reading=reading,
+                      related=related, is_revision=is_revision, revised_from=ctx.revised_from)
+        self.tracker.record(conn, target, ev, basis, message, state, now)
+
+
+def _related_series(target: Target) -> tuple[str, str] | None:
+    rel = target.params.get("related_indicator")
+    if target.kind != Kind.RELATIONAL or not isinstance(rel, str):
+        return None
+    measure = target.params.get("related_measure", target.measure)
+    return rel, str(measure)
 
 
 def _store_reading(conn: Connection, data: ObservationRecorded, now: datetime) -> bool:
@@ -110,48 +112,39 @@ def _store_reading(conn: Connection, data: ObservationRecorded, now: datetime) -
     return True
 
 
-def _latest_reading(conn: Connection, target: Target, year: int) -> Reading | None:
+def _readings_of(conn: Connection, indicator: str, measure: Measure | str | None, year: int) -> dict[str, Reading]:
     r = readings
     rows = conn.execute(
         select(r.c.period, r.c.value, r.c.status, r.c.observation_id, r.c.vintage).where(
-            r.c.indicator == target.indicator, r.c.region == CITY, r.c.measure == target.measure,
+            r.c.indicator == indicator, r.c.region == CITY, r.c.measure == str(measure),
             r.c.period.like(f"{year}%"),
         )
     ).all()
-    if not rows:
+    return {x.period: Reading(x.value, Period.parse(x.period), ObservationStatus(x.status), x.observation_id,
+                              x.vintage) for x in rows}
+
+
+def _reach(p: Period) -> tuple[int, int]:
+    # The latest period is the one reaching furthest into the year; at equal reach the coarser one (the
+    # annual figure over December's, the quarter over its last month) is the fuller statement.
+    return p.last_month, -len(p.code)
+
+
+def _latest_reading(conn: Connection, indicator: str, measure: Measure | None, year: int) -> Reading | None:
+    found = _readings_of(conn, indicator, measure, year)
+    return max(found.values(), key=lambda x: _reach(x.period)) if found else None
+
+
+def _latest_common(
+    conn: Connection, own: tuple[str, str], related: tuple[str, str], year: int
+) -> tuple[Reading, Reading] | None:
+    mine = _readings_of(conn, own[0], own[1], year)
+    theirs = _readings_of(conn, related[0], related[1], year)
+    common = set(mine) & set(theirs)
+    if not common:
         return None
-    # The latest period is the one reaching furthest into the year; at equal reach the finer one is newer.
-    best = max(rows, key=lambda x: (Period.parse(x.period).last_month, -len(x.period)))
-    return Reading(best.value, Period.parse(best.period), ObservationStatus(best.status), best.observation_id,
-                   best.vintage)
-
-
-def _evaluation_row(evaluation_id: str, target: Target, reading: Reading, ev: Evaluation, is_revision: bool,
-                    published: bool, message: str, now: datetime) -> dict[str, object]:
-    return {
-        "id": evaluation_id, "target_id": target.id, "period": reading.period.code, "status": ev.status.value,
-        "severity": ev.severity.value, "actual": ev.actual, "expected": ev.expected, "gap_abs": ev.gap_abs,
-        "gap_pp": ev.gap_pp, "progress": ev.progress, "expected_progress": ev.expected_progress,
-        "projection": ev.projection, "run_rate_needed": ev.run_rate_needed,
-        "observation_id": reading.observation_id, "observation_vintage": reading.vintage,
-        "observation_status": reading.status.value, "is_revision": is_revision, "published": published,
-        "message_zh": message, "evaluated_at": now,
-    }
-
-
-def _event(evaluation_id: str, target: Target, reading: Reading, ev: Evaluation, previous: Status | None,
-           previous_severity: Severity | None, is_revision: bool, message: str, now: datetime) -> TargetStatusChanged:
-    return TargetStatusChanged(
-        evaluation_id=evaluation_id, target_id=target.id, target_name_zh=target.name_zh, section=target.section,
-        kind=target.kind.value, indicator=target.indicator, region=CITY, period=reading.period.code,
-        status=ev.status.value, severity=ev.severity, previous_status=previous.value if previous else None,
-        previous_severity=previous_severity, actual=ev.actual, expected=ev.expected, target_value=target.value,
-        unit=target.unit, gap_abs=ev.gap_abs, gap_rel=ev.gap_rel, gap_pp=ev.gap_pp, progress=ev.progress,
-        expected_progress=ev.expected_progress, projection=ev.projection, run_rate_needed=ev.run_rate_needed,
-        observation_status=reading.status, is_revision=is_revision, lead_department=target.lead_department,
-        co_departments=target.co_departments, message_zh=message, observation_id=reading.observation_id,
-        observation_vintage=reading.vintage, evaluated_at=now,
-    )
+    code = max(common, key=lambda c: _reach(Period.parse(c)))
+    return mine[code], theirs[code]
 
 
 __all__ = ["ObservationHandler"]

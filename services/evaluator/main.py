@@ -12,12 +12,14 @@ from prometheus_client import CollectorRegistry
 
 from services.evaluator.adapters.tables import outbox as outbox_table
 from services.evaluator.adapters.tables import processed_events
+from services.evaluator.api.board import router as board_router
 from services.evaluator.api.routes import router
 from services.evaluator.config import EvaluatorSettings
 from services.evaluator.handlers import ObservationHandler
 from services.evaluator.metrics import EvaluatorBusinessCollector
+from services.evaluator.tracker import Tracker
 from shared.app import build_app
-from shared.catalogue import Catalogue, load_catalogue
+from shared.catalogue import Catalogue, CatalogueError, load_catalogue
 from shared.clock import Clock, utc_now
 from shared.consumer import ConsumerLoop
 from shared.db import make_engine, ping, run_migrations
@@ -43,6 +45,9 @@ def create_app(
     settings = settings or EvaluatorSettings()
     configure_logging(settings.log_level)
     catalogue = catalogue or load_catalogue()
+    for department in settings.status_report_tokens:
+        if department not in catalogue.departments:
+            raise CatalogueError(f"setting EVALUATOR_STATUS_REPORT_TOKENS: unknown department {department!r}")
     metrics = CommonMetrics(registry or CollectorRegistry(), "evaluator")
     engine = make_engine(settings.database_url)
     metrics.registry.register(EvaluatorBusinessCollector(engine, catalogue, clock))
@@ -89,5 +94,10 @@ def create_app(
     )
     app.state.catalogue = catalogue
     app.state.engine = engine
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.tracker = Tracker(catalogue, outbox)
+    app.state.relay_wake = relay.wake
     app.include_router(router)
+    app.include_router(board_router)
     return app

@@ -10,12 +10,18 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from shared.catalogue.model import Department, Indicator, Kind, Target
+from shared.catalogue.model import Department, Indicator, Kind, Measure, Target
 
 DEFAULT_PATH = Path(__file__).with_name("catalogue_2024.toml")
 REPORT_PATH = Path(__file__).with_name("report_2024.txt")
 
 _M = TypeVar("_M", Department, Indicator, Target)
+
+# Evaluation parameters a target may set (see the evaluator's domain/evaluation.py for their defaults).
+_POSITIVE_PARAMS = frozenset({"band_pp", "band", "tolerance_pp", "far_behind_pp", "warn_margin_pp", "hysteresis_pp"})
+_NUMBER_PARAMS = frozenset({"province_limit", "start_value"})
+_KNOWN_PARAMS = _POSITIVE_PARAMS | _NUMBER_PARAMS | {"seasonal_profile", "value_from", "related_indicator",
+                                                     "related_measure"}
 _P = TypeVar("_P", bound=BaseModel)
 
 
@@ -81,6 +87,44 @@ class Catalogue:
                     raise CatalogueError(
                         f"target {t.id!r}: field 'params.related_indicator': unknown indicator {rel!r}"
                     )
+                rel_measure = t.params.get("related_measure", t.measure)
+                if rel_measure not in self.indicators[rel].measures:
+                    raise CatalogueError(
+                        f"target {t.id!r}: field 'params.related_measure': indicator {rel!r} is not reported "
+                        f"as {rel_measure}"
+                    )
+            _check_params(t)
+
+
+def _check_params(t: Target) -> None:
+    def fail(name: str, rule: str) -> CatalogueError:
+        return CatalogueError(f"target {t.id!r}: field 'params.{name}': {rule}")
+
+    for name, value in t.params.items():
+        if name not in _KNOWN_PARAMS:
+            raise fail(name, f"unknown parameter; known: {', '.join(sorted(_KNOWN_PARAMS))}")
+        if name in _POSITIVE_PARAMS | _NUMBER_PARAMS and not isinstance(value, int | float):
+            raise fail(name, "must be a number")
+        if name in _POSITIVE_PARAMS and not value > 0:  # type: ignore[operator]
+            raise fail(name, "must be greater than 0")
+    profile = t.params.get("seasonal_profile")
+    if profile is not None:
+        ok = (isinstance(profile, list) and len(profile) == 12 and all(0 <= x <= 1 for x in profile)
+              and profile == sorted(profile) and profile[-1] == 1.0)
+        if not ok:
+            raise fail("seasonal_profile", "must be 12 cumulative shares of the year's total, one per month, "
+                                           "never decreasing, between 0 and 1, ending at 1.0")
+        if t.kind not in (Kind.CUMULATIVE_TOTAL, Kind.COUNT, Kind.LEVEL, Kind.SHARE):
+            raise fail("seasonal_profile", f"only totals, counts, levels and shares follow a path, not {t.kind}")
+    value_from = t.params.get("value_from")
+    if value_from is not None:
+        if value_from != "province":
+            raise fail("value_from", "the only source of a target value besides the report is 'province'")
+        if "province_limit" not in t.params:
+            raise fail("province_limit", "required when value_from is 'province'")
+    rel_measure = t.params.get("related_measure")
+    if rel_measure is not None and rel_measure not in {m.value for m in Measure}:
+        raise fail("related_measure", f"must be one of {', '.join(m.value for m in Measure)}")
 
 
 def _indicators_of(t: Target) -> list[str]:

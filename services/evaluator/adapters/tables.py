@@ -60,7 +60,27 @@ evaluations = Table(
     Column("published", Boolean, nullable=False),  # whether it changed the status and was published
     Column("message_zh", Text, nullable=False),
     Column("evaluated_at", DateTime(timezone=True), nullable=False),
+    # Added in 0002: the other half of a relational target's data, and the report a milestone was judged on.
+    Column("related_actual", Float, nullable=True),
+    Column("related_observation_id", String(32), nullable=True),
+    Column("related_vintage", Integer, nullable=True),
+    Column("softened", Boolean, nullable=True),  # severity lowered for provisional or estimated data
+    Column("report_id", String(32), nullable=True),
     Index("ix_evaluations_target", "target_id", "evaluated_at"),
+)
+
+# Status reports of milestones and qualitative targets, as their departments filed them (history kept).
+status_reports = Table(
+    "status_reports",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("target_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("department", String(64), nullable=False),
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+    Column("evaluation_id", String(32), nullable=False),
+    Index("ix_status_reports_target", "target_id", "reported_at"),
 )
 
 # Each target's current status: the state that decides whether an evaluation is a change to publish.
@@ -78,4 +98,4 @@ target_states = Table(
 outbox = outbox_table(metadata)
 processed_events = inbox_table(metadata)
 
-__all__ = ["evaluations", "metadata", "outbox", "processed_events", "readings", "target_states"]
+__all__ = ["evaluations", "metadata", "outbox", "processed_events", "readings", "status_reports", "target_states"]

@@ -1,16 +1,26 @@
-"""The evaluator's read API: where every target stands."""
+"""The evaluator's HTTP API: where every target stands, one target's history, and departments' status reports."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from services.evaluator.adapters.tables import evaluations, target_states
+from services.evaluator.adapters.tables import evaluations, status_reports
+from services.evaluator.api.read_model import BoardEntry, FilterError, board_entries
+from services.evaluator.domain.evaluation import STATUS_ZH, Status
+from services.evaluator.domain.status_reports import ReportedStatus
+from services.evaluator.service import NotReportable, NotResponsible, UnknownTarget, file_status_report
+from shared.catalogue import Catalogue
 
 router = APIRouter(prefix="/v1", tags=["targets"])
+
+TargetId = Annotated[str, Path(max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
 
 
 class TargetStatusOut(BaseModel):
@@ -20,16 +30,106 @@ class TargetStatusOut(BaseModel):
     section: str
     name_zh: str
     name_en: str
+    phrase: str
     kind: str
     value: float | None
     unit: str | None
     lead_department: str
+    lead_department_zh: str
     co_departments: list[str]
     period: str | None
     status: str | None
+    status_zh: str | None
     severity: str | None
+    actual: float | None
+    expected: float | None
+    progress: float | None
+    expected_progress: float | None
     updated_at: datetime | None
     message_zh: str | None
+
+
+class EvaluationOut(BaseModel):
+    """One stored evaluation, with the data vintage (or the status report) it was based on."""
+
+    id: str
+    period: str
+    status: str
+    severity: str
+    actual: float | None
+    expected: float | None
+    gap_abs: float | None
+    gap_pp: float | None
+    progress: float | None
+    expected_progress: float | None
+    projection: float | None
+    run_rate_needed: float | None
+    related_actual: float | None
+    observation_id: str | None
+    observation_vintage: int | None
+    observation_status: str | None
+    related_observation_id: str | None
+    related_vintage: int | None
+    report_id: str | None
+    is_revision: bool
+    softened: bool | None
+    published: bool
+    message_zh: str
+    evaluated_at: datetime
+
+
+class StatusReportIn(BaseModel):
+    """A department's report on its milestone or qualitative target."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: ReportedStatus = Field(description="not_started, in_progress, done, at_risk or missed")
+    note: str = Field(min_length=2, max_length=2000, description="What was done or what stands in the way (中文)")
+
+
+class StatusReportOut(BaseModel):
+    """A stored status report."""
+
+    id: str
+    target_id: str
+    status: str
+    note: str
+    department: str
+    reported_at: datetime
+    evaluation_id: str
+
+
+class FiledReportOut(StatusReportOut):
+    """A stored status report and the target status it led to."""
+
+    target_status: str
+    target_severity: str
+    published: bool
+    message_zh: str
+
+
+def _catalogue(request: Request) -> Catalogue:
+    return request.app.state.catalogue
+
+
+def _status_out(e: BoardEntry, catalogue: Catalogue) -> TargetStatusOut:
+    t = e.target
+    return TargetStatusOut(
+        id=t.id, section=t.section, name_zh=t.name_zh, name_en=t.name_en, phrase=t.phrase, kind=t.kind.value,
+        value=t.value, unit=t.unit, lead_department=t.lead_department,
+        lead_department_zh=catalogue.department_name(t.lead_department), co_departments=list(t.co_departments),
+        period=e.period, status=e.status, status_zh=STATUS_ZH[Status(e.status)] if e.status else None,
+        severity=e.severity, actual=e.actual, expected=e.expected, progress=e.progress,
+        expected_progress=e.expected_progress, updated_at=e.updated_at, message_zh=e.message_zh,
+    )
+
+
+def _entries(request: Request, department: str | None, section: str | None) -> list[BoardEntry]:
+    try:
+        with request.app.state.engine.connect() as conn:
+            return board_entries(conn, _catalogue(request), department=department, section=section)
+    except FilterError as exc:
+        raise HTTPException(422, [{"loc": ["query", exc.field], "msg": str(exc), "type": "value_error"}]) from exc
 
 
 @router.get("/targets", response_model=list[TargetStatusOut], summary="The board: every target and its status")
@@ -39,26 +139,92 @@ def board(
     section: str | None = Query(default=None, max_length=16, description="headline or 1..9"),
 ) -> list[TargetStatusOut]:
     """Every target of the catalogue with its current status, optionally for one department or section."""
-    catalogue = request.app.state.catalogue
-    engine = request.app.state.engine
-    with engine.connect() as conn:
+    catalogue = _catalogue(request)
+    return [_status_out(e, catalogue) for e in _entries(request, department, section)]
+
+
+def _entry(request: Request, target_id: str) -> BoardEntry:
+    catalogue = _catalogue(request)
+    if target_id not in catalogue.targets:
+        raise HTTPException(404, f"target {target_id!r} is not in the {catalogue.year} catalogue")
+    section = catalogue.targets[target_id].section
+    return next(e for e in _entries(request, None, section) if e.target.id == target_id)
+
+
+@router.get("/targets/{target_id}", response_model=TargetStatusOut, summary="One target and its status")
+def one_target(request: Request, target_id: TargetId) -> TargetStatusOut:
+    """One target with its current status."""
+    return _status_out(_entry(request, target_id), _catalogue(request))
+
+
+@router.get("/targets/{target_id}/evaluations", response_model=list[EvaluationOut],
+            summary="One target's history: every evaluation, newest first")
+def history(
+    request: Request, target_id: TargetId, limit: int = Query(default=200, ge=1, le=1000)
+) -> list[EvaluationOut]:
+    """Every stored evaluation of a target, newest first, with the data vintage each used."""
+    _entry(request, target_id)
+    e = evaluations
+    with request.app.state.engine.connect() as conn:
         rows = conn.execute(
-            select(target_states, evaluations.c.message_zh).join(
-                evaluations, evaluations.c.id == target_states.c.evaluation_id
-            )
-        ).all()
-    state = {r.target_id: r for r in rows}
-    out = []
-    for t in catalogue.targets.values():
-        if department and department != t.lead_department and department not in t.co_departments:
-            continue
-        if section and section != t.section:
-            continue
-        s = state.get(t.id)
-        out.append(TargetStatusOut(
-            id=t.id, section=t.section, name_zh=t.name_zh, name_en=t.name_en, kind=t.kind.value, value=t.value,
-            unit=t.unit, lead_department=t.lead_department, co_departments=list(t.co_departments),
-            period=s.period if s else None, status=s.status if s else None, severity=s.severity if s else None,
-            updated_at=s.updated_at if s else None, message_zh=s.message_zh if s else None,
-        ))
-    return out
+            select(e).where(e.c.target_id == target_id).order_by(e.c.evaluated_at.desc(), e.c.id).limit(limit)
+        ).mappings().all()
+    return [EvaluationOut.model_validate(dict(r)) for r in rows]
+
+
+@router.get("/targets/{target_id}/status-reports", response_model=list[StatusReportOut],
+            summary="A milestone's status reports, newest first")
+def reports(request: Request, target_id: TargetId) -> list[StatusReportOut]:
+    """Every status report filed on a target, newest first."""
+    _entry(request, target_id)
+    s = status_reports
+    with request.app.state.engine.connect() as conn:
+        rows = conn.execute(
+            select(s).where(s.c.target_id == target_id).order_by(s.c.reported_at.desc(), s.c.id)
+        ).mappings().all()
+    return [StatusReportOut.model_validate(dict(r)) for r in rows]
+
+
+def reporting_department(request: Request, authorization: str | None = Header(default=None)) -> str:
+    """The department whose bearer token authenticates the request (401 otherwise)."""
+    challenge = {"WWW-Authenticate": 'Bearer realm="evaluator"'}
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise HTTPException(401, "a department bearer token is required (Authorization: Bearer …)", challenge)
+    digest = hashlib.sha256(token.strip().encode()).hexdigest()
+    found = None
+    # Compare with every configured hash, in constant time each, so timing tells nothing about which matched.
+    for department, expected in request.app.state.settings.status_report_tokens.items():
+        if hmac.compare_digest(digest, expected):
+            found = department
+    if found is None:
+        raise HTTPException(401, "the bearer token is not valid", challenge)
+    return found
+
+
+@router.post("/targets/{target_id}/status-reports", response_model=FiledReportOut, status_code=201,
+             summary="File the lead department's status report on a milestone or qualitative target")
+def file_report(
+    request: Request, target_id: TargetId, body: StatusReportIn,
+    department: str = Depends(reporting_department),
+) -> FiledReportOut:
+    """Store the report (history kept), re-evaluate the target and publish its status change, if any."""
+    state = request.app.state
+    now = state.clock()
+    try:
+        with state.engine.begin() as conn:
+            filed = file_status_report(conn, state.tracker, target_id=target_id, department=department,
+                                       reported=body.status, note=body.note.strip(), now=now)
+    except UnknownTarget as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except NotReportable as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except NotResponsible as exc:
+        raise HTTPException(403, str(exc)) from exc
+    if filed.published:
+        state.relay_wake()
+    return FiledReportOut(
+        id=filed.report_id, target_id=target_id, status=body.status.value, note=body.note.strip(),
+        department=department, reported_at=now, evaluation_id=filed.evaluation_id, target_status=filed.status,
+        target_severity=filed.severity, published=filed.published, message_zh=filed.message_zh,
+    )

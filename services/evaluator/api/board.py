@@ -1,0 +1,129 @@
+"""The board as a plain server-rendered HTML page in Chinese: which targets are behind, and whose they are.
+
+No JavaScript: a person without Grafana opens /board and reads it; filters are an ordinary GET form.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+
+from services.evaluator.api.read_model import SECTION_ZH, BoardEntry, FilterError, board_entries
+from services.evaluator.domain.evaluation import STATUS_ZH, Status
+from shared.catalogue import Catalogue
+from shared.catalogue.model import Measure
+from shared.periods import Period
+
+router = APIRouter(tags=["board"])
+
+_ORDER = {"critical": 0, "warning": 1, "ok": 2, None: 3}
+_CSS = """
+body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif;margin:24px;
+color:#1f2328;background:#f6f8fa}
+h1{font-size:22px;margin:0 0 8px}h2{font-size:18px;margin:28px 0 8px;border-left:4px solid #b31d28;padding-left:8px}
+.summary{margin:8px 0 16px}.summary span{display:inline-block;margin-right:16px}
+form{margin:12px 0}select,button{font-size:14px;padding:2px 6px}
+table{border-collapse:collapse;width:100%;background:#fff}th,td{border:1px solid #d0d7de;padding:6px 8px;
+vertical-align:top;font-size:14px;text-align:left}th{background:#eaeef2}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;white-space:nowrap;font-weight:600}
+.critical .badge{background:#ffebe9;color:#b31d28}.warning .badge{background:#fff8c5;color:#7d4e00}
+.ok .badge{background:#dafbe1;color:#116329}.none .badge{background:#eaeef2;color:#57606a}
+tr.critical td:first-child{border-left:4px solid #b31d28}tr.warning td:first-child{border-left:4px solid #bf8700}
+.msg{color:#424a53;font-size:13px}.behind-count{color:#b31d28;font-weight:600}
+"""
+
+
+def _period_zh(entry: BoardEntry) -> str:
+    if entry.period is None:
+        return "—"
+    p = Period.parse(entry.period)
+    t = entry.target
+    if t.measure == Measure.LEVEL:
+        return p.label_end_zh()
+    if t.measure is None:
+        return f"{p.year}年"
+    return p.label_zh(t.measure in (Measure.CUMULATIVE_LEVEL, Measure.CUMULATIVE_YOY_PCT))
+
+
+def _row(e: BoardEntry, catalogue: Catalogue) -> str:
+    t = e.target
+    css = e.severity or "none"
+    status = STATUS_ZH[Status(e.status)] if e.status else "暂无数据"
+    co = "、".join(catalogue.department_name(d) for d in t.co_departments) or "—"
+    return (
+        f'<tr class="{css}" data-target="{escape(t.id)}" data-status="{escape(e.status or "none")}">'
+        f"<td>{escape(t.name_zh)}<div class=\"msg\">{escape(t.phrase)}</div></td>"
+        f"<td>{escape(_period_zh(e))}</td>"
+        f'<td><span class="badge">{escape(status)}</span></td>'
+        f'<td class="msg">{escape(e.message_zh or "")}</td>'
+        f'<td class="lead">{escape(catalogue.department_name(t.lead_department))}</td>'
+        f"<td>{escape(co)}</td></tr>"
+    )
+
+
+def _options(items: dict[str, str], selected: str | None, blank: str) -> str:
+    opts = [f'<option value="">{escape(blank)}</option>']
+    for value, label in items.items():
+        sel = " selected" if value == selected else ""
+        opts.append(f'<option value="{escape(value)}"{sel}>{escape(label)}</option>')
+    return "".join(opts)
+
+
+def render_board(entries: list[BoardEntry], catalogue: Catalogue, department: str | None, section: str | None) -> str:
+    """The whole page."""
+    behind = [e for e in entries if e.severity in ("warning", "critical")]
+    counts: dict[str, int] = {}
+    for e in entries:
+        label = STATUS_ZH[Status(e.status)] if e.status else "暂无数据"
+        counts[label] = counts.get(label, 0) + 1
+    summary = "".join(f"<span>{escape(k)}：{v}项</span>" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+    departments = {d.id: d.name_zh for d in catalogue.departments.values()}
+    parts = [
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>无锡市{catalogue.year}年政府工作报告目标进展看板</title><style>{_CSS}</style></head><body>",
+        f"<h1>无锡市{catalogue.year}年政府工作报告目标进展看板</h1>",
+        f'<p class="summary">共{len(entries)}项目标，其中<span class="behind-count" id="behind-total">'
+        f"需关注{len(behind)}项</span>{summary}</p>",
+        '<form method="get" action="/board">',
+        f'<label>责任单位 <select name="department">{_options(departments, department, "全部单位")}</select></label> ',
+        f'<label>板块 <select name="section">{_options(SECTION_ZH, section, "全部板块")}</select></label> ',
+        '<button type="submit">筛选</button></form>',
+    ]
+    for code, title in SECTION_ZH.items():
+        rows = [e for e in entries if e.target.section == code]
+        if not rows:
+            continue
+        rows.sort(key=lambda e: _ORDER.get(e.severity, 3))
+        n_behind = sum(1 for e in rows if e.severity in ("warning", "critical"))
+        owners = sorted({catalogue.department_name(e.target.lead_department) for e in rows
+                         if e.severity in ("warning", "critical")})
+        who = f"（{'、'.join(owners)}）" if owners else ""
+        parts.append(f'<section id="section-{code}"><h2>{escape(title)}</h2>')
+        parts.append(f'<p class="section-summary">共{len(rows)}项，需关注{n_behind}项{escape(who)}</p>')
+        parts.append("<table><thead><tr><th>目标</th><th>期别</th><th>状态</th><th>最新情况</th><th>牵头单位</th>"
+                     "<th>配合单位</th></tr></thead><tbody>")
+        parts.extend(_row(e, catalogue) for e in rows)
+        parts.append("</tbody></table></section>")
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+@router.get("/board", response_class=HTMLResponse, summary="The board as an HTML page in Chinese")
+def board_page(
+    request: Request,
+    department: str | None = Query(default=None, max_length=64, description="Lead or co-department id"),
+    section: str | None = Query(default=None, max_length=16, description="headline or 1..9"),
+) -> HTMLResponse:
+    """Every target grouped by the report's sections, those needing attention first, with their departments."""
+    catalogue: Catalogue = request.app.state.catalogue
+    department = department or None  # the form sends an empty value for 全部
+    section = section or None
+    try:
+        with request.app.state.engine.connect() as conn:
+            entries = board_entries(conn, catalogue, department=department, section=section)
+    except FilterError as exc:
+        raise HTTPException(422, [{"loc": ["query", exc.field], "msg": str(exc), "type": "value_error"}]) from exc
+    return HTMLResponse(render_board(entries, catalogue, department, section))

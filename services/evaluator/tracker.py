@@ -1,0 +1,120 @@
+"""One path for every evaluation, from a statistic or from a status report: store it, move the target's state,
+and put a TargetStatusChanged event in the outbox when the status or the severity changed.
+
+Runs inside the caller's transaction (the consumer loop's batch, or a route's request).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from services.evaluator.adapters.tables import evaluations, target_states
+from services.evaluator.domain.evaluation import STATUS_ZH, Evaluation, Reading, Status
+from shared.catalogue import Catalogue
+from shared.catalogue.model import Target
+from shared.messages import Severity, TargetStatusChanged
+from shared.outbox import Outbox
+
+CITY = "wuxi"  # the report's targets are for the whole city
+
+
+@dataclass(frozen=True)
+class CurrentState:
+    """A target's stored status."""
+
+    status: Status
+    severity: Severity
+    period: str
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What an evaluation was based on: the data vintage, or the department's report."""
+
+    period: str
+    period_zh: str
+    reading: Reading | None = None
+    related: Reading | None = None
+    is_revision: bool = False
+    revised_from: float | None = None
+    report_id: str | None = None
+    reported_by: str | None = None
+    report_note: str | None = None
+
+
+def current_state(conn: Connection, target_id: str) -> CurrentState | None:
+    """The target's stored status, or None before its first evaluation."""
+    row = conn.execute(
+        select(target_states.c.status, target_states.c.severity, target_states.c.period).where(
+            target_states.c.target_id == target_id
+        )
+    ).first()
+    return CurrentState(Status(row.status), Severity(row.severity), row.period) if row else None
+
+
+class Tracker:
+    """Stores evaluations and publishes the changes."""
+
+    def __init__(self, catalogue: Catalogue, outbox: Outbox) -> None:
+        self.catalogue = catalogue
+        self.outbox = outbox
+
+    def record(
+        self, conn: Connection, target: Target, ev: Evaluation, basis: Basis, message: str,
+        state: CurrentState | None, now: datetime,
+    ) -> tuple[str, bool]:
+        """Store the evaluation, update the target's state, publish if it changed: (evaluation id, published)."""
+        changed = state is None or (state.status, state.severity) != (ev.status, ev.severity)
+        # A first evaluation that finds nothing wrong is not news; any other change is, recoveries included.
+        publish = changed and not (state is None and ev.severity == Severity.OK)
+        evaluation_id = uuid.uuid4().hex
+        r, rel = basis.reading, basis.related
+        conn.execute(evaluations.insert(), [{
+            "id": evaluation_id, "target_id": target.id, "period": basis.period, "status": ev.status.value,
+            "severity": ev.severity.value, "actual": ev.actual, "expected": ev.expected, "gap_abs": ev.gap_abs,
+            "gap_pp": ev.gap_pp, "progress": ev.progress, "expected_progress": ev.expected_progress,
+            "projection": ev.projection, "run_rate_needed": ev.run_rate_needed,
+            "observation_id": r.observation_id if r else None, "observation_vintage": r.vintage if r else None,
+            "observation_status": r.status.value if r else None, "is_revision": basis.is_revision,
+            "published": publish, "message_zh": message, "evaluated_at": now,
+            "related_actual": ev.related_actual, "related_observation_id": rel.observation_id if rel else None,
+            "related_vintage": rel.vintage if rel else None, "softened": ev.softened, "report_id": basis.report_id,
+        }])
+        values = {"period": basis.period, "status": ev.status.value, "severity": ev.severity.value,
+                  "evaluation_id": evaluation_id, "updated_at": now}
+        # The state always points at the latest evaluation, so the board shows the latest figures.
+        if state is not None:
+            conn.execute(target_states.update().where(target_states.c.target_id == target.id).values(**values))
+        else:
+            conn.execute(target_states.insert().values(target_id=target.id, **values))
+        if publish:
+            self.outbox.add(conn, [self._event(evaluation_id, target, ev, basis, state, message, now)], now)
+        return evaluation_id, publish
+
+    def _event(
+        self, evaluation_id: str, target: Target, ev: Evaluation, basis: Basis, state: CurrentState | None,
+        message: str, now: datetime,
+    ) -> TargetStatusChanged:
+        r = basis.reading
+        rel_ind = target.params.get("related_indicator")
+        return TargetStatusChanged(
+            evaluation_id=evaluation_id, target_id=target.id, target_name_zh=target.name_zh, section=target.section,
+            kind=target.kind.value, indicator=target.indicator, region=CITY, period=basis.period,
+            status=ev.status.value, severity=ev.severity, previous_status=state.status.value if state else None,
+            previous_severity=state.severity if state else None, actual=ev.actual, expected=ev.expected,
+            target_value=ev.goal if ev.goal is not None else target.value, unit=target.unit, gap_abs=ev.gap_abs,
+            gap_rel=ev.gap_rel, gap_pp=ev.gap_pp, progress=ev.progress, expected_progress=ev.expected_progress,
+            projection=ev.projection, run_rate_needed=ev.run_rate_needed,
+            observation_status=r.status if r else None, is_revision=basis.is_revision,
+            lead_department=target.lead_department, co_departments=target.co_departments, message_zh=message,
+            observation_id=r.observation_id if r else None, observation_vintage=r.vintage if r else None,
+            evaluated_at=now, status_zh=STATUS_ZH[ev.status], period_zh=basis.period_zh,
+            months_left=ev.months_left, related_indicator=rel_ind if isinstance(rel_ind, str) else None,
+            related_actual=ev.related_actual, revised_from=basis.revised_from, softened=ev.softened,
+            report_id=basis.report_id, reported_by=basis.reported_by, report_note=basis.report_note,
+        )
