@@ -60,7 +60,10 @@ def compose(target: Target, reading: Reading, ev: Evaluation, ctx: Context) -> s
     if ev.softened:
         parts.append(f"因数据为{obs}，尚未最终核实，预警级别暂按一般预警处理。")
     if ctx.is_revision:
-        revised = f"（由{fmt(ctx.revised_from)}修订为{fmt(reading.value)}）" if ctx.revised_from is not None else ""
+        unit = "%" if target.measure in (Measure.YOY_PCT, Measure.CUMULATIVE_YOY_PCT) else (target.unit or "")
+        revised = ""
+        if ctx.revised_from is not None:
+            revised = f"（由{fmt(ctx.revised_from)}{unit}修订为{fmt(reading.value)}{unit}）"
         parts.append(f"本次评估依据修订后的数据{revised}。")
     parts.append(_owners(ctx))
     return "".join(parts)
@@ -166,7 +169,7 @@ def _body(target: Target, r: Reading, ev: Evaluation, ctx: Context) -> str:
     if target.kind in (Kind.LEVEL, Kind.SHARE):
         text = f"达到{fmt(r.value)}{unit}，目标{goal}"
         if ev.progress is not None and target.baseline_2023 is not None:
-            text += (f"；较2023年{fmt(target.baseline_2023)}{unit}，完成提升任务的{fmt(ev.progress * 100, 1)}%"
+            text += (f"；较2023年{fmt(target.baseline_2023, 4)}{unit}，完成提升任务的{fmt(ev.progress * 100, 1)}%"
                      + _expected_zh(target, ev))
             return text + _pp_gap(ev.gap_pp or 0.0, "落后", "超前", "与时序进度持平")
         if ev.status == Status.NOT_EVALUATED:
