@@ -61,10 +61,14 @@ def compose(target: Target, reading: Reading, ev: Evaluation, ctx: Context) -> s
         parts.append(f"因数据为{obs}，尚未最终核实，预警级别暂按一般预警处理。")
     if ctx.is_revision:
         unit = "%" if target.measure in (Measure.YOY_PCT, Measure.CUMULATIVE_YOY_PCT) else (target.unit or "")
-        revised = ""
-        if ctx.revised_from is not None:
-            revised = f"（由{fmt(ctx.revised_from)}{unit}修订为{fmt(reading.value)}{unit}）"
-        parts.append(f"本次评估依据修订后的数据{revised}。")
+        if ctx.revised_from is not None and fmt(ctx.revised_from) == fmt(reading.value):
+            # A new vintage with the same number: the figure was confirmed (e.g. 初步数 → 最终核实数), not changed.
+            parts.append(f"本次评估依据核实后的数据（{fmt(reading.value)}{unit}，数值未作调整）。")
+        else:
+            revised = ""
+            if ctx.revised_from is not None:
+                revised = f"（由{fmt(ctx.revised_from)}{unit}修订为{fmt(reading.value)}{unit}）"
+            parts.append(f"本次评估依据修订后的数据{revised}。")
     parts.append(_owners(ctx))
     return "".join(parts)
 
