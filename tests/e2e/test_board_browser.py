@@ -1,0 +1,143 @@
+"""The HTML board in a real headless Chromium, against the running system: figures pushed to ingest and a
+department's status report show up as the board a person without Grafana would read."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import httpx
+import pytest
+
+from devstack.broker import TansuBroker
+from devstack.stack import SERVICES, Stack
+
+pytestmark = pytest.mark.e2e
+TOKEN = "sthjj-e2e-token"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture
+def stack(tmp_path: Path, db_factory, broker: TansuBroker, topic_prefix: str):
+    digest = hashlib.sha256(TOKEN.encode()).hexdigest()
+    s = Stack(
+        data_dir=tmp_path / "stack", broker=broker, topic_prefix=topic_prefix,
+        database_urls={name: db_factory() for name in SERVICES},
+        extra_env={"evaluator": {"EVALUATOR_STATUS_REPORT_TOKENS": f'{{"sthjj": "{digest}"}}'},
+                   "alerts": {"ALERTS_WEBHOOK_SECRET": "e2e-secret"}},
+    )
+    try:
+        s.start()
+        yield s
+    finally:
+        s.stop()
+
+
+class Rows(HTMLParser):
+    """Collects the board's target rows: data attributes, and the text of each cell."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, dict[str, object]] = {}
+        self.section: str | None = None
+        self._row: dict[str, object] | None = None
+        self._cell: list[str] | None = None
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "section":
+            self.section = (a.get("id") or "").removeprefix("section-")
+        elif tag == "tr" and a.get("data-target"):
+            self._row = {"status": a.get("data-status"), "section": self.section, "cells": []}
+            self.rows[str(a["data-target"])] = self._row
+        elif tag == "td" and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._row is not None and self._cell is not None:
+            self._row["cells"].append("".join(self._cell).strip())  # type: ignore[union-attr]
+            self._cell = None
+        elif tag == "tr":
+            self._row = None
+
+    def handle_data(self, data: str) -> None:
+        self.texts.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _dump_dom(url: str, profile: Path) -> str:
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+           "--dump-dom", url]
+    done = subprocess.run(cmd, capture_output=True, timeout=90, check=True)
+    return done.stdout.decode()
+
+
+def _wait_for_status(evaluator: str, target_id: str, status: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        last = httpx.get(f"{evaluator}/v1/targets/{target_id}", timeout=5).json().get("status")
+        if last == status:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{target_id} is {last!r}, not {status!r}, after {timeout_s}s")
+
+
+def test_the_board_shows_which_targets_are_behind_and_whose_they_are(stack: Stack, tmp_path: Path) -> None:
+    ingest, evaluator = stack.url("ingest"), stack.url("evaluator")
+    for obs in (
+        {"indicator": "gdp", "period": "2024-Q1", "measure": "cumulative_yoy_pct", "value": 4.9, "unit": "%"},
+        {"indicator": "urban_new_jobs", "period": "2024-M04", "measure": "cumulative_level", "value": 35000,
+         "unit": "人"},  # ingest converts 人 to the indicator's 万人
+        {"indicator": "retail_sales", "period": "2024-M02", "measure": "cumulative_yoy_pct", "value": 6.8,
+         "unit": "%"},
+    ):
+        r = httpx.post(f"{ingest}/v1/observations", json={"region": "wuxi", "status": "provisional", **obs},
+                       timeout=10)
+        assert r.status_code == 201, r.text
+    r = httpx.post(f"{evaluator}/v1/targets/binding_environment_targets/status-reports", timeout=10,
+                   headers={"Authorization": f"Bearer {TOKEN}"},
+                   json={"status": "at_risk", "note": "PM2.5浓度同比上升"})
+    assert r.status_code == 201, r.text
+    _wait_for_status(evaluator, "gdp_growth", "behind")
+    _wait_for_status(evaluator, "urban_new_jobs", "behind")
+    _wait_for_status(evaluator, "retail_sales_growth", "on_track")
+
+    dom = _dump_dom(f"{evaluator}/board", tmp_path / "chromium-profile")
+    page = Rows()
+    page.feed(dom)
+    assert "<title>无锡市2024年政府工作报告目标进展看板</title>" in dom
+    text = "".join(page.texts)
+    assert "共152项目标" in text and "需关注3项" in text
+
+    gdp = page.rows["gdp_growth"]
+    assert gdp["section"] == "headline" and gdp["status"] == "behind"
+    name, period, status, message, lead, co = gdp["cells"]  # type: ignore[misc]
+    assert name.startswith("地区生产总值增长") and period == "2024年一季度" and status == "滞后"
+    assert "低于目标0.6个百分点" in message and lead == "市发展改革委" and co == "市统计局"
+
+    jobs = page.rows["urban_new_jobs"]
+    assert jobs["status"] == "behind" and jobs["cells"][1] == "2024年1—4月"  # type: ignore[index]
+    assert "剩余8个月月均需完成1.19万人" in jobs["cells"][3]  # type: ignore[index]
+    env = page.rows["binding_environment_targets"]
+    assert env["status"] == "at_risk" and env["cells"][2] == "存在风险" and env["cells"][4] == "市生态环境局"  # type: ignore[index]
+    assert page.rows["retail_sales_growth"]["cells"][2] == "符合进度"  # type: ignore[index]
+    assert page.rows["new_little_giants"]["cells"][2] == "暂无数据"  # type: ignore[index]
+    # Within a section the targets needing attention come first, and the section names their owners.
+    headline = [t for t, row in page.rows.items() if row["section"] == "headline"]
+    assert headline[:2] == ["gdp_growth", "urban_new_jobs"] or headline[:2] == ["urban_new_jobs", "gdp_growth"]
+    assert re.search(r"共11项，需关注3项（[^）]*市发展改革委[^）]*）", text)
+
+    # The same page filtered to one department, as its official would bookmark it.
+    dom = _dump_dom(f"{evaluator}/board?department=sthjj", tmp_path / "chromium-profile-2")
+    mine = Rows()
+    mine.feed(dom)
+    assert "binding_environment_targets" in mine.rows and "gdp_growth" not in mine.rows
