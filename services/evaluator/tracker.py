@@ -85,9 +85,11 @@ class Tracker:
             "related_actual": ev.related_actual, "related_observation_id": rel.observation_id if rel else None,
             "related_vintage": rel.vintage if rel else None, "softened": ev.softened, "report_id": basis.report_id,
         }])
-        values = {"period": basis.period, "status": ev.status.value, "severity": ev.severity.value,
-                  "evaluation_id": evaluation_id, "updated_at": now}
-        # The state always points at the latest evaluation, so the board shows the latest figures.
+        # The state always points at the latest evaluation, so the board shows the latest figures; updated_at
+        # moves only with the status or severity: it says since when the target has stood where it stands.
+        values: dict[str, object] = {"period": basis.period, "evaluation_id": evaluation_id}
+        if changed:
+            values.update(status=ev.status.value, severity=ev.severity.value, updated_at=now)
         if state is not None:
             conn.execute(target_states.update().where(target_states.c.target_id == target.id).values(**values))
         else:

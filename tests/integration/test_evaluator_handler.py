@@ -23,14 +23,15 @@ MIGRATIONS = Path("services/evaluator/migrations")
 def evaluator(database_url: str):
     run_migrations(database_url, MIGRATIONS)
     engine = make_engine(database_url)
-    handler = ObservationHandler(load_catalogue(), Outbox(outbox, source="/test", topic_prefix="t"),
-                                 FrozenClock(datetime(2024, 7, 20, tzinfo=UTC)))
+    clock = FrozenClock(datetime(2024, 7, 20, tzinfo=UTC))
+    handler = ObservationHandler(load_catalogue(), Outbox(outbox, source="/test", topic_prefix="t"), clock)
 
     def feed(*observations) -> None:
         for data in observations:
             with engine.begin() as conn:
                 handler(conn, envelope(data), data)
 
+    feed.clock = clock  # type: ignore[attr-defined]
     yield engine, feed
     engine.dispose()
 
@@ -101,3 +102,16 @@ def test_observations_for_other_regions_or_years_are_stored_but_not_evaluated(ev
     other = observation("gdp", "2024-Q1", "cumulative_yoy_pct", 3.0).model_copy(update={"region": "jiangyin"})
     feed(other)
     assert published(engine) == []
+
+
+def test_the_state_follows_the_latest_evaluation_but_keeps_since_when_the_status_holds(evaluator) -> None:
+    engine, feed = evaluator
+    feed(observation("gdp", "2024-Q1", "cumulative_yoy_pct", 4.9))
+    feed.clock.set(datetime(2024, 10, 20, tzinfo=UTC))
+    feed(observation("gdp", "2024-Q2", "cumulative_yoy_pct", 4.8))  # still 滞后
+    with engine.connect() as conn:
+        state = conn.execute(select(target_states).where(target_states.c.target_id == "gdp_growth")).one()
+        latest = conn.execute(select(evaluations.c.actual, evaluations.c.published).where(
+            evaluations.c.id == state.evaluation_id)).one()
+    assert (state.period, state.status, latest.actual, latest.published) == ("2024-Q2", "behind", 4.8, False)
+    assert state.updated_at.replace(tzinfo=UTC) == datetime(2024, 7, 20, tzinfo=UTC)

@@ -124,6 +124,7 @@ def test_a_year_of_releases_gives_exactly_the_expected_status_changes(
     settings = EvaluatorSettings(
         database_url=database_url, kafka_bootstrap_servers=broker.bootstrap, topic_prefix=topic_prefix,
         topic_partitions=1, kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500,
+        consumer_group=f"evaluator-{topic_prefix}",  # the session broker is shared: a group of its own
         outbox_poll_interval_s=0.1,
     )
     app = create_app(settings)

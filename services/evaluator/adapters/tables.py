@@ -91,8 +91,8 @@ target_states = Table(
     Column("period", String(16), nullable=False),
     Column("status", String(16), nullable=False),
     Column("severity", String(16), nullable=False),
-    Column("evaluation_id", String(32), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("evaluation_id", String(32), nullable=False),  # the latest evaluation (the board's figures)
+    Column("updated_at", DateTime(timezone=True), nullable=False),  # when status or severity last changed
 )
 
 outbox = outbox_table(metadata)
