@@ -28,8 +28,11 @@ def stack(tmp_path: Path, db_factory, broker: TansuBroker, topic_prefix: str):
     s = Stack(
         data_dir=tmp_path / "stack", broker=broker, topic_prefix=topic_prefix,
         database_urls={name: db_factory() for name in SERVICES},
-        extra_env={"evaluator": {"EVALUATOR_STATUS_REPORT_TOKENS": f'{{"sthjj": "{digest}"}}'},
-                   "alerts": {"ALERTS_WEBHOOK_SECRET": "e2e-secret"}},
+        # Consumer groups of their own: the session broker is shared with the other end-to-end tests.
+        extra_env={"evaluator": {"EVALUATOR_STATUS_REPORT_TOKENS": f'{{"sthjj": "{digest}"}}',
+                                 "EVALUATOR_CONSUMER_GROUP": f"evaluator-{topic_prefix}"},
+                   "alerts": {"ALERTS_WEBHOOK_SECRET": "e2e-secret",
+                              "ALERTS_CONSUMER_GROUP": f"alerts-{topic_prefix}"}},
     )
     try:
         s.start()
@@ -93,6 +96,7 @@ def _wait_for_status(evaluator: str, target_id: str, status: str, timeout_s: flo
 
 def test_the_board_shows_which_targets_are_behind_and_whose_they_are(stack: Stack, tmp_path: Path) -> None:
     ingest, evaluator = stack.url("ingest"), stack.url("evaluator")
+    auth = {"Authorization": f"Bearer {stack.issue_ingest_key('市统计局')}"}
     for obs in (
         {"indicator": "gdp", "period": "2024-Q1", "measure": "cumulative_yoy_pct", "value": 4.9, "unit": "%"},
         {"indicator": "urban_new_jobs", "period": "2024-M04", "measure": "cumulative_level", "value": 35000,
@@ -101,7 +105,7 @@ def test_the_board_shows_which_targets_are_behind_and_whose_they_are(stack: Stac
          "unit": "%"},
     ):
         r = httpx.post(f"{ingest}/v1/observations", json={"region": "wuxi", "status": "provisional", **obs},
-                       timeout=10)
+                       headers=auth, timeout=10)
         assert r.status_code == 201, r.text
     r = httpx.post(f"{evaluator}/v1/targets/binding_environment_targets/status-reports", timeout=10,
                    headers={"Authorization": f"Bearer {TOKEN}"},
