@@ -8,10 +8,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry
 from pydantic.json_schema import models_json_schema
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.ingest.adapters.keys import KeyCache
 from services.ingest.adapters.tables import outbox as outbox_table
@@ -100,6 +102,16 @@ def create_app(
         for d in detail:
             runtime.counters.rejections.labels(d["type"]).inc()
         return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        # FastAPI answers an undecodable JSON body with a bare 400; bureaus get the same 422 as for any
+        # malformed body, in the one error shape.
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            runtime.counters.rejections.labels("json_invalid").inc()
+            return JSONResponse({"detail": [{"loc": ["body"], "msg": "the body is not valid JSON in UTF-8",
+                                             "type": "json_invalid"}]}, status_code=422)
+        return await http_exception_handler(request, exc)
 
     _document_raw_bodies(app)
     return app

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import uvicorn
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
 
+from devstack.broker import free_port
 from services.ingest.adapters.tables import outbox
 from services.ingest.config import IngestSettings
 from services.ingest.main import create_app
@@ -63,3 +67,22 @@ def running_ingest(database_url: str, bootstrap: str, topic_prefix: str, **overr
     app = create_app(settings, clock=clock, registry=registry)
     with TestClient(app) as client:
         yield Ingest(client, registry, clock)
+
+
+@contextmanager
+def serving(ingest: Ingest) -> Iterator[str]:
+    """Serve a running ingest app over real HTTP (uvicorn in a thread); yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(ingest.client.app, host="127.0.0.1", port=port, lifespan="off",
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

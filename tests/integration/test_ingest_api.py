@@ -220,3 +220,17 @@ def test_replay_republishes_current_vintages_with_new_event_ids(ingest: Ingest) 
     assert r.status_code == 422 and _types(r) == ["period_order"]
     r = c.post("/admin/replay", headers=auth, json={"from_period": "2024", "to_period": "2024"})
     assert r.status_code == 401
+
+
+def test_nul_characters_are_refused_before_the_database(ingest: Ingest) -> None:
+    """PostgreSQL text cannot hold NUL: a 422 naming the field, never a 500."""
+    auth = ingest.key()
+    r = ingest.client.post("/v1/observations", json={**GDP, "note": "a\x00b"}, headers=auth)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "note"]
+    r = ingest.client.get("/v1/observations", params={"indicator": "gdp\x00"}, headers=auth)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "indicator"]
+    r = ingest.client.post("/admin/keys", headers=ADMIN, json={"organisation": "a\x00"})
+    assert r.status_code == 422
+    r = ingest.client.post("/v1/observations/upload", headers=auth,
+                           content="指标,期别,口径,数值,单位,备注\ngdp,2024-Q1,累计增速,5,%,a\x00b\n".encode())
+    assert r.status_code == 400 and _types(r) == ["nul_character"]

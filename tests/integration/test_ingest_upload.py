@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import io
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from devstack.broker import TansuBroker, free_port
+from devstack.broker import TansuBroker
 from services.ingest import client as cli
-from tests.integration.ingest_app import ADMIN, Ingest, running_ingest
+from tests.integration.ingest_app import ADMIN, Ingest, running_ingest, serving
 
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
 JIANGYIN = SAMPLES / "jiangyin-2024-h1.csv"
@@ -83,21 +80,8 @@ def test_upload_rejections_name_line_column_and_rule(ingest: Ingest) -> None:
 
 @pytest.fixture
 def live_ingest(database_url: str, broker: TansuBroker, topic_prefix: str) -> Iterator[tuple[str, Ingest]]:
-    with running_ingest(database_url, broker.bootstrap, topic_prefix) as ingest:
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(ingest.client.app, host="127.0.0.1", port=port, lifespan="off",
-                                               log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-            time.sleep(0.02)
-        try:
-            yield f"http://127.0.0.1:{port}", ingest
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+    with running_ingest(database_url, broker.bootstrap, topic_prefix) as ingest, serving(ingest) as url:
+        yield url, ingest
 
 
 def test_cli_uploads_the_sample_file_in_chunks_with_progress(live_ingest: tuple[str, Ingest], tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from services.ingest.adapters.tables import observations
 from services.ingest.api.auth import bureau_key
 from services.ingest.api.errors import ApiError
 from services.ingest.api.schemas import (
+    NO_NUL,
     BatchAccepted,
     IndicatorOut,
     KeyInfo,
@@ -317,7 +318,7 @@ def _upload(rt: IngestRuntime, request: Request, key: ApiKey, idem: str | None, 
     try:
         parsed = parse_file(body, rt.catalogue, fmt)
     except FileProblem as exc:
-        status = 400 if exc.rule in ("encoding", "csv_quoting", "empty_file") else 422
+        status = 400 if exc.rule in ("encoding", "csv_quoting", "empty_file", "nul_character") else 422
         raise _reject(rt, ApiError.one(status, ["file", exc.line or 1], exc.message, exc.rule)) from None
     if not parsed.rows and not parsed.errors:
         raise _reject(rt, ApiError.one(422, ["file"], "the file has a header but no data rows", "no_rows"))
@@ -359,9 +360,9 @@ def _in_file(header_of: Callable[[str], str], e: FieldError) -> FieldError:
 def list_observations(
     request: Request,
     _: ApiKey = Depends(bureau_key),
-    indicator: str = Query(min_length=1, max_length=64, examples=["gdp"]),
-    region: str | None = Query(default=None, max_length=32, examples=["wuxi"]),
-    period: str | None = Query(default=None, max_length=16, examples=["2024-Q1"]),
+    indicator: str = Query(min_length=1, max_length=64, pattern=NO_NUL, examples=["gdp"]),
+    region: str | None = Query(default=None, max_length=32, pattern=NO_NUL, examples=["wuxi"]),
+    period: str | None = Query(default=None, max_length=16, pattern=NO_NUL, examples=["2024-Q1"]),
     current_only: bool = Query(default=False, description="Only the latest vintage of each series"),
     limit: int = Query(default=1000, ge=1, le=10000),
 ) -> list[ObservationOut]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.catalogue.model import Frequency, Measure
 from shared.messages import ObservationStatus
+
+# PostgreSQL text cannot hold NUL characters: refuse them at the door (422), not in the database (500).
+NO_NUL = r"^[^\x00]*$"
 
 _EXAMPLE = {
     "indicator": "gdp",
@@ -36,10 +39,12 @@ class ObservationIn(BaseModel):
     value: float = Field(description="The figure, finite, in `unit`")
     unit: str = Field(min_length=1, max_length=16, description="Unit of the value; converted to the indicator's")
     status: ObservationStatus = Field(default=ObservationStatus.PROVISIONAL, description="SDMX OBS_STATUS")
-    note: str | None = Field(default=None, max_length=2000)
-    source: str | None = Field(default=None, max_length=500, description="Release or document the figure is from")
+    note: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
+    source: str | None = Field(default=None, max_length=500, pattern=NO_NUL,
+                               description="Release or document the figure is from")
     revision_reason: str | None = Field(
-        default=None, max_length=2000, description="Why a figure differs from the one stored (a revision)"
+        default=None, max_length=2000, pattern=NO_NUL,
+        description="Why a figure differs from the one stored (a revision)",
     )
 
 
@@ -91,6 +96,12 @@ class ObservationOut(BaseModel):
     source: str | None
     submitted_by: str
     recorded_at: datetime
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        # SQLite returns naive datetimes; ingest always stores UTC, and RFC 3339 needs the offset.
+        return v if v.tzinfo is not None else v.replace(tzinfo=UTC)
 
 
 class IndicatorOut(BaseModel):
@@ -177,10 +188,11 @@ class KeyIssueIn(BaseModel):
         "description": "江阴市统计局综合科 数据报送系统",
     }]})
 
-    organisation: str = Field(min_length=1, max_length=64, description="Who submits (shown as submitted_by)")
+    organisation: str = Field(min_length=1, max_length=64, pattern=NO_NUL,
+                              description="Who submits (shown as submitted_by)")
     indicators: list[str] | None = Field(default=None, max_length=500, description="Indicator ids; null: all")
     regions: list[str] | None = Field(default=None, max_length=20, description="Region ids; null: all")
-    description: str | None = Field(default=None, max_length=500)
+    description: str | None = Field(default=None, max_length=500, pattern=NO_NUL)
 
 
 class ReplayIn(BaseModel):

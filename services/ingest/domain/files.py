@@ -154,6 +154,10 @@ def _number(raw: str) -> float | None:
 def parse_file(data: bytes, catalogue: Catalogue, fmt: str = "auto") -> ParsedFile:
     """Read an uploaded CSV or SDMX-CSV file; raises FileProblem when it cannot be read at all."""
     text, encoding = decode_text(data)
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise FileProblem("nul_character", f"line {line}: the file contains a NUL character; it is not a CSV text "
+                          "export", line)
     first = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first and "," not in first else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
