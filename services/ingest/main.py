@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from kafka import KafkaProducer
 from prometheus_client import CollectorRegistry
 from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -55,8 +56,16 @@ def create_app(
     metrics = CommonMetrics(registry, "ingest")
     engine = make_engine(settings.database_url)
     metrics.registry.register(IngestBusinessCollector(engine, catalogue))
+    topics = [topic_name(settings, t) for t in (ObservationRecorded.topic, TargetStatusChanged.topic)]
+
+    def producer() -> KafkaProducer:
+        # Made anew after every failed relay round. A broker that restarted empty (Tansu keeps nothing) lost
+        # the topics too, and producers never create them: make sure they exist before publishing again.
+        ensure_topics(settings, topics, timeout_s=2.0)
+        return make_producer(settings, "ingest")
+
     relay = OutboxRelay(
-        engine, outbox_table, lambda: make_producer(settings, "ingest"), metrics,
+        engine, outbox_table, producer, metrics,
         batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s, clock=clock,
     )
     runtime = IngestRuntime(
@@ -72,8 +81,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         run_migrations(settings.database_url, MIGRATIONS)
-        ensure_topics(settings, [topic_name(settings, t) for t in (ObservationRecorded.topic,
-                                                                    TargetStatusChanged.topic)])
+        ensure_topics(settings, topics)
         loops.start("outbox-relay", relay.run)
         log.info("ingest ready on %s:%s", settings.host, settings.port)
         yield
