@@ -160,7 +160,9 @@ def main() -> None:
     urls = make_databases(args.postgres)
     data_dir = Path(tempfile.mkdtemp(prefix="wuxi-bench-"))
     stack = Stack(data_dir=data_dir, database_urls=urls, extra_env={"alerts": {
-        "ALERTS_WEBHOOK_URLS": json.dumps({"fgw": f"{receiver.url}/fgw"}), "ALERTS_WEBHOOK_SECRET": "bench"}})
+        "ALERTS_WEBHOOK_URLS": json.dumps({"fgw": f"{receiver.url}/fgw"}), "ALERTS_WEBHOOK_SECRET": "bench"},
+        # One key sends everything here; the per-key rate limit (100/s by default) would measure itself.
+        "ingest": {"INGEST_RATE_LIMIT_PER_S": "0"}})
     print(f"database: {'PostgreSQL' if urls else 'SQLite'}; logs in {data_dir / 'logs'}", flush=True)
     stack.start()
     try:
