@@ -66,7 +66,8 @@ class Counts:
             self.alert_state_mismatches) else ""
         return (f"sent {self.sent}, accepted {self.accepted}, stored {self.stored}, evaluated {self.evaluated}, "
                 f"notified {self.notified}/{self.expected_notifications}, lost {self.lost}, "
-                f"duplicated {self.duplicated} (same-key redeliveries dropped by the receiver: {self.redelivered}){mismatch}")
+                f"duplicated {self.duplicated} (same-key redeliveries dropped by the receiver: {self.redelivered})"
+                + mismatch)
 
 
 def _periods() -> list[str]:
