@@ -118,6 +118,10 @@ class Stack:
             })
             if name == "ingest":
                 env["INGEST_ADMIN_TOKEN"] = self.ingest_admin_token
+            else:
+                # A consumer group per stack: stacks sharing a broker (the tests) must not join each other's
+                # groups, where members killed by an earlier test would stall every rebalance.
+                env[f"{p}CONSUMER_GROUP"] = f"{self.topic_prefix}-{name}"
             env.update(self.extra_env.get(name, {}))
             self.services[name] = ServiceProcess(name, port, env, self.data_dir / "logs" / f"{name}.log")
             self.processes.append(self.services[name])

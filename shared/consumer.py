@@ -91,8 +91,9 @@ class ConsumerLoop:
                 try:
                     consumer = self._get_consumer()
                     polled = consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=self.max_records)
-                    # Ready once the group gave this member partitions (a join takes seconds on Tansu).
-                    self.healthy = bool(consumer.assignment())
+                    # Ready once this member has joined its group (a join takes seconds on Tansu). A replica
+                    # left without partitions (more replicas than partitions) is still a ready member.
+                    self.healthy = bool(consumer.assignment()) or _joined(consumer)
                     if polled:
                         self._process(consumer, polled)
                     self._update_lag(consumer)
@@ -228,3 +229,9 @@ class ConsumerLoop:
                 log.debug("closing consumer failed", exc_info=True)
             self._consumer = None
 
+
+def _joined(consumer: KafkaConsumer) -> bool:
+    """Whether the consumer is a stable member of its group (kafka-python keeps this on its coordinator)."""
+    coordinator = getattr(consumer, "_coordinator", None)
+    stable = getattr(coordinator, "stable", None)
+    return bool(stable()) if callable(stable) else False
