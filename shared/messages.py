@@ -120,6 +120,9 @@ class TargetStatusChanged(EventData):
     report_id: str | None = None  # milestones and qualitative targets: the department's status report
     reported_by: str | None = None  # department id that reported
     report_note: str | None = None
+    # True when the evaluator re-asserts a status it already published, after ingest replayed observations
+    # (the broker may have lost the original event). Consumers apply it as state: news only if it is news.
+    restated: bool = False
 
     def key(self) -> str:
         return self.indicator or self.target_id

@@ -38,17 +38,21 @@ class ObservationHandler:
         except PeriodError as exc:
             raise InvalidMessage(str(exc)) from exc
         now = self.clock()
-        if not _store_reading(conn, data, now):
-            return  # a vintage we already know (a repeat or a replay): nothing changes
+        known = not _store_reading(conn, data, now)
+        if known and not data.replayed:
+            return  # a vintage we already know (a repeat): nothing changes
         if data.region != CITY or period.year != self.catalogue.year:
             return
         for target in self.catalogue.targets_for_indicator(data.indicator):
             if target.kind not in QUANTITATIVE_KINDS:
                 continue  # qualitative targets carry an indicator for context only
-            self._reevaluate(conn, target, data, period, now)
+            # A replay of a figure we hold means the broker may have lost what we published from it:
+            # evaluate again and re-assert the status even if it did not change.
+            self._reevaluate(conn, target, data, period, now, restate=known)
 
     def _reevaluate(
-        self, conn: Connection, target: Target, data: ObservationRecorded, period: Period, now: datetime
+        self, conn: Connection, target: Target, data: ObservationRecorded, period: Period, now: datetime,
+        *, restate: bool = False,
     ) -> None:
         year = self.catalogue.year
         own = target.indicator == data.indicator and target.measure == data.measure
@@ -84,7 +88,7 @@ class ObservationHandler:
         message = compose(target, reading, ev, ctx)
         basis = Basis(period=reading.period.code, period_zh=period_zh(target, reading), reading=reading,
                       related=related, is_revision=is_revision, revised_from=ctx.revised_from)
-        self.tracker.record(conn, target, ev, basis, message, state, now)
+        self.tracker.record(conn, target, ev, basis, message, state, now, restate=restate)
 
 
 def _related_series(target: Target) -> tuple[str, str] | None:

@@ -66,12 +66,15 @@ class Tracker:
 
     def record(
         self, conn: Connection, target: Target, ev: Evaluation, basis: Basis, message: str,
-        state: CurrentState | None, now: datetime,
+        state: CurrentState | None, now: datetime, *, restate: bool = False,
     ) -> tuple[str, bool]:
-        """Store the evaluation, update the target's state, publish if it changed: (evaluation id, published)."""
+        """Store the evaluation, update the target's state, publish if it changed: (evaluation id, published).
+
+        With ``restate`` the status is published even when unchanged (after a replay), marked as restated.
+        """
         changed = state is None or (state.status, state.severity) != (ev.status, ev.severity)
         # A first evaluation that finds nothing wrong is not news; any other change is, recoveries included.
-        publish = changed and not (state is None and ev.severity == Severity.OK)
+        publish = (changed or restate) and not (state is None and ev.severity == Severity.OK)
         evaluation_id = uuid.uuid4().hex
         r, rel = basis.reading, basis.related
         conn.execute(evaluations.insert(), [{
@@ -95,7 +98,10 @@ class Tracker:
         else:
             conn.execute(target_states.insert().values(target_id=target.id, **values))
         if publish:
-            self.outbox.add(conn, [self._event(evaluation_id, target, ev, basis, state, message, now)], now)
+            event = self._event(evaluation_id, target, ev, basis, state, message, now)
+            if restate and not changed:
+                event = event.model_copy(update={"restated": True})
+            self.outbox.add(conn, [event], now)
         return evaluation_id, publish
 
     def _event(
