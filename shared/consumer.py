@@ -136,6 +136,11 @@ class ConsumerLoop:
             with self.engine.begin() as conn:
                 seen = already_processed(conn, self.inbox, (d.envelope.id for d in decoded))
                 done: list[tuple[str, str]] = []
+                fresh = [(d.envelope, d.data) for d in decoded if d.envelope.id not in seen]
+                # Handlers may load what a whole batch needs at once, and write deferred rows at its end.
+                begin_batch = getattr(self.handler, "begin_batch", None)
+                if begin_batch is not None:
+                    begin_batch(conn, fresh)
                 for d in decoded:
                     if d.envelope.id in seen:
                         self.metrics.consumer_messages.labels(d.record.topic, "duplicate").inc()
@@ -148,6 +153,9 @@ class ConsumerLoop:
                     seen.add(d.envelope.id)
                     done.append((d.envelope.id, d.envelope.type))
                     self.metrics.consumer_messages.labels(d.record.topic, "processed").inc()
+                end_batch = getattr(self.handler, "end_batch", None)
+                if end_batch is not None:
+                    end_batch(conn)
                 mark_processed(conn, self.inbox, done, self.clock())
             for rec, reason in invalid:
                 self._dead_letter(rec, reason)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from services.evaluator.adapters.tables import readings
@@ -29,6 +29,15 @@ class ObservationHandler:
         self.catalogue = catalogue
         self.tracker = Tracker(catalogue, outbox)
         self.clock = clock
+        self.readings = ReadingStore()
+
+    def begin_batch(self, conn: Connection, items: list[tuple[Envelope, EventData]]) -> None:
+        """Called by the consumer loop before a polled batch: load what the batch needs in one query."""
+        self.readings.begin_batch(conn, [d for _, d in items if isinstance(d, ObservationRecorded)])
+
+    def end_batch(self, conn: Connection) -> None:
+        """Called by the consumer loop after the batch's messages, before its commit."""
+        self.readings.end_batch(conn)
 
     def __call__(self, conn: Connection, envelope: Envelope, data: EventData) -> None:
         if not isinstance(data, ObservationRecorded):
@@ -38,11 +47,14 @@ class ObservationHandler:
         except PeriodError as exc:
             raise InvalidMessage(str(exc)) from exc
         now = self.clock()
-        known = not _store_reading(conn, data, now)
+        evaluates = data.region == CITY and period.year == self.catalogue.year and any(
+            t.kind in QUANTITATIVE_KINDS for t in self.catalogue.targets_for_indicator(data.indicator))
+        known = not self.readings.store(conn, data, now, defer=not evaluates)
         if known and not data.replayed:
             return  # a vintage we already know (a repeat): nothing changes
-        if data.region != CITY or period.year != self.catalogue.year:
+        if not evaluates:
             return
+        self.readings.flush(conn)  # evaluations read the readings table
         for target in self.catalogue.targets_for_indicator(data.indicator):
             if target.kind not in QUANTITATIVE_KINDS:
                 continue  # qualitative targets carry an indicator for context only
@@ -99,21 +111,89 @@ def _related_series(target: Target) -> tuple[str, str] | None:
     return rel, str(measure)
 
 
-def _store_reading(conn: Connection, data: ObservationRecorded, now: datetime) -> bool:
-    r = readings
-    key = (r.c.indicator == data.indicator, r.c.region == data.region, r.c.period == data.period,
-           r.c.measure == data.measure.value)
-    known = conn.execute(select(r.c.vintage).where(*key)).scalar()
-    if known is not None and known >= data.vintage:
-        return False
-    values = {"value": data.value, "status": data.status.value, "vintage": data.vintage,
-              "observation_id": data.observation_id, "recorded_at": data.recorded_at, "received_at": now}
-    if known is None:
-        conn.execute(r.insert().values(indicator=data.indicator, region=data.region, period=data.period,
-                                       measure=data.measure.value, **values))
-    else:
-        conn.execute(r.update().where(*key).values(**values))
-    return True
+# Statements built once: building SQLAlchemy expressions per message cost more than running them.
+_KEY = (readings.c.indicator == bindparam("k_indicator"), readings.c.region == bindparam("k_region"),
+        readings.c.period == bindparam("k_period"), readings.c.measure == bindparam("k_measure"))
+_VALUES = {c: bindparam(c) for c in ("value", "status", "vintage", "observation_id", "recorded_at", "received_at")}
+_SELECT_VINTAGES = select(readings.c.indicator, readings.c.region, readings.c.period, readings.c.measure,
+                          readings.c.vintage)
+_INSERT = readings.insert().values(indicator=bindparam("k_indicator"), region=bindparam("k_region"),
+                                   period=bindparam("k_period"), measure=bindparam("k_measure"), **_VALUES)
+_UPDATE = readings.update().where(*_KEY).values(**_VALUES)
+
+SeriesKey = tuple[str, str, str, str]
+
+
+class ReadingStore:
+    """Stores the latest vintage of each series, batch by batch.
+
+    One query loads the known vintages of a whole polled batch; readings that trigger no evaluation are
+    written together at the end of the batch (or before the next evaluation reads the table).
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[SeriesKey, int | None] = {}
+        self._pending: dict[SeriesKey, dict[str, object]] = {}
+        self._prepared = False  # whether begin_batch loaded this batch's vintages
+
+    def begin_batch(self, conn: Connection, items: list[ObservationRecorded]) -> None:
+        """Load the known vintages of every series in the batch."""
+        self._known.clear()
+        self._pending.clear()
+        self._prepared = True
+        keys = {(d.indicator, d.region, d.period, d.measure.value) for d in items}
+        indicators = sorted({k[0] for k in keys})
+        periods = sorted({k[2] for k in keys})
+        for i in range(0, len(indicators), 200):
+            rows = conn.execute(_SELECT_VINTAGES.where(readings.c.indicator.in_(indicators[i : i + 200]),
+                                                       readings.c.period.in_(periods)))
+            for ind, region, period, measure, vintage in rows:
+                if (ind, region, period, measure) in keys:
+                    self._known[(ind, region, period, measure)] = vintage
+
+    def store(self, conn: Connection, data: ObservationRecorded, now: datetime, *, defer: bool) -> bool:
+        """Record the reading if its vintage is new; False for a vintage already known (a repeat or replay)."""
+        key = (data.indicator, data.region, data.period, data.measure.value)
+        if not self._prepared:  # called outside a batch (a single message): look it up, write at once
+            self._known[key] = conn.execute(select(readings.c.vintage).where(*_KEY), {
+                "k_indicator": key[0], "k_region": key[1], "k_period": key[2], "k_measure": key[3]}).scalar()
+            defer = False
+        known = self._known.get(key)
+        if known is not None and known >= data.vintage:
+            return False
+        row = {"k_indicator": key[0], "k_region": key[1], "k_period": key[2], "k_measure": key[3],
+               "value": data.value, "status": data.status.value, "vintage": data.vintage,
+               "observation_id": data.observation_id, "recorded_at": data.recorded_at, "received_at": now,
+               "_exists": known is not None or self._pending.get(key, {}).get("_exists", False)}
+        self._known[key] = data.vintage
+        self._pending[key] = row
+        if not defer:
+            self.flush(conn)
+        return True
+
+    def flush(self, conn: Connection) -> None:
+        """Write the deferred readings (before anything reads the table, and at the end of the batch)."""
+        if not self._pending:
+            return
+        self._write(conn)
+
+    def end_batch(self, conn: Connection) -> None:
+        """Write what is left and forget the batch."""
+        self.flush(conn)
+        self._prepared = False
+        self._known.clear()
+
+    def _write(self, conn: Connection) -> None:
+        if not self._pending:
+            return
+        rows = list(self._pending.values())
+        self._pending.clear()
+        updates = [r for r in rows if r["_exists"]]
+        inserts = [r for r in rows if not r["_exists"]]
+        if updates:
+            conn.execute(_UPDATE, [{k: v for k, v in r.items() if k != "_exists"} for r in updates])
+        if inserts:
+            conn.execute(_INSERT, [{k: v for k, v in r.items() if k != "_exists"} for r in inserts])
 
 
 def _readings_of(conn: Connection, indicator: str, measure: Measure | str | None, year: int) -> dict[str, Reading]:
