@@ -9,6 +9,9 @@ from shared.catalogue.loader import REPORT_PATH, parse_catalogue
 from shared.catalogue.model import QUANTITATIVE_KINDS, Comparator, Kind
 
 REPORT = REPORT_PATH.read_text(encoding="utf-8")
+# Part 一 reviews 2023 (where baselines come from); part 二 sets the 2024 targets.
+REVIEW_2023 = REPORT[REPORT.index("一、2023年工作回顾"):REPORT.index("二、2024年主要工作")]
+PLAN_2024 = REPORT[REPORT.index("二、2024年主要工作"):REPORT.index("三、全面加强政府自身建设")]
 CATALOGUE = load_catalogue()
 TARGETS = list(CATALOGUE.targets.values())
 
@@ -16,9 +19,10 @@ TARGETS = list(CATALOGUE.targets.values())
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.id)
 def test_phrase_is_verbatim_in_the_report(target) -> None:
     assert target.phrase in REPORT, f"{target.id}: phrase not found verbatim: {target.phrase}"
+    assert PLAN_2024.count(target.phrase) == 1, f"{target.id}: the phrase must name one place in part 二"
+    assert (target.baseline_phrase is None) == (target.baseline_2023 is None), f"{target.id}: baseline pair"
     if target.baseline_phrase is not None:
-        assert target.baseline_phrase in REPORT, f"{target.id}: baseline phrase not verbatim"
-        assert target.baseline_2023 is not None
+        assert target.baseline_phrase in REVIEW_2023, f"{target.id}: baseline phrase not verbatim in part 一"
 
 
 def test_the_catalogue_loads_with_every_section_and_kind() -> None:
@@ -60,6 +64,15 @@ def test_quantitative_targets_have_a_series_and_the_others_do_not_have_a_value()
             assert t.measure in CATALOGUE.indicators[t.indicator].measures, t.id
         else:
             assert t.value is None and t.comparator is None, t.id
+
+
+def test_levels_use_their_indicators_unit_and_bounds() -> None:
+    for t in TARGETS:
+        if t.kind in (Kind.LEVEL, Kind.CUMULATIVE_TOTAL, Kind.COUNT) and t.value is not None:
+            ind = CATALOGUE.indicators[t.indicator]
+            assert t.unit == ind.unit, t.id
+            assert ind.min_value is None or t.value >= ind.min_value, t.id
+            assert ind.max_value is None or t.value <= ind.max_value, t.id
 
 
 def test_seasonal_profiles_are_twelve_cumulative_shares_ending_at_one() -> None:
