@@ -1,19 +1,36 @@
 """A real HTTP receiver for notifications, for tests, benchmarks and drills: records what arrives.
 
-It verifies webhook signatures when given the secret, counts repeats by idempotency key, and can be told to
-answer with an error status (or a delay) to act out a failing department endpoint.
+It plays four kinds of endpoint by path prefix, checking what each platform documents and answering the way it
+does (robots answer HTTP 200 with an error code in the body):
+
+- ``/wecom/…``: 企业微信群机器人, ``{"msgtype": "markdown", "markdown": {"content"}}`` (content ≤ 4096 bytes);
+  answers ``{"errcode": 0, "errmsg": "ok"}``.
+- ``/dingtalk/…``: 钉钉自定义机器人; with ``dingtalk_secret`` set, checks the ``timestamp`` (ms, within an hour)
+  and ``sign`` query parameters; body ``{"msgtype": "markdown", "markdown": {"title", "text"}}``.
+- ``/feishu/…``: 飞书自定义机器人; with ``feishu_secret`` set, checks ``timestamp`` (s) and ``sign`` in the body;
+  body ``{"msg_type": "post"|"text"|"interactive", "content"}``; answers ``{"code": 0, "msg": "success"}``.
+- anything else: the generic webhook; with ``secret`` set, checks ``X-Signature`` (401 when wrong).
+
+A rejected request lands in ``rejected`` with the reason, not in ``requests``. ``fail_with`` makes it answer an
+HTTP error status (with ``retry_after``), ``robot_errcode`` a robot error code in a 200, ``delay_s`` slows it.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from devstack.broker import free_port
+
+WECOM_MAX_BYTES = 4096
 
 
 @dataclass
@@ -24,9 +41,19 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float  # time.time() on arrival
+    query: dict[str, str] = field(default_factory=dict)
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+    @property
+    def key(self) -> str:
+        """The Idempotency-Key header (empty for robots, which have none)."""
+        return self.headers.get("Idempotency-Key", "")
+
+
+def _b64_hmac(key: bytes, msg: bytes) -> str:
+    return base64.b64encode(hmac.new(key, msg, hashlib.sha256).digest()).decode()
 
 
 @dataclass
@@ -36,8 +63,13 @@ class Receiver:
     port: int = 0
     fail_with: int | None = None
     retry_after: str | None = None
+    robot_errcode: int | None = None
     delay_s: float = 0.0
+    secret: bytes | None = None  # the generic webhook's signing key
+    dingtalk_secret: str | None = None
+    feishu_secret: str | None = None
     requests: list[Received] = field(default_factory=list)
+    rejected: list[tuple[Received, str]] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _cond: threading.Condition = field(init=False)
@@ -50,26 +82,85 @@ class Receiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def check(self, req: Received) -> tuple[int, dict[str, Any]]:
+        """(HTTP status, JSON answer) for a request, as the platform its path plays would answer."""
+        kind = req.path.strip("/").split("/")[0]
+        try:
+            doc = req.json()
+        except ValueError:
+            doc = None
+        if kind == "wecom":
+            content = (doc or {}).get("markdown", {}).get("content") if isinstance(doc, dict) else None
+            if doc is None or doc.get("msgtype") != "markdown" or not isinstance(content, str):
+                return 200, {"errcode": 40008, "errmsg": "invalid message type"}
+            if len(content.encode()) > WECOM_MAX_BYTES:
+                return 200, {"errcode": 40058, "errmsg": "markdown.content exceed max length 4096"}
+            return 200, {"errcode": self.robot_errcode or 0, "errmsg": "ok" if not self.robot_errcode else "error"}
+        if kind == "dingtalk":
+            if self.dingtalk_secret:
+                ts, sign = req.query.get("timestamp", ""), req.query.get("sign", "")
+                want = _b64_hmac(self.dingtalk_secret.encode(), f"{ts}\n{self.dingtalk_secret}".encode())
+                if not ts.isdigit() or abs(time.time() * 1000 - int(ts)) > 3_600_000 or sign != want:
+                    return 200, {"errcode": 310000, "errmsg": "sign not match"}
+            md = (doc or {}).get("markdown") if isinstance(doc, dict) else None
+            if doc is None or doc.get("msgtype") != "markdown" or not isinstance(md, dict) \
+                    or not md.get("title") or not md.get("text"):
+                return 200, {"errcode": 40035, "errmsg": "缺少参数 markdown"}
+            return 200, {"errcode": self.robot_errcode or 0, "errmsg": "ok" if not self.robot_errcode else "error"}
+        if kind == "feishu":
+            if not isinstance(doc, dict):
+                return 200, {"code": 9499, "msg": "Bad Request"}
+            if self.feishu_secret:
+                ts, sign = str(doc.get("timestamp", "")), str(doc.get("sign", ""))
+                want = _b64_hmac(f"{ts}\n{self.feishu_secret}".encode(), b"")
+                if not ts.isdigit() or abs(time.time() - int(ts)) > 3600 or sign != want:
+                    return 200, {"code": 19021, "msg": "sign match fail or timestamp is not within one hour"}
+            if doc.get("msg_type") not in ("text", "post", "interactive", "image", "share_chat") \
+                    or not isinstance(doc.get("content"), dict):
+                return 200, {"code": 19002, "msg": "params error, msg_type need"}
+            code = self.robot_errcode or 0
+            return 200, {"code": code, "msg": "success" if not code else "error", "data": {}}
+        if self.secret is not None:
+            ts, sig = req.headers.get("X-Signature-Timestamp", ""), req.headers.get("X-Signature", "")
+            want = "sha256=" + hmac.new(self.secret, ts.encode() + b"." + req.body, hashlib.sha256).hexdigest()
+            if not hmac.compare_digest(want, sig):
+                return 401, {"error": "bad signature"}
+        return 200, {"ok": True}
+
     def start(self) -> Receiver:
         recv = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real endpoints do
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 if recv.delay_s:
                     time.sleep(recv.delay_s)
+                parsed = urllib.parse.urlsplit(self.path)
+                req = Received(parsed.path, dict(self.headers.items()), body, time.time(),
+                               dict(urllib.parse.parse_qsl(parsed.query)))
                 status = recv.fail_with
                 if status is None:
+                    status, answer = recv.check(req)
+                    ok = status == 200 and answer.get("errcode", answer.get("code", 0)) == 0
                     with recv._cond:
-                        recv.requests.append(Received(self.path, dict(self.headers.items()), body, time.time()))
+                        if ok:
+                            recv.requests.append(req)
+                        else:
+                            recv.rejected.append((req, json.dumps(answer, ensure_ascii=False)))
                         recv._cond.notify_all()
-                self.send_response(status or 200)
-                if status and recv.retry_after:
+                    out = json.dumps(answer, ensure_ascii=False).encode()
+                else:
+                    out = b'{"error":"unavailable"}'
+                self.send_response(status)
+                if recv.fail_with and recv.retry_after:
                     self.send_header("Retry-After", recv.retry_after)
                 self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
                 self.end_headers()
-                self.wfile.write(b'{"errcode":0,"errmsg":"ok"}' if not status else b'{"error":"unavailable"}')
+                self.wfile.write(out)
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -85,17 +176,29 @@ class Receiver:
             self._server.server_close()
             self._server = None
 
-    def wait_for(self, n: int, timeout_s: float = 30.0) -> list[Received]:
-        """Wait until at least ``n`` requests arrived; returns them all (may be fewer after the timeout)."""
+    def wait_for(self, n: int, timeout_s: float = 30.0, path_prefix: str = "") -> list[Received]:
+        """Wait until at least ``n`` requests (under ``path_prefix``) arrived; returns them (fewer on timeout)."""
         deadline = time.monotonic() + timeout_s
         with self._cond:
-            while len(self.requests) < n:
+            while True:
+                got = [r for r in self.requests if r.path.startswith(path_prefix)]
                 left = deadline - time.monotonic()
-                if left <= 0:
-                    break
+                if len(got) >= n or left <= 0:
+                    return got
                 self._cond.wait(left)
-            return list(self.requests)
 
     def idempotency_keys(self) -> list[str]:
         with self._lock:
             return [r.headers.get("Idempotency-Key", "") for r in self.requests]
+
+    def unique(self) -> list[Received]:
+        """The requests a receiver deduplicating by Idempotency-Key would keep (robots: by body)."""
+        seen: set[str] = set()
+        out = []
+        with self._lock:
+            for r in self.requests:
+                k = r.key or hashlib.sha256(r.path.encode() + r.body).hexdigest()
+                if k not in seen:
+                    seen.add(k)
+                    out.append(r)
+        return out

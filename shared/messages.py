@@ -128,8 +128,29 @@ class TargetStatusChanged(EventData):
         return self.indicator or self.target_id
 
 
+class NotificationDeadLettered(EventData):
+    """The alerts service gave up delivering a notification after its last attempt (it can be re-sent by API)."""
+
+    event_type: ClassVar[str] = "cn.gov.wuxi.targets.notification.dead-lettered.v1"
+    topic: ClassVar[str] = "notifications.dlq"
+
+    notification_id: int
+    idempotency_key: str
+    alert_ids: tuple[str, ...]
+    kind: str
+    department: str
+    channel: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    dead_at: datetime
+
+    def key(self) -> str:
+        return self.department
+
+
 EVENT_TYPES: dict[str, type[EventData]] = {
-    cls.event_type: cls for cls in (ObservationRecorded, TargetStatusChanged)
+    cls.event_type: cls for cls in (ObservationRecorded, TargetStatusChanged, NotificationDeadLettered)
 }
 
 

@@ -1,112 +1,293 @@
-"""Delivers queued notifications: retries with exponential backoff and jitter, honours Retry-After, never repeats.
+"""Delivers queued notifications: a pool of workers, backoff and a concurrency cap kept per receiver.
 
-A notification is marked sent only after the receiver answered 2xx; a crash between the two re-sends it with
-the same idempotency key, which the receiver uses to drop the repeat.
+- A fetcher hands due notifications to a thread pool, at most ``per_receiver`` at once to one receiver
+  (``department:channel``), so a slow or dead receiver only ever ties up its own share of the workers.
+- A retryable failure (network, timeout, 408/425/429, 5xx, a robot's rate-limit code) blocks the receiver
+  for an exponential backoff with jitter (at least its Retry-After); while blocked, only one notification at
+  a time probes it. The first success unblocks it and makes its whole backlog due at once, so a receiver
+  that comes back gets everything within a round trip or two. Other failures are permanent: no retry.
+- A writer commits each attempt (notification state and the delivery log) in batches; only then does a
+  notification count as sent and leave the in-flight set. A kill -9 between a delivery and that commit
+  re-sends it once after the restart with the same Idempotency-Key, which the receiver uses to drop it.
+- After ``max_attempts`` a notification is dead: its NotificationDeadLettered event goes to the outbox in
+  the same transaction, for ``<prefix>.notifications.dlq``.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import random
 import threading
 import time
-from datetime import timedelta
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-import httpx
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 
 from services.alerts.adapters.tables import delivery_attempts, notifications
-from services.alerts.channels import webhook
+from services.alerts.channels.base import DeliveryResult, Notifier
 from services.alerts.metrics import AlertsMetrics
+from services.alerts.receivers import Receivers
 from shared.clock import Clock, utc_now
+from shared.messages import NotificationDeadLettered
+from shared.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
 
-def backoff_s(attempt: int, base_s: float, max_s: float, rng: random.Random) -> float:
-    """Full-jitter exponential backoff for the given (1-based) attempt."""
-    return rng.uniform(0, min(max_s, base_s * 2 ** (attempt - 1)))
+def backoff_s(failures: int, base_s: float, max_s: float, rng: random.Random) -> float:
+    """Exponential backoff with "equal jitter" for the given number of consecutive failures (1-based).
+
+    Half the delay is fixed so a dead receiver is never hammered; half is random so receivers that failed
+    together do not retry together.
+    """
+    d = min(max_s, base_s * 2 ** (failures - 1))
+    return d / 2 + rng.uniform(0, d / 2)
+
+
+@dataclass
+class ReceiverState:
+    """What the dispatcher knows about one receiver (kept in memory; a restart starts afresh)."""
+
+    inflight: int = 0
+    failures: int = 0  # consecutive retryable failures
+    blocked_until: float = 0.0  # time.monotonic(); 0 = not blocked
+    probing: bool = False
+
+
+@dataclass
+class _Outcome:
+    row: Any
+    result: DeliveryResult
+    duration_s: float
+    delay_s: float
+    recovered: bool  # first success after failures: make the receiver's backlog due
 
 
 class Dispatcher:
-    """Sends due notifications from the delivery queue."""
+    """Sends due notifications through the channels' notifiers."""
 
-    def __init__(self, engine: Engine, *, secret: bytes, metrics: AlertsMetrics, timeout_s: float,
-                 max_attempts: int, retry_base_s: float, retry_max_s: float, poll_interval_s: float,
-                 clock: Clock = utc_now) -> None:
+    def __init__(self, engine: Engine, receivers: Receivers, notifiers: dict[str, Notifier], *,
+                 metrics: AlertsMetrics, outbox: Outbox, timeout_s: float, max_attempts: int, retry_base_s: float,
+                 retry_max_s: float, poll_interval_s: float, workers: int = 32, per_receiver: int = 4,
+                 flush_groups: Callable[[], float | None] | None = None, clock: Clock = utc_now,
+                 rng: random.Random | None = None) -> None:
         self.engine = engine
-        self.secret = secret
+        self.receivers = receivers
+        self.notifiers = notifiers
         self.metrics = metrics
+        self.outbox = outbox
         self.timeout_s = timeout_s
         self.max_attempts = max_attempts
         self.retry_base_s = retry_base_s
         self.retry_max_s = retry_max_s
         self.poll_interval_s = poll_interval_s
+        self.workers = workers
+        self.per_receiver = per_receiver
+        self.flush_groups = flush_groups
         self.clock = clock
+        self._rng = rng or random.Random()
         self._wake = threading.Event()
-        self._rng = random.Random()
+        self._lock = threading.Lock()
+        self._states: dict[str, ReceiverState] = {}
+        self._inflight: set[int] = set()
+        self._results: queue.Queue[_Outcome] = queue.Queue()
+        self.writer_alive = True
+        self.on_dead_letter: Callable[[], None] | None = None  # wakes the outbox relay
 
     def wake(self) -> None:
         """Ask the dispatcher to look for due notifications now."""
         self._wake.set()
 
+    def state(self, ref: str) -> ReceiverState:
+        """The receiver's state (created on first use)."""
+        with self._lock:
+            return self._states.setdefault(ref, ReceiverState())
+
     def run(self, stop: threading.Event) -> None:
         """Deliver until ``stop`` is set."""
-        with httpx.Client(http2=False, follow_redirects=False) as client:
+        writer = threading.Thread(target=self._write_loop, args=(stop,), name="dispatch-writer", daemon=True)
+        writer.start()
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="deliver") as pool:
             while not stop.is_set():
+                wait = self.poll_interval_s
                 try:
-                    sent = self.dispatch_due(client)
+                    if self.flush_groups is not None:
+                        next_flush = self.flush_groups()
+                        if next_flush is not None:
+                            wait = min(wait, max(0.01, next_flush))
+                    self.submit_due(pool.submit)
+                    wait = min(wait, self._until_unblocked())
                 except Exception:
                     log.exception("dispatch round failed")
-                    sent = 0
-                    stop.wait(1.0)
-                if sent == 0:
-                    self._wake.wait(self.poll_interval_s)
-                    self._wake.clear()
+                    wait = 1.0
+                self._wake.wait(wait)
+                self._wake.clear()
+            writer.join(timeout=self.timeout_s + 5)
 
-    def dispatch_due(self, client: httpx.Client, limit: int = 100) -> int:
-        """Attempt every due notification once; returns how many were attempted."""
+    def _until_unblocked(self) -> float:
+        now = time.monotonic()
+        with self._lock:
+            waits = [s.blocked_until - now for s in self._states.values()
+                     if s.blocked_until > now and not s.probing]
+        return max(0.01, min(waits)) if waits else self.poll_interval_s
+
+    def submit_due(self, submit: Callable[..., Any], limit: int = 1000) -> int:
+        """Hand due notifications to workers within each receiver's cap and backoff; returns how many."""
         n = notifications
-        now = self.clock()
+        now_m = time.monotonic()
+        with self._lock:
+            closed = [ref for ref, s in self._states.items()
+                      if s.inflight >= self.per_receiver or s.probing or (s.failures and s.blocked_until > now_m)]
+            inflight = list(self._inflight)
+        q = (select(n.c.id, n.c.idempotency_key, n.c.channel, n.c.receiver, n.c.payload, n.c.attempts, n.c.kind,
+                    n.c.department, n.c.alert_ids, n.c.created_at)
+             .where(n.c.status == "pending", n.c.next_attempt_at <= self.clock()).order_by(n.c.id).limit(limit))
+        if closed:
+            q = q.where(n.c.receiver.not_in(closed))
+        if inflight and len(inflight) <= 5000:
+            q = q.where(n.c.id.not_in(inflight))
         with self.engine.connect() as conn:
-            due = conn.execute(
-                select(n.c.id, n.c.idempotency_key, n.c.channel, n.c.receiver, n.c.payload, n.c.attempts)
-                .where(n.c.status == "pending", n.c.next_attempt_at <= now)
-                .order_by(n.c.next_attempt_at, n.c.id).limit(limit)
-            ).all()
+            due = conn.execute(q).all()
+        submitted = 0
         for row in due:
-            self._attempt(client, row)
-        return len(due)
+            with self._lock:
+                if row.id in self._inflight:
+                    continue
+                s = self._states.setdefault(row.receiver, ReceiverState())
+                if s.inflight >= self.per_receiver or s.probing:
+                    continue
+                if s.failures:
+                    if s.blocked_until > time.monotonic():
+                        continue
+                    s.probing = True  # half-open: one attempt tells whether the receiver is back
+                s.inflight += 1
+                self._inflight.add(row.id)
+            submit(self._attempt, row)
+            submitted += 1
+        return submitted
 
-    def _attempt(self, client: httpx.Client, row) -> None:  # type: ignore[no-untyped-def]
+    def _attempt(self, row: Any) -> None:
         started = time.perf_counter()
-        body = row.payload.encode()
-        result = webhook.post(client, row.receiver, body, secret=self.secret, idempotency_key=row.idempotency_key,
-                              timestamp=str(int(time.time())), timeout_s=self.timeout_s)
-        elapsed_ms = int((time.perf_counter() - started) * 1000)
-        attempt = row.attempts + 1
+        try:
+            dest = self.receivers.resolve(row.receiver)
+            notifier = self.notifiers.get(row.channel)
+            if dest is None or notifier is None:
+                result = DeliveryResult(False, False, None, f"receiver {row.receiver} is not configured any more")
+            else:
+                result = notifier.send(dest, row.payload.encode(), idempotency_key=row.idempotency_key,
+                                       timeout_s=self.timeout_s)
+        except Exception as exc:  # a bug in a notifier must not lose the notification: retry it
+            log.exception("notifier %s failed", row.channel)
+            result = DeliveryResult(False, True, None, f"{type(exc).__name__}: {exc}"[:300])
+        duration = time.perf_counter() - started
+        delay, recovered = 0.0, False
+        with self._lock:
+            s = self._states.setdefault(row.receiver, ReceiverState())
+            s.probing = False
+            if result.delivered:
+                recovered = s.failures > 0
+                s.failures, s.blocked_until = 0, 0.0
+            elif result.retryable:
+                s.failures += 1
+                delay = backoff_s(s.failures, self.retry_base_s, self.retry_max_s, self._rng)
+                if result.retry_after_s is not None:
+                    delay = max(delay, min(result.retry_after_s, self.retry_max_s))
+                s.blocked_until = time.monotonic() + delay
+        self.metrics.delivery_duration.labels(row.channel).observe(duration)
+        self._results.put(_Outcome(row, result, duration, delay, recovered))
+
+    def _write_loop(self, stop: threading.Event) -> None:
+        batch: list[_Outcome] = []
+        backoff = 0.1
+        while True:
+            if not batch:
+                try:
+                    batch.append(self._results.get(timeout=0.2))
+                except queue.Empty:
+                    with self._lock:
+                        idle = not self._inflight
+                    if stop.is_set() and idle:
+                        break
+                    continue
+            while len(batch) < 1000:
+                try:
+                    batch.append(self._results.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._commit(batch)
+            except Exception:
+                # Keep the batch in flight (so it is not sent again) and retry the bookkeeping.
+                log.exception("recording %d delivery outcomes failed; retrying in %.1fs", len(batch), backoff)
+                self.writer_alive = False
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            self.writer_alive, backoff = True, 0.1
+            self._release(batch)
+            batch = []
+            self.wake()
+
+    def _commit(self, batch: list[_Outcome]) -> None:
         now = self.clock()
-        values: dict[str, object] = {"attempts": attempt, "last_error": result.error}
-        if result.delivered:
-            values.update(status="sent", sent_at=now)
-            outcome = "delivered"
-            self.metrics.notifications_sent.labels(row.channel).inc()
-        elif result.retryable and attempt < self.max_attempts:
-            delay = backoff_s(attempt, self.retry_base_s, self.retry_max_s, self._rng)
-            if result.retry_after_s is not None:
-                delay = max(delay, min(result.retry_after_s, self.retry_max_s))
-            values.update(next_attempt_at=now + timedelta(seconds=delay))
-            outcome = "retry"
-            self.metrics.notifications_failed.labels(row.channel, "retryable").inc()
-        else:
-            values.update(status="dead" if result.retryable else "failed")
-            outcome = "failed"
-            self.metrics.notifications_failed.labels(row.channel, "permanent").inc()
+        updates, attempts, dead = [], [], []
+        recovered = {o.row.receiver for o in batch if o.recovered}
+        for o in batch:
+            r, res = o.row, o.result
+            attempt = r.attempts + 1
+            if res.delivered:
+                status, outcome, next_at = "sent", "delivered", now
+            elif res.retryable and attempt < self.max_attempts:
+                status, outcome, next_at = "pending", "retry", now + timedelta(seconds=o.delay_s)
+            elif res.retryable:
+                status, outcome, next_at = "dead", "dead", now
+                dead.append((r, attempt, res.error))
+            else:
+                status, outcome, next_at = "failed", "failed", now
+            updates.append({"_id": r.id, "status": status, "attempts": attempt, "next_attempt_at": next_at,
+                            "last_error": res.error, "sent_at": now if res.delivered else None})
+            attempts.append({"notification_id": r.id, "attempt": attempt, "at": now, "outcome": outcome,
+                             "http_status": res.http_status, "error": res.error,
+                             "duration_ms": int(o.duration_s * 1000)})
+        n = notifications
         with self.engine.begin() as conn:
-            conn.execute(update(notifications).where(notifications.c.id == row.id).values(**values))
-            conn.execute(delivery_attempts.insert().values(
-                notification_id=row.id, attempt=attempt, at=now, outcome=outcome,
-                http_status=result.http_status, error=result.error, duration_ms=elapsed_ms,
-            ))
+            conn.execute(update(n).where(n.c.id == bindparam("_id")).values(
+                status=bindparam("status"), attempts=bindparam("attempts"),
+                next_attempt_at=bindparam("next_attempt_at"), last_error=bindparam("last_error"),
+                sent_at=bindparam("sent_at")), updates)
+            conn.execute(delivery_attempts.insert(), attempts)
+            if recovered:
+                conn.execute(update(n).where(n.c.receiver.in_(recovered), n.c.status == "pending",
+                                             n.c.next_attempt_at > now).values(next_attempt_at=now))
+            if dead:
+                self.outbox.add(conn, [self._dead_letter(r, attempt, err, now) for r, attempt, err in dead], now)
+        for o in batch:
+            ch = o.row.channel
+            if o.result.delivered:
+                self.metrics.notifications_sent.labels(ch).inc()
+            else:
+                self.metrics.notifications_failed.labels(ch, "retryable" if o.result.retryable else "permanent").inc()
+        for r, _, _ in dead:
+            self.metrics.dead_letters.labels(r.channel).inc()
+        if dead and self.on_dead_letter is not None:
+            self.on_dead_letter()
 
+    @staticmethod
+    def _dead_letter(r: Any, attempts: int, error: str | None, now: datetime) -> NotificationDeadLettered:
+        return NotificationDeadLettered(
+            notification_id=r.id, idempotency_key=r.idempotency_key,
+            alert_ids=tuple(a for a in (r.alert_ids or "").split(",") if a), kind=r.kind, department=r.department,
+            channel=r.channel, attempts=attempts, last_error=error, created_at=r.created_at, dead_at=now)
 
+    def _release(self, batch: list[_Outcome]) -> None:
+        with self._lock:
+            for o in batch:
+                self._inflight.discard(o.row.id)
+                s = self._states.get(o.row.receiver)
+                if s is not None:
+                    s.inflight = max(0, s.inflight - 1)

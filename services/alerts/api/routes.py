@@ -1,14 +1,21 @@
-"""The alerts service's HTTP API: alerts and the delivery log."""
+"""The alerts service's HTTP API: alerts and acknowledgement, silences, the delivery log, dead letters, the directory.
+
+Reads are open; writes need a bearer token (api/auth.py). The signed acknowledgement link (api/ack.py) is
+its own credential.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
-from services.alerts.adapters.tables import alerts, delivery_attempts, notifications
+from services.alerts import service
+from services.alerts.adapters.tables import alerts, delivery_attempts, notifications, silences
+from services.alerts.api.auth import require_token
 
 router = APIRouter(prefix="/v1", tags=["alerts"])
 
@@ -22,12 +29,18 @@ class AlertOut(BaseModel):
     severity: str
     target_status: str
     period: str
+    section: str
     lead_department: str
     co_departments: list[str]
     message_zh: str
     opened_at: datetime
     updated_at: datetime
     resolved_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    ack_explanation: str | None
+    ack_measures: str | None
+    escalation_level: int
 
 
 class DeliveryOut(BaseModel):
@@ -36,14 +49,18 @@ class DeliveryOut(BaseModel):
     id: int
     idempotency_key: str
     alert_id: str
+    alert_ids: list[str]
     kind: str
     department: str
     channel: str
+    receiver: str
     status: str
     attempts: int
     last_error: str | None
+    silence_id: str | None
     created_at: datetime
     sent_at: datetime | None
+    next_attempt_at: datetime
 
 
 class AttemptOut(BaseModel):
@@ -57,44 +74,202 @@ class AttemptOut(BaseModel):
     duration_ms: int
 
 
-def _alert(row) -> AlertOut:  # type: ignore[no-untyped-def]
+class AcknowledgeIn(BaseModel):
+    """The department's written explanation and its 整改措施."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    explanation: str = Field(min_length=2, max_length=5000, description="原因说明")
+    measures: str = Field(min_length=2, max_length=5000, description="整改措施")
+    by: str | None = Field(default=None, max_length=200, description="Who acknowledges (the token name if omitted)")
+
+
+class SilenceIn(BaseModel):
+    """A silence: at least one matcher, a period, an owner and a reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target_id: str | None = Field(default=None, max_length=64)
+    department: str | None = Field(default=None, max_length=64)
+    severity: str | None = Field(default=None, pattern="^(warning|critical)$")
+    starts_at: datetime | None = Field(default=None, description="Now when omitted")
+    ends_at: datetime | None = None
+    duration_minutes: float | None = Field(default=None, gt=0, le=366 * 24 * 60, description="Instead of ends_at")
+    owner: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=2, max_length=2000)
+
+    @model_validator(mode="after")
+    def _complete(self) -> SilenceIn:
+        if not (self.target_id or self.department or self.severity):
+            raise ValueError("give at least one of target_id, department, severity (a silence muting "
+                             "everything is refused)")
+        if (self.ends_at is None) == (self.duration_minutes is None):
+            raise ValueError("give exactly one of ends_at, duration_minutes")
+        for f in ("starts_at", "ends_at"):
+            v = getattr(self, f)
+            if v is not None and v.tzinfo is None:
+                raise ValueError(f"{f}: give a time zone (e.g. 2024-07-01T09:00:00+08:00)")
+        return self
+
+
+class SilenceOut(BaseModel):
+    """A silence and whether it holds now."""
+
+    id: str
+    target_id: str | None
+    department: str | None
+    severity: str | None
+    starts_at: datetime
+    ends_at: datetime
+    owner: str
+    reason: str
+    created_by: str
+    created_at: datetime
+    active: bool
+
+
+def _engine(request: Request):  # type: ignore[no-untyped-def]
+    return request.app.state.engine
+
+
+def _now(request: Request) -> datetime:
+    return request.app.state.clock()
+
+
+def _alert(row: Any) -> AlertOut:
     m = dict(row._mapping)
     m["co_departments"] = [d for d in m["co_departments"].split(",") if d]
     return AlertOut.model_validate(m)
 
 
+def _delivery(row: Any) -> DeliveryOut:
+    m = dict(row._mapping)
+    m["alert_ids"] = [a for a in (m.get("alert_ids") or m["alert_id"]).split(",") if a]
+    return DeliveryOut.model_validate(m)
+
+
+def _silence(row: Any, now: datetime) -> SilenceOut:
+    m = dict(row._mapping)
+    from datetime import UTC
+
+    s, e = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (m["starts_at"], m["ends_at"]))
+    m.update(starts_at=s, ends_at=e, active=s <= now < e)
+    return SilenceOut.model_validate(m)
+
+
 @router.get("/alerts", response_model=list[AlertOut], summary="Alerts, newest first")
 def list_alerts(
     request: Request,
-    status: str | None = Query(default=None, pattern="^(firing|acknowledged|resolved)$"),
+    status: str | None = Query(default=None, pattern="^(firing|acknowledged|resolved|open)$",
+                               description="open = firing or acknowledged"),
     department: str | None = Query(default=None, max_length=64, description="Lead or co-department id"),
+    severity: str | None = Query(default=None, pattern="^(warning|critical)$"),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> list[AlertOut]:
-    """Alerts filtered by status and department."""
+    """Alerts filtered by status, department and severity."""
     q = select(alerts).order_by(alerts.c.updated_at.desc()).limit(limit)
-    if status:
+    if status == "open":
+        q = q.where(alerts.c.status != "resolved")
+    elif status:
         q = q.where(alerts.c.status == status)
+    if severity:
+        q = q.where(alerts.c.severity == severity)
     if department:
-        q = q.where((alerts.c.lead_department == department) | alerts.c.co_departments.contains(department))
-    with request.app.state.engine.connect() as conn:
+        co = "," + alerts.c.co_departments + ","
+        q = q.where((alerts.c.lead_department == department) | co.contains(f",{department},"))
+    with _engine(request).connect() as conn:
         return [_alert(r) for r in conn.execute(q)]
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut, responses={404: {"description": "No such alert"}})
 def get_alert(alert_id: str, request: Request) -> AlertOut:
     """One alert."""
-    with request.app.state.engine.connect() as conn:
+    with _engine(request).connect() as conn:
         row = conn.execute(select(alerts).where(alerts.c.id == alert_id)).first()
     if row is None:
         raise HTTPException(404, f"no alert {alert_id!r}")
     return _alert(row)
 
 
+@router.post("/alerts/{alert_id}/acknowledge", response_model=AlertOut,
+             responses={401: {}, 404: {}, 409: {"description": "The alert is resolved"}})
+def acknowledge_alert(alert_id: str, body: AcknowledgeIn, request: Request,
+                      token: str = Depends(require_token)) -> AlertOut:
+    """firing → acknowledged, with the explanation and 整改措施 (stops reminders and escalation)."""
+    try:
+        with _engine(request).begin() as conn:
+            row = service.acknowledge(conn, alert_id, by=body.by or token, explanation=body.explanation,
+                                      measures=body.measures, now=_now(request))
+    except service.NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except service.Conflict as exc:
+        raise HTTPException(409, str(exc)) from None
+    return _alert(row)
+
+
+@router.get("/silences", response_model=list[SilenceOut], summary="Silences, newest first")
+def list_silences(request: Request, active: bool | None = Query(default=None),
+                  limit: int = Query(default=100, ge=1, le=1000)) -> list[SilenceOut]:
+    """Silences, optionally only those in force (or not) now."""
+    now = _now(request)
+    q = select(silences).order_by(silences.c.created_at.desc())
+    if active is True:
+        q = q.where(silences.c.starts_at <= now, silences.c.ends_at > now)
+    elif active is False:
+        q = q.where((silences.c.starts_at > now) | (silences.c.ends_at <= now))
+    with _engine(request).connect() as conn:
+        return [_silence(r, now) for r in conn.execute(q.limit(limit))]
+
+
+@router.post("/silences", response_model=SilenceOut, status_code=201, responses={401: {}, 422: {}})
+def create_silence(body: SilenceIn, request: Request, token: str = Depends(require_token)) -> SilenceOut:
+    """Mute notifications by target, department or severity for a period; it expires by itself."""
+    catalogue = request.app.state.catalogue
+    if body.target_id and body.target_id not in catalogue.targets:
+        raise HTTPException(422, f"field 'target_id': {body.target_id!r} is not a target of the catalogue")
+    if body.department and body.department not in catalogue.departments:
+        raise HTTPException(422, f"field 'department': {body.department!r} is not a department of the catalogue")
+    now = _now(request)
+    starts = body.starts_at or now
+    ends = body.ends_at or starts + timedelta(minutes=body.duration_minutes or 0)
+    if ends <= starts:
+        raise HTTPException(422, "field 'ends_at': must be after starts_at")
+    with _engine(request).begin() as conn:
+        row = service.create_silence(conn, target_id=body.target_id, department=body.department,
+                                     severity=body.severity, starts_at=starts, ends_at=ends, owner=body.owner,
+                                     reason=body.reason, created_by=token, now=now)
+    return _silence(row, now)
+
+
+@router.get("/silences/{silence_id}", response_model=SilenceOut, responses={404: {}})
+def get_silence(silence_id: str, request: Request) -> SilenceOut:
+    """One silence."""
+    with _engine(request).connect() as conn:
+        row = conn.execute(select(silences).where(silences.c.id == silence_id)).first()
+    if row is None:
+        raise HTTPException(404, f"no silence {silence_id!r}")
+    return _silence(row, _now(request))
+
+
+@router.delete("/silences/{silence_id}", response_model=SilenceOut, responses={401: {}, 404: {}})
+def expire_silence(silence_id: str, request: Request, token: str = Depends(require_token)) -> SilenceOut:
+    """Expire a silence now (it stays listed)."""
+    now = _now(request)
+    try:
+        with _engine(request).begin() as conn:
+            row = service.expire_silence(conn, silence_id, now)
+    except service.NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    return _silence(row, now)
+
+
 @router.get("/deliveries", response_model=list[DeliveryOut], summary="The delivery log")
 def list_deliveries(
     request: Request,
-    status: str | None = Query(default=None, pattern="^(pending|sent|failed|dead)$"),
+    status: str | None = Query(default=None, pattern="^(pending|sent|failed|dead|suppressed)$"),
     alert_id: str | None = Query(default=None, max_length=32),
+    department: str | None = Query(default=None, max_length=64),
+    channel: str | None = Query(default=None, pattern="^(webhook|wecom|dingtalk|feishu|email)$"),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> list[DeliveryOut]:
     """Notifications and their delivery state, newest first."""
@@ -103,15 +278,72 @@ def list_deliveries(
     if status:
         q = q.where(n.c.status == status)
     if alert_id:
-        q = q.where(n.c.alert_id == alert_id)
-    with request.app.state.engine.connect() as conn:
-        return [DeliveryOut.model_validate(r._mapping) for r in conn.execute(q)]
+        q = q.where(("," + n.c.alert_ids + ",").contains(f",{alert_id},") | (n.c.alert_id == alert_id))
+    if department:
+        q = q.where(n.c.department == department)
+    if channel:
+        q = q.where(n.c.channel == channel)
+    with _engine(request).connect() as conn:
+        return [_delivery(r) for r in conn.execute(q)]
 
 
 @router.get("/deliveries/{delivery_id}/attempts", response_model=list[AttemptOut])
 def list_attempts(delivery_id: int, request: Request) -> list[AttemptOut]:
     """Every attempt to deliver one notification."""
     d = delivery_attempts
-    with request.app.state.engine.connect() as conn:
-        rows = conn.execute(select(d).where(d.c.notification_id == delivery_id).order_by(d.c.attempt)).all()
+    with _engine(request).connect() as conn:
+        rows = conn.execute(select(d).where(d.c.notification_id == delivery_id).order_by(d.c.id)).all()
     return [AttemptOut.model_validate(r._mapping) for r in rows]
+
+
+@router.get("/dead-letters", response_model=list[DeliveryOut], summary="Notifications given up on")
+def list_dead_letters(request: Request, limit: int = Query(default=100, ge=1, le=1000)) -> list[DeliveryOut]:
+    """Dead notifications (retries exhausted), newest first; each was also published to the .dlq topic."""
+    n = notifications
+    with _engine(request).connect() as conn:
+        rows = conn.execute(select(n).where(n.c.status == "dead").order_by(n.c.id.desc()).limit(limit))
+        return [_delivery(r) for r in rows]
+
+
+@router.post("/dead-letters/{delivery_id}/resend", response_model=DeliveryOut, responses={401: {}, 404: {}, 409: {}})
+def resend_dead_letter(delivery_id: int, request: Request, token: str = Depends(require_token)) -> DeliveryOut:
+    """Queue a dead or failed notification again, with the same Idempotency-Key."""
+    try:
+        with _engine(request).begin() as conn:
+            row = service.resend(conn, delivery_id, by=token, now=_now(request))
+    except service.NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except service.Conflict as exc:
+        raise HTTPException(409, str(exc)) from None
+    request.app.state.wake_dispatcher()
+    return _delivery(row)
+
+
+@router.get("/directory", summary="The department directory: contacts and channels")
+def list_directory(request: Request) -> list[dict[str, Any]]:
+    """Every department of the catalogue with its contacts and channels (variable names, configured or not)."""
+    return [_department(request, d) for d in request.app.state.catalogue.departments]
+
+
+@router.get("/directory/{department_id}", responses={404: {}})
+def get_department(department_id: str, request: Request) -> dict[str, Any]:
+    """One department's directory entry."""
+    if department_id not in request.app.state.catalogue.departments:
+        raise HTTPException(404, f"no department {department_id!r}")
+    return _department(request, department_id)
+
+
+@router.get("/routing", summary="The routing rules in force")
+def get_routing(request: Request) -> dict[str, Any]:
+    """The routing file as loaded."""
+    return request.app.state.routing.config.model_dump(mode="json")
+
+
+def _department(request: Request, dept_id: str) -> dict[str, Any]:
+    dep = request.app.state.catalogue.departments[dept_id]
+    entry = request.app.state.directory.entries.get(dept_id)
+    return {
+        "id": dep.id, "name_zh": dep.name_zh, "name_en": dep.name_en, "parent": dep.parent,
+        "contacts": [c.model_dump() for c in entry.contacts] if entry else [],
+        "channels": request.app.state.receivers.describe(dept_id),
+    }

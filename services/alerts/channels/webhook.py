@@ -8,22 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+import time
 
 import httpx
 
+from services.alerts.channels.base import DeliveryResult, Destination, classify_http, network_failure
+
 PAYLOAD_VERSION = "1"
-
-
-@dataclass(frozen=True)
-class DeliveryResult:
-    """What one attempt came to."""
-
-    delivered: bool
-    retryable: bool
-    http_status: int | None = None
-    error: str | None = None
-    retry_after_s: float | None = None
 
 
 def sign(secret: bytes, timestamp: str, body: bytes) -> str:
@@ -37,36 +28,24 @@ def verify(secret: bytes, timestamp: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def classify(response: httpx.Response) -> DeliveryResult:
-    """2xx delivered; 408, 429 and 5xx retryable (honouring Retry-After); other statuses permanent."""
-    code = response.status_code
-    if 200 <= code < 300:
-        return DeliveryResult(True, False, code)
-    retry_after = _retry_after(response.headers.get("Retry-After"))
-    retryable = code in (408, 425, 429) or code >= 500
-    return DeliveryResult(False, retryable, code, f"HTTP {code}: {response.text[:200]}", retry_after)
+class WebhookNotifier:
+    """POSTs the stored JSON as is, signed."""
 
+    def __init__(self, client: httpx.Client, secret: bytes) -> None:
+        self.client = client
+        self.secret = secret
 
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP date: fall back to our own backoff
-
-
-def post(client: httpx.Client, url: str, body: bytes, *, secret: bytes, idempotency_key: str,
-         timestamp: str, timeout_s: float) -> DeliveryResult:
-    """Deliver one signed JSON body; network failures are retryable."""
-    headers = {
-        "Content-Type": "application/json; charset=utf-8",
-        "Idempotency-Key": idempotency_key,
-        "X-Signature-Timestamp": timestamp,
-        "X-Signature": sign(secret, timestamp, body),
-    }
-    try:
-        response = client.post(url, content=body, headers=headers, timeout=timeout_s)
-    except httpx.HTTPError as exc:
-        return DeliveryResult(False, True, None, f"{type(exc).__name__}: {exc}"[:300])
-    return classify(response)
+    def send(self, dest: Destination, payload: bytes, *, idempotency_key: str, timeout_s: float) -> DeliveryResult:
+        """One signed POST."""
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Idempotency-Key": idempotency_key,
+            "X-Signature-Timestamp": timestamp,
+            "X-Signature": sign(self.secret, timestamp, payload),
+        }
+        try:
+            response = self.client.post(dest.address, content=payload, headers=headers, timeout=timeout_s)
+        except httpx.HTTPError as exc:
+            return network_failure(exc)
+        return classify_http(response) or DeliveryResult(True, False, response.status_code)

@@ -1,33 +1,148 @@
-"""Chinese notification text for department staff. Pure: no I/O."""
+"""Chinese notification text for department staff: one part per alert, grouped into one message. Pure: no I/O.
+
+Each part states the target, the period, the actual figure, what was expected by now, the gap, the
+projection, the monthly run-rate still needed and, for open alerts, the signed link to acknowledge.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from shared.messages import Severity, TargetStatusChanged
+from shared.periods import parse_period
 
-from .lifecycle import Action
-
-_SEVERITY_ZH = {Severity.OK: "正常", Severity.WARNING: "预警", Severity.CRITICAL: "严重"}
-_TITLE_ZH = {
-    Action.OPEN: "【目标预警】",
-    Action.ESCALATE: "【预警升级】",
-    Action.RESOLVE: "【预警解除】",
-    Action.UPDATE: "【预警更新】",
+SEVERITY_ZH = {Severity.OK: "正常", Severity.WARNING: "预警", Severity.CRITICAL: "严重"}
+KIND_TITLE_ZH = {
+    "firing": "【目标预警】",
+    "escalated": "【预警升级】",  # severity rose
+    "resolved": "【预警解除】",
+    "reminder": "【预警提醒】",  # still open and not acknowledged after the repeat interval
+    "overdue": "【逾期未确认·提级督办】",  # critical and unacknowledged: escalated up the administrative chain
 }
+KIND_SHORT_ZH = {"firing": "新增预警", "escalated": "预警升级", "resolved": "预警解除", "reminder": "尚未确认",
+                 "overdue": "提级督办"}
 
 
-def title(action: Action, event: TargetStatusChanged) -> str:
-    """A one-line title: what happened to which target."""
-    level = "" if action == Action.RESOLVE else f"（{_SEVERITY_ZH[event.severity]}）"
-    return f"{_TITLE_ZH[action]}{event.target_name_zh}{level}"
+@dataclass(frozen=True)
+class AlertPart:
+    """What one alert contributes to a department's notification."""
+
+    alert_id: str
+    kind: str
+    event: TargetStatusChanged
+    department_zh: str
+    role: str  # lead, co, rule, overdue
+    phrase: str | None  # the target as the report words it
+    ack_url: str | None
+    lead_department_zh: str
+    escalation_level: int = 0
 
 
-def body(action: Action, event: TargetStatusChanged, department_zh: str, ack_url: str | None) -> str:
-    """The text a department reads: the evaluator's finding, then what is asked of them."""
-    lines = [title(action, event), f"致：{department_zh}", event.message_zh]
-    if action == Action.RESOLVE:
-        lines.append("该目标已恢复正常进度，预警自动解除，无需处理。")
-    else:
-        lines.append("请牵头单位会同配合单位分析原因，提出整改措施并在系统中确认。")
-        if ack_url:
-            lines.append(f"确认并填报整改措施：{ack_url}")
-    return "\n".join(lines)
+def _num(x: float) -> str:
+    s = f"{x:,.2f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def _val(x: float | None, unit: str | None) -> str | None:
+    if x is None:
+        return None
+    u = unit or ""
+    return f"{_num(x)}{u}"
+
+
+def period_zh(code: str) -> str:
+    """2024-Q1 → 2024年一季度 (the code itself when it does not parse)."""
+    try:
+        return parse_period(code).label_zh(True)
+    except ValueError:
+        return code
+
+
+def gap_zh(e: TargetStatusChanged) -> str | None:
+    """The gap to what was expected by now, in words."""
+    if e.gap_pp is not None:
+        word = "低于" if e.gap_pp < 0 else "高于"
+        return f"{word}预期{_num(abs(e.gap_pp))}个百分点"
+    if e.gap_abs is not None:
+        word = "低于" if e.gap_abs < 0 else "高于"
+        rel = f"（{_num(abs(e.gap_rel) * 100)}%）" if e.gap_rel is not None else ""
+        return f"{word}预期{_num(abs(e.gap_abs))}{e.unit or ''}{rel}"
+    return None
+
+
+def part_title(p: AlertPart) -> str:
+    """A one-line title for one alert."""
+    level = "" if p.kind == "resolved" else f"（{SEVERITY_ZH[p.event.severity]}）"
+    return f"{KIND_TITLE_ZH.get(p.kind, '【目标预警】')}{p.event.target_name_zh}{level}"
+
+
+def part_lines(p: AlertPart) -> list[tuple[str, str]]:
+    """Labelled lines describing one alert (label, value), in the order a reader needs them."""
+    e = p.event
+    lines: list[tuple[str, str]] = [("目标", p.phrase or e.target_name_zh), ("期间", period_zh(e.period))]
+    for label, value in (("实际完成", _val(e.actual, e.unit)), ("序时进度要求", _val(e.expected, e.unit))):
+        if value is not None:
+            lines.append((label, value))
+    if e.progress is not None and e.expected_progress is not None:
+        lines.append(("完成进度", f"{_num(e.progress * 100)}%（序时进度{_num(e.expected_progress * 100)}%）"))
+    gap = gap_zh(e)
+    if gap:
+        lines.append(("差距", gap))
+    if e.projection is not None:
+        lines.append(("全年预计", _val(e.projection, e.unit) or ""))
+    if e.run_rate_needed is not None:
+        lines.append(("后续月均需完成", _val(e.run_rate_needed, e.unit) or ""))
+    lines.append(("研判", e.message_zh))
+    lines.append(("责任单位", f"{p.lead_department_zh}（牵头）"))
+    return lines
+
+
+def _ask(p: AlertPart) -> str | None:
+    if p.kind == "resolved":
+        return "该目标已恢复正常进度，预警自动解除，无需处理。"
+    if p.kind == "overdue":
+        return (f"该严重预警下发后牵头单位逾期未确认，现提请{p.department_zh}督促{p.lead_department_zh}"
+                "分析原因、落实整改措施。")
+    if p.role == "lead":
+        return "请牵头单位会同配合单位分析原因，提出整改措施，并通过下方链接填报说明和整改措施予以确认。"
+    if p.role == "co":
+        return "请配合牵头单位分析原因、落实整改措施。"
+    return "请跟踪督办。"
+
+
+def part_text(p: AlertPart) -> str:
+    """One alert as plain text (e-mail, webhook)."""
+    out = [part_title(p), *(f"{k}：{v}" for k, v in part_lines(p))]
+    ask = _ask(p)
+    if ask:
+        out.append(ask)
+    if p.ack_url and p.kind != "resolved":
+        out.append(f"确认并填报整改措施：{p.ack_url}")
+    return "\n".join(out)
+
+
+def part_markdown(p: AlertPart) -> str:
+    """One alert as markdown (WeCom, DingTalk)."""
+    out = [f"#### {part_title(p)}", *(f"> **{k}**：{v}" for k, v in part_lines(p))]
+    ask = _ask(p)
+    if ask:
+        out.append(f"\n{ask}")
+    if p.ack_url and p.kind != "resolved":
+        out.append(f"\n[确认并填报整改措施]({p.ack_url})")
+    return "\n".join(out)
+
+
+def group_title(kinds: list[str], target_names: list[str]) -> str:
+    """The title of a notification carrying one or more alerts."""
+    if len(kinds) == 1:
+        return f"{KIND_TITLE_ZH.get(kinds[0], '【目标预警】')}{target_names[0]}"
+    counts: dict[str, int] = {}
+    for k in kinds:
+        counts[k] = counts.get(k, 0) + 1
+    summary = "、".join(f"{KIND_SHORT_ZH.get(k, k)}{n}项" for k, n in counts.items())
+    return f"【目标预警汇总】{target_names[0]}等{len(kinds)}项目标（{summary}）"
+
+
+def greeting(department_zh: str) -> str:
+    """The line addressing the department."""
+    return f"致：{department_zh}"

@@ -1,0 +1,223 @@
+"""The department directory and the routing rules: who is told about a deviation, and over which channels. Pure.
+
+Both are data files (``services/alerts/data/*.toml``) validated when they load; an error names the entry and
+the field. Channel addresses and robot secrets are secrets: the files name the environment variables that hold
+them, never the values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from shared.messages import Severity
+
+ENV_NAME = r"^[A-Z][A-Z0-9_]*$"
+
+
+class ChannelType(StrEnum):
+    """The ways a department can be notified."""
+
+    WEBHOOK = "webhook"
+    WECOM = "wecom"  # 企业微信群机器人
+    DINGTALK = "dingtalk"  # 钉钉自定义机器人
+    FEISHU = "feishu"  # 飞书自定义机器人
+    EMAIL = "email"
+
+
+class DirectoryError(ValueError):
+    """A directory or routing file that cannot be used; the message names the entry and the field."""
+
+
+class Contact(BaseModel):
+    """A person or duty desk to call about an alert (names and roles only; numbers stay out of the repository)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: str = Field(min_length=2)  # e.g. 办公室值班, 督查联络员
+    name: str | None = None
+    phone_env: str | None = Field(default=None, pattern=ENV_NAME)
+
+
+class ChannelSpec(BaseModel):
+    """One channel of a department: its type and the environment variables holding its address and secret."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: ChannelType
+    address_env: str = Field(pattern=ENV_NAME)  # URL for webhook and robots; comma-separated addresses for e-mail
+    secret_env: str | None = Field(default=None, pattern=ENV_NAME)  # DingTalk / Feishu signing secret
+
+    @model_validator(mode="after")
+    def _secret_fits_type(self) -> ChannelSpec:
+        if self.secret_env and self.type not in (ChannelType.DINGTALK, ChannelType.FEISHU):
+            raise ValueError(f"secret_env only applies to dingtalk and feishu channels, not {self.type.value}")
+        return self
+
+
+class DepartmentEntry(BaseModel):
+    """A department's contacts and channels, keyed by the catalogue's department id."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    contacts: tuple[Contact, ...] = ()
+    channels: tuple[ChannelSpec, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_channel_per_type(self) -> DepartmentEntry:
+        types = [c.type for c in self.channels]
+        dupes = {t.value for t in types if types.count(t) > 1}
+        if dupes:
+            raise ValueError(f"one channel per type: {', '.join(sorted(dupes))} given twice")
+        return self
+
+
+class Match(BaseModel):
+    """A rule's conditions; every given condition must hold (an empty match matches everything)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    severity: tuple[Severity, ...] = ()
+    section: tuple[str, ...] = ()
+    department: tuple[str, ...] = ()  # the lead or a co-department is one of these
+    target: tuple[str, ...] = ()
+
+
+class Rule(BaseModel):
+    """A routing rule: when it matches, these departments are told too."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    match: Match = Match()
+    add_departments: tuple[str, ...] = Field(min_length=1)
+    stop: bool = False  # later rules are not considered when this one matched
+
+
+class RoutingConfig(BaseModel):
+    """The routing file: rules in order, and which channel types notifications may use."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channels: tuple[ChannelType, ...] = tuple(ChannelType)
+    notify_co_departments: bool = True
+    rule: tuple[Rule, ...] = ()
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A department that is told, and why (lead, co, or the rule that added it)."""
+
+    department: str
+    reason: str
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"field {'.'.join(str(p) for p in e['loc']) or '(entry)'!r}: {e['msg']}" for e in exc.errors()
+    )
+
+
+class Directory:
+    """Departments' contacts and channels, checked against the catalogue's department ids."""
+
+    def __init__(self, entries: Iterable[DepartmentEntry], known_departments: Mapping[str, str]) -> None:
+        self.entries: dict[str, DepartmentEntry] = {}
+        for e in entries:
+            if e.id in self.entries:
+                raise DirectoryError(f"department {e.id!r}: field 'id': defined twice")
+            if e.id not in known_departments:
+                raise DirectoryError(f"department {e.id!r}: field 'id': not a department of the catalogue")
+            self.entries[e.id] = e
+
+    def channels(self, department: str) -> tuple[ChannelSpec, ...]:
+        """The department's channels (none when it has no entry)."""
+        entry = self.entries.get(department)
+        return entry.channels if entry else ()
+
+    @classmethod
+    def parse(cls, doc: Mapping[str, Any], known_departments: Mapping[str, str]) -> Directory:
+        """Validate a parsed TOML document (``[[department]]`` entries)."""
+        extra = set(doc) - {"department"}
+        if extra:
+            raise DirectoryError(f"directory: field {sorted(extra)[0]!r}: unknown (only [[department]] entries)")
+        entries = []
+        for i, raw in enumerate(doc.get("department", [])):
+            try:
+                entries.append(DepartmentEntry.model_validate(raw))
+            except ValidationError as exc:
+                raise DirectoryError(f"department {raw.get('id', f'#{i + 1}')!r}: {_problems(exc)}") from None
+        return cls(entries, known_departments)
+
+
+class Routing:
+    """The routing rules, checked against the catalogue's departments and sections."""
+
+    def __init__(self, config: RoutingConfig) -> None:
+        self.config = config
+
+    @classmethod
+    def parse(cls, doc: Mapping[str, Any], known_departments: Mapping[str, str],
+              known_sections: Iterable[str]) -> Routing:
+        """Validate a parsed TOML document; unknown departments or sections are errors naming the rule."""
+        try:
+            config = RoutingConfig.model_validate(doc)
+        except ValidationError as exc:
+            raise DirectoryError(f"routing: {_rule_problems(doc, exc)}") from None
+        sections = set(known_sections)
+        names: set[str] = set()
+        for rule in config.rule:
+            if rule.name in names:
+                raise DirectoryError(f"routing rule {rule.name!r}: field 'name': defined twice")
+            names.add(rule.name)
+            for field, values, known in (("add_departments", rule.add_departments, known_departments),
+                                         ("match.department", rule.match.department, known_departments),
+                                         ("match.section", rule.match.section, sections)):
+                for v in values:
+                    if v not in known:
+                        raise DirectoryError(f"routing rule {rule.name!r}: field {field!r}: {v!r} is not known "
+                                             f"to the catalogue")
+        return cls(config)
+
+    def recipients(self, *, severity: Severity, section: str, target_id: str, lead: str,
+                   co: Iterable[str]) -> list[Recipient]:
+        """The departments told about a deviation, each once, in order: lead, co-departments, rules' additions."""
+        co = tuple(co)
+        out = [Recipient(lead, "lead")]
+        if self.config.notify_co_departments:
+            out += [Recipient(d, "co") for d in co]
+        owners = {lead, *co}
+        for rule in self.config.rule:
+            m = rule.match
+            if ((m.severity and severity not in m.severity) or (m.section and section not in m.section)
+                    or (m.target and target_id not in m.target) or (m.department and not owners & set(m.department))):
+                continue
+            out += [Recipient(d, f"rule:{rule.name}") for d in rule.add_departments]
+            if rule.stop:
+                break
+        seen: set[str] = set()
+        unique = []
+        for r in out:
+            if r.department not in seen:
+                seen.add(r.department)
+                unique.append(r)
+        return unique
+
+
+def _rule_problems(doc: Mapping[str, Any], exc: ValidationError) -> str:
+    parts = []
+    for e in exc.errors():
+        loc = list(e["loc"])
+        where = ""
+        if len(loc) >= 2 and loc[0] == "rule" and isinstance(loc[1], int):
+            rules = doc.get("rule", [])
+            name = rules[loc[1]].get("name") if loc[1] < len(rules) and isinstance(rules[loc[1]], dict) else None
+            where = f"rule {name or '#' + str(loc[1] + 1)!r}: "
+            loc = loc[2:]
+        parts.append(f"{where}field {'.'.join(str(p) for p in loc) or '(entry)'!r}: {e['msg']}")
+    return "; ".join(parts)

@@ -1,0 +1,96 @@
+"""The alerts app in-process against the session's real broker, a real database, real HTTP and SMTP receivers."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
+from kafka import KafkaProducer
+
+from devstack.broker import TansuBroker, free_port
+from devstack.deviations import deviation, publish
+from services.alerts.config import AlertsSettings
+from services.alerts.main import create_app
+from shared.catalogue import load_catalogue
+from shared.messages import Envelope, Severity
+
+CAT = load_catalogue()
+SECRET = "integration-webhook-secret"
+TOKEN = "test-operator-token"
+TOKENS = {"ops": hashlib.sha256(TOKEN.encode()).hexdigest()}
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on loopback recording messages; ``refuse_with`` answers an error."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.refuse_with: str | None = None
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse_with:
+            return self.refuse_with
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, n: int, timeout_s: float = 20.0) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout_s
+        while len(self.messages) < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return list(self.messages)
+
+
+def settings(database_url: str, broker: TansuBroker, topic_prefix: str, **over: Any) -> AlertsSettings:
+    base: dict[str, Any] = dict(
+        database_url=database_url, kafka_bootstrap_servers=broker.bootstrap, topic_prefix=topic_prefix,
+        topic_partitions=2, kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500,
+        webhook_secret=SECRET, public_url="http://alerts.test", api_tokens=TOKENS, retry_base_s=0.05,
+        retry_max_s=0.3, dispatch_poll_interval_s=0.1, lifecycle_interval_s=0.2, repeat_interval_s=0,
+        escalate_after_s=0, delivery_timeout_s=2,
+    )
+    base.update(over)
+    return AlertsSettings(**base)
+
+
+@contextmanager
+def running(s: AlertsSettings, env: dict[str, str]) -> Iterator[TestClient]:
+    """The app with its loops, until the block ends; waits until the consumer has joined its group."""
+    app = create_app(s, catalogue=CAT, env=env)
+    with TestClient(app) as client:
+        deadline = time.monotonic() + 30
+        while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        yield client
+
+
+def producer(broker: TansuBroker) -> KafkaProducer:
+    return KafkaProducer(bootstrap_servers=[broker.bootstrap], acks="all")
+
+
+def send(broker: TansuBroker, prefix: str, items: list[tuple[str, Severity]]) -> list[Envelope]:
+    """Publish a deviation per (target, severity)."""
+    p = producer(broker)
+    try:
+        return publish(p, prefix, [deviation(CAT, t, sev) for t, sev in items])
+    finally:
+        p.close()
+
+
+def wait_until(cond: Callable[[], Any], timeout_s: float = 20.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -1,0 +1,59 @@
+"""The Chinese notification text and the payload each channel sends."""
+
+from __future__ import annotations
+
+import json
+
+from devstack.deviations import deviation
+from services.alerts.channels.render import WECOM_MAX_BYTES, render
+from services.alerts.domain.directory import ChannelType
+from services.alerts.domain.templates import AlertPart, part_text
+from shared.catalogue import load_catalogue
+from shared.messages import Severity
+
+CAT = load_catalogue()
+
+
+def _part(target: str = "fixed_asset_investment_total", kind: str = "firing", role: str = "lead") -> AlertPart:
+    e = deviation(CAT, target, Severity.CRITICAL, actual=1500.0, expected=2275.0)
+    t = CAT.targets[target]
+    return AlertPart("a1", kind, e, CAT.department_name(t.lead_department), role, t.phrase,
+                     "https://alerts.example/v1/ack/a1?sig=x", CAT.department_name(t.lead_department))
+
+
+def test_text_states_target_period_actual_expected_gap_projection_run_rate_and_link() -> None:
+    text = part_text(_part())
+    for fragment in ("【目标预警】固定资产投资（严重）", "目标：固定资产投资4550亿元", "期间：2024年上半年",
+                     "实际完成：1,500亿元", "序时进度要求：2,275亿元", "差距：低于预期775亿元（34.07%）",
+                     "完成进度：32.97%（序时进度50%）",
+                     "全年预计：3,000亿元", "后续月均需完成：508.33亿元", "请牵头单位会同配合单位分析原因",
+                     "确认并填报整改措施：https://alerts.example/v1/ack/a1?sig=x"):
+        assert fragment in text, f"{fragment!r} missing from:\n{text}"
+
+
+def test_recovery_asks_nothing_and_has_no_link() -> None:
+    text = part_text(_part(kind="resolved"))
+    assert text.startswith("【预警解除】固定资产投资")
+    assert "无需处理" in text and "https://" not in text
+
+
+def test_group_renders_every_part_under_one_title_per_channel() -> None:
+    parts = [_part(), _part("gdp_growth", kind="resolved")]
+    for channel in ChannelType:
+        doc = json.loads(render(channel, parts, department="fgw", department_zh="市发展改革委", idempotency_key="k"))
+        flat = json.dumps(doc, ensure_ascii=False)
+        assert "固定资产投资等2项目标（新增预警1项、预警解除1项）" in flat, channel
+        assert "地区生产总值增长" in flat
+    web = json.loads(render(ChannelType.WEBHOOK, parts, department="fgw", department_zh="市发展改革委",
+                            idempotency_key="k"))
+    assert web["version"] == "1" and web["kind"] == "grouped" and len(web["alerts"]) == 2
+    assert web["department"] == {"id": "fgw", "name_zh": "市发展改革委"}
+
+
+def test_wecom_content_stays_within_its_4096_bytes() -> None:
+    parts = [_part() for _ in range(30)]
+    doc = json.loads(render(ChannelType.WECOM, parts, department="fgw", department_zh="市发展改革委",
+                            idempotency_key="k"))
+    content = doc["markdown"]["content"]
+    assert len(content.encode()) <= WECOM_MAX_BYTES
+    assert "请登录系统查看" in content
