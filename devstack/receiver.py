@@ -136,6 +136,9 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-request: a real endpoint would not accept it
+                    self.close_connection = True
+                    return
                 if recv.delay_s:
                     time.sleep(recv.delay_s)
                 parsed = urllib.parse.urlsplit(self.path)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import Engine, bindparam, func, select, update
 
 from services.alerts.adapters.tables import delivery_attempts, notifications
 from services.alerts.channels.base import DeliveryResult, Notifier
@@ -98,6 +98,7 @@ class Dispatcher:
         self._results: queue.Queue[_Outcome] = queue.Queue()
         self.writer_alive = True
         self.on_dead_letter: Callable[[], None] | None = None  # wakes the outbox relay
+        self._lock_conn: Any = None
 
     def wake(self) -> None:
         """Ask the dispatcher to look for due notifications now."""
@@ -128,6 +129,8 @@ class Dispatcher:
                 self._wake.wait(wait)
                 self._wake.clear()
             writer.join(timeout=self.timeout_s + 5)
+        if self._lock_conn is not None:
+            self._lock_conn.close()
 
     def _until_unblocked(self) -> float:
         now = time.monotonic()
@@ -136,8 +139,34 @@ class Dispatcher:
                      if s.blocked_until > now and not s.probing]
         return max(0.01, min(waits)) if waits else self.poll_interval_s
 
+    ADVISORY_LOCK_KEY = 0x0A1E_D15B
+
+    def _is_leader(self) -> bool:
+        """On PostgreSQL, only the replica holding the advisory lock dispatches, so replicas never send twice.
+
+        The lock lives as long as the dispatcher's own connection: a killed replica releases it.
+        """
+        if self.engine.dialect.name != "postgresql":
+            return True
+        if self._lock_conn is not None:
+            try:
+                self._lock_conn.execute(select(1))
+                return True
+            except Exception:
+                self._lock_conn = None
+        conn = self.engine.connect()
+        got = conn.execute(select(func.pg_try_advisory_lock(self.ADVISORY_LOCK_KEY))).scalar()
+        conn.commit()
+        if got:
+            self._lock_conn = conn
+            return True
+        conn.close()
+        return False
+
     def submit_due(self, submit: Callable[..., Any], limit: int = 1000) -> int:
         """Hand due notifications to workers within each receiver's cap and backoff; returns how many."""
+        if not self._is_leader():
+            return 0
         n = notifications
         now_m = time.monotonic()
         with self._lock:
