@@ -28,6 +28,11 @@ def verify(secret: bytes, timestamp: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
+def classify(response: httpx.Response) -> DeliveryResult:
+    """2xx delivered; 408, 425, 429 and 5xx retryable (honouring Retry-After); other statuses permanent."""
+    return classify_http(response) or DeliveryResult(True, False, response.status_code)
+
+
 class WebhookNotifier:
     """POSTs the stored JSON as is, signed."""
 
@@ -48,4 +53,4 @@ class WebhookNotifier:
             response = self.client.post(dest.address, content=payload, headers=headers, timeout=timeout_s)
         except httpx.HTTPError as exc:
             return network_failure(exc)
-        return classify_http(response) or DeliveryResult(True, False, response.status_code)
+        return classify(response)
