@@ -20,6 +20,7 @@ import queue
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -94,14 +95,17 @@ class Dispatcher:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._states: dict[str, ReceiverState] = {}
-        self._inflight: set[int] = set()
+        self._inflight: set[int] = set()  # fetched and not yet committed: buffered, being sent, or being recorded
+        self._buffers: dict[str, deque[Any]] = {}
+        self._need_fetch = True
         self._results: queue.Queue[_Outcome] = queue.Queue()
         self.writer_alive = True
         self.on_dead_letter: Callable[[], None] | None = None  # wakes the outbox relay
         self._lock_conn: Any = None
 
     def wake(self) -> None:
-        """Ask the dispatcher to look for due notifications now."""
+        """Ask the dispatcher to look for due notifications now (new rows were committed)."""
+        self._need_fetch = True
         self._wake.set()
 
     def state(self, ref: str) -> ReceiverState:
@@ -113,21 +117,28 @@ class Dispatcher:
         """Deliver until ``stop`` is set."""
         writer = threading.Thread(target=self._write_loop, args=(stop,), name="dispatch-writer", daemon=True)
         writer.start()
+        last_fetch = 0.0
         with ThreadPoolExecutor(self.workers, thread_name_prefix="deliver") as pool:
             while not stop.is_set():
                 wait = self.poll_interval_s
+                self._wake.clear()
                 try:
-                    if self.flush_groups is not None:
+                    if self.flush_groups is not None and (self._need_fetch or
+                                                          time.monotonic() - last_fetch > self.poll_interval_s):
                         next_flush = self.flush_groups()
                         if next_flush is not None:
                             wait = min(wait, max(0.01, next_flush))
-                    self.submit_due(pool.submit)
+                    # Query only when new rows may be due; a freed slot is served from the buffer.
+                    if self._need_fetch or time.monotonic() - last_fetch >= min(wait, self._until_unblocked()):
+                        self._need_fetch = False
+                        last_fetch = time.monotonic()
+                        self.fetch_due()
+                    self.submit_buffered(pool.submit)
                     wait = min(wait, self._until_unblocked())
                 except Exception:
                     log.exception("dispatch round failed")
                     wait = 1.0
                 self._wake.wait(wait)
-                self._wake.clear()
             writer.join(timeout=self.timeout_s + 5)
         if self._lock_conn is not None:
             self._lock_conn.close()
@@ -138,8 +149,6 @@ class Dispatcher:
             waits = [s.blocked_until - now for s in self._states.values()
                      if s.blocked_until > now and not s.probing]
         return max(0.01, min(waits)) if waits else self.poll_interval_s
-
-    ADVISORY_LOCK_KEY = 0x0A1E_D15B
 
     def _is_leader(self) -> bool:
         """On PostgreSQL, only the replica holding the advisory lock dispatches, so replicas never send twice.
@@ -163,42 +172,52 @@ class Dispatcher:
         conn.close()
         return False
 
-    def submit_due(self, submit: Callable[..., Any], limit: int = 1000) -> int:
-        """Hand due notifications to workers within each receiver's cap and backoff; returns how many."""
+    def fetch_due(self, limit: int = 2000) -> int:
+        """Buffer due notifications not yet known to the dispatcher, per receiver; returns how many were new."""
         if not self._is_leader():
             return 0
         n = notifications
-        now_m = time.monotonic()
         with self._lock:
-            closed = [ref for ref, s in self._states.items()
-                      if s.inflight >= self.per_receiver or s.probing or (s.failures and s.blocked_until > now_m)]
-            inflight = list(self._inflight)
+            known = list(self._inflight)
         q = (select(n.c.id, n.c.idempotency_key, n.c.channel, n.c.receiver, n.c.payload, n.c.attempts, n.c.kind,
                     n.c.department, n.c.alert_ids, n.c.created_at)
              .where(n.c.status == "pending", n.c.next_attempt_at <= self.clock()).order_by(n.c.id).limit(limit))
-        if closed:
-            q = q.where(n.c.receiver.not_in(closed))
-        if inflight and len(inflight) <= 5000:
-            q = q.where(n.c.id.not_in(inflight))
+        if known and len(known) <= 5000:
+            q = q.where(n.c.id.not_in(known))
         with self.engine.connect() as conn:
             due = conn.execute(q).all()
-        submitted = 0
-        for row in due:
-            with self._lock:
+        new = 0
+        with self._lock:
+            for row in due:
                 if row.id in self._inflight:
                     continue
-                s = self._states.setdefault(row.receiver, ReceiverState())
-                if s.inflight >= self.per_receiver or s.probing:
-                    continue
-                if s.failures:
-                    if s.blocked_until > time.monotonic():
-                        continue
-                    s.probing = True  # half-open: one attempt tells whether the receiver is back
-                s.inflight += 1
                 self._inflight.add(row.id)
+                self._buffers.setdefault(row.receiver, deque()).append(row)
+                new += 1
+        return new
+
+    def submit_buffered(self, submit: Callable[..., Any]) -> int:
+        """Hand buffered notifications to workers within each receiver's cap and backoff; returns how many."""
+        picked = []
+        now_m = time.monotonic()
+        with self._lock:
+            for ref, buf in self._buffers.items():
+                s = self._states.setdefault(ref, ReceiverState())
+                while buf and s.inflight < self.per_receiver and not s.probing:
+                    if s.failures:
+                        if s.blocked_until > now_m:
+                            break
+                        s.probing = True  # half-open: one attempt tells whether the receiver is back
+                    s.inflight += 1
+                    picked.append(buf.popleft())
+        for row in picked:
             submit(self._attempt, row)
-            submitted += 1
-        return submitted
+        return len(picked)
+
+    def submit_due(self, submit: Callable[..., Any]) -> int:
+        """Fetch due notifications and hand what the receivers' caps allow to workers (tests call this)."""
+        self.fetch_due()
+        return self.submit_buffered(submit)
 
     def _attempt(self, row: Any) -> None:
         started = time.perf_counter()
@@ -218,6 +237,7 @@ class Dispatcher:
         with self._lock:
             s = self._states.setdefault(row.receiver, ReceiverState())
             s.probing = False
+            s.inflight = max(0, s.inflight - 1)  # the request is over; the id stays known until committed
             if result.delivered:
                 recovered = s.failures > 0
                 s.failures, s.blocked_until = 0, 0.0
@@ -229,6 +249,7 @@ class Dispatcher:
                 s.blocked_until = time.monotonic() + delay
         self.metrics.delivery_duration.labels(row.channel).observe(duration)
         self._results.put(_Outcome(row, result, duration, delay, recovered))
+        self._wake.set()  # a slot is free: serve the receiver's buffer
 
     def _write_loop(self, stop: threading.Event) -> None:
         batch: list[_Outcome] = []
@@ -317,6 +338,3 @@ class Dispatcher:
         with self._lock:
             for o in batch:
                 self._inflight.discard(o.row.id)
-                s = self._states.get(o.row.receiver)
-                if s is not None:
-                    s.inflight = max(0, s.inflight - 1)

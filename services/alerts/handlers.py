@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from services.alerts.adapters.tables import alerts
@@ -27,6 +27,12 @@ def outgoing_for(routing: Routing, alert_id: str, kind: str, event: TargetStatus
     return [Outgoing(alert_id, kind, r.department, r.reason.split(":")[0], event, cause) for r in recipients]
 
 
+# Built once: statements with bound parameters reuse SQLAlchemy's compiled cache (``.values(**kw)`` would not).
+_OPEN_ALERT = select(alerts.c.id, alerts.c.severity).where(alerts.c.target_id == bindparam("t"),
+                                                           alerts.c.status != "resolved")
+_INSERT_ALERT = alerts.insert()
+
+
 class StatusChangeHandler:
     """Handles TargetStatusChanged events."""
 
@@ -39,10 +45,7 @@ class StatusChangeHandler:
         if not isinstance(data, TargetStatusChanged):
             raise InvalidMessage(f"the alerts service does not handle {envelope.type}")
         now = self.clock()
-        row = conn.execute(
-            select(alerts.c.id, alerts.c.severity).where(alerts.c.target_id == data.target_id,
-                                                         alerts.c.status != "resolved")
-        ).first()
+        row = conn.execute(_OPEN_ALERT, {"t": data.target_id}).first()
         open_alert = OpenAlert(row.id, Severity(row.severity)) if row else None
         action = decide(open_alert, data.severity)
         if action == Action.IGNORE:
@@ -54,11 +57,13 @@ class StatusChangeHandler:
             fields["severity"] = data.severity.value
         if open_alert is None:
             alert_id = uuid.uuid4().hex
-            conn.execute(alerts.insert().values(
-                id=alert_id, target_id=data.target_id, status="firing", lead_department=data.lead_department,
-                co_departments=",".join(data.co_departments), opened_at=now, resolved_at=None,
-                escalation_level=0, last_notified_at=now, **fields,
-            ))
+            conn.execute(_INSERT_ALERT, [{
+                "id": alert_id, "target_id": data.target_id, "status": "firing",
+                "lead_department": data.lead_department, "co_departments": ",".join(data.co_departments),
+                "opened_at": now, "resolved_at": None, "escalation_level": 0, "last_notified_at": now,
+                "acknowledged_at": None, "acknowledged_by": None, "ack_explanation": None, "ack_measures": None,
+                "escalated_at": None, **fields,
+            }])
         else:
             alert_id = open_alert.id
             if action == Action.RESOLVE:

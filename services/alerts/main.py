@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import httpx
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
@@ -19,6 +18,7 @@ from services.alerts.api import ack
 from services.alerts.api.routes import router
 from services.alerts.channels.base import Notifier
 from services.alerts.channels.email import EmailNotifier
+from services.alerts.channels.http import HttpPoster
 from services.alerts.channels.robots import DingTalkNotifier, FeishuNotifier, WeComNotifier
 from services.alerts.channels.webhook import WebhookNotifier
 from services.alerts.config import AlertsSettings
@@ -65,8 +65,7 @@ def create_app(
     links = AckLinks(settings.link_key(), settings.public_url, settings.ack_link_ttl_days * 86400)
     queue = NotificationQueue(catalogue, receivers, links, group_wait_s=settings.group_wait_s,
                               group_interval_s=settings.group_interval_s)
-    http = httpx.Client(follow_redirects=False, limits=httpx.Limits(
-        max_connections=settings.delivery_workers * 2, max_keepalive_connections=settings.delivery_workers))
+    http = HttpPoster()
     notifiers: dict[str, Notifier] = {
         "webhook": WebhookNotifier(http, settings.webhook_secret.get_secret_value().encode()),
         "wecom": WeComNotifier(http), "dingtalk": DingTalkNotifier(http), "feishu": FeishuNotifier(http),
@@ -108,6 +107,9 @@ def create_app(
         metrics=metrics,
         after_commit=dispatcher.wake,
         clock=clock,
+        # Smaller batches than the default 500: on SQLite a batch holds the only write lock, and the
+        # dispatcher's bookkeeping waits for it; 200 keeps both moving.
+        max_records=200,
     )
 
     def open_alerts() -> dict[str, int]:

@@ -66,6 +66,7 @@ class NotificationQueue:
         self.links = links
         self.group_wait_s = group_wait_s
         self.group_interval_s = group_interval_s
+        self._silence_cache: tuple[object, list[Silence]] | None = None
 
     def _dept_zh(self, dept: str) -> str:
         return self.catalogue.department_name(dept) if dept in self.catalogue.departments else dept
@@ -81,11 +82,21 @@ class NotificationQueue:
                          getattr(target, "phrase", None), ack, self._dept_zh(o.event.lead_department),
                          o.escalation_level)
 
+    def _silences(self, conn: Connection, now: datetime) -> list[Silence]:
+        # Read once per transaction (a consumer batch), not once per event: silences change rarely, and the
+        # batch is short. The transaction object identifies the batch.
+        tx = conn.get_transaction()
+        if self._silence_cache is not None and self._silence_cache[0] is tx:
+            return self._silence_cache[1]
+        muted = active_silences(conn, now)
+        self._silence_cache = (tx, muted)
+        return muted
+
     def enqueue(self, conn: Connection, outgoing: list[Outgoing], now: datetime) -> int:
         """Queue notifications for ``outgoing`` in ``conn``'s transaction; returns how many rows were written."""
         if not outgoing:
             return 0
-        muted = active_silences(conn, now)
+        muted = self._silences(conn, now)
         direct: list[dict[str, object]] = []
         items: list[dict[str, object]] = []
         for o in outgoing:

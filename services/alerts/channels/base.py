@@ -8,9 +8,7 @@ the body, so each robot channel reads that code too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
-
-import httpx
+from typing import Any, Protocol
 
 from services.alerts.domain.directory import ChannelType
 
@@ -54,7 +52,7 @@ def retry_after(value: str | None) -> float | None:
         return None
 
 
-def classify_http(response: httpx.Response) -> DeliveryResult | None:
+def classify_http(response: Any) -> DeliveryResult | None:
     """None for 2xx; otherwise the failure: 408, 425, 429 and 5xx retryable (honouring Retry-After)."""
     code = response.status_code
     if 200 <= code < 300:
@@ -69,7 +67,7 @@ def network_failure(exc: Exception) -> DeliveryResult:
     return DeliveryResult(False, True, None, f"{type(exc).__name__}: {exc}"[:300])
 
 
-def robot_result(response: httpx.Response, code_field: str, retryable_codes: frozenset[int],
+def robot_result(response: Any, code_field: str, retryable_codes: frozenset[int],
                  alt_code_field: str | None = None) -> DeliveryResult:
     """A chat robot's answer: HTTP status first, then the error code in the 200 body (0 = delivered)."""
     failed = classify_http(response)

@@ -21,9 +21,8 @@ import json
 import time
 import urllib.parse
 
-import httpx
-
 from services.alerts.channels.base import DeliveryResult, Destination, network_failure, robot_result
+from services.alerts.channels.http import HttpPoster, Response, TransportError
 
 WECOM_RETRYABLE = frozenset({-1, 45009})
 DINGTALK_RETRYABLE = frozenset({-1, 130101})
@@ -43,14 +42,14 @@ def feishu_sign(secret: str, timestamp_s: str) -> str:
 
 
 class _Robot:
-    def __init__(self, client: httpx.Client) -> None:
+    def __init__(self, client: HttpPoster) -> None:
         self.client = client
 
-    def _post(self, url: str, body: bytes, timeout_s: float) -> httpx.Response | DeliveryResult:
+    def _post(self, url: str, body: bytes, timeout_s: float) -> Response | DeliveryResult:
         try:
             return self.client.post(url, content=body, timeout=timeout_s,
                                     headers={"Content-Type": "application/json; charset=utf-8"})
-        except httpx.HTTPError as exc:
+        except TransportError as exc:
             return network_failure(exc)
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-
-import httpx
+from typing import Any
 
 from services.alerts.channels.base import DeliveryResult, Destination, classify_http, network_failure
+from services.alerts.channels.http import HttpPoster, TransportError
 
 PAYLOAD_VERSION = "1"
 
@@ -28,7 +28,7 @@ def verify(secret: bytes, timestamp: str, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def classify(response: httpx.Response) -> DeliveryResult:
+def classify(response: Any) -> DeliveryResult:
     """2xx delivered; 408, 425, 429 and 5xx retryable (honouring Retry-After); other statuses permanent."""
     return classify_http(response) or DeliveryResult(True, False, response.status_code)
 
@@ -36,7 +36,7 @@ def classify(response: httpx.Response) -> DeliveryResult:
 class WebhookNotifier:
     """POSTs the stored JSON as is, signed."""
 
-    def __init__(self, client: httpx.Client, secret: bytes) -> None:
+    def __init__(self, client: HttpPoster, secret: bytes) -> None:
         self.client = client
         self.secret = secret
 
@@ -51,6 +51,6 @@ class WebhookNotifier:
         }
         try:
             response = self.client.post(dest.address, content=payload, headers=headers, timeout=timeout_s)
-        except httpx.HTTPError as exc:
+        except TransportError as exc:
             return network_failure(exc)
         return classify(response)
