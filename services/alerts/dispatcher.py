@@ -150,6 +150,8 @@ class Dispatcher:
                      if s.blocked_until > now and not s.probing]
         return max(0.01, min(waits)) if waits else self.poll_interval_s
 
+    ADVISORY_LOCK_KEY = 0x0A1E_D15B
+
     def _is_leader(self) -> bool:
         """On PostgreSQL, only the replica holding the advisory lock dispatches, so replicas never send twice.
 
