@@ -29,7 +29,11 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(_PAGE.format(title=html.escape(title), body=body), status_code=status)
 
 
-def _check(request: Request, alert_id: str, department: str, expires: int, signature: str) -> None:
+def _check(request: Request, alert_id: str, department: str | None, expires: int | None,
+           signature: str | None) -> None:
+    # A link without its parameters is no credential at all: 403, like a wrong one (not 422).
+    if not department or expires is None or not signature:
+        raise HTTPException(403, "acknowledgement link: department, expires and signature are required")
     problem = request.app.state.links.check(alert_id, department, expires, signature,
                                             request.app.state.clock().timestamp())
     if problem:
@@ -37,10 +41,12 @@ def _check(request: Request, alert_id: str, department: str, expires: int, signa
 
 
 @router.get("/ack/{alert_id}", response_class=HTMLResponse, responses={403: {}, 404: {}})
-def ack_form(alert_id: str, request: Request, department: str = Query(max_length=64),
-             expires: int = Query(), signature: str = Query(max_length=64)) -> HTMLResponse:
+def ack_form(alert_id: str, request: Request, department: str | None = Query(default=None, max_length=64),
+             expires: int | None = Query(default=None), signature: str | None = Query(default=None, max_length=64),
+             ) -> HTMLResponse:
     """The acknowledgement form of one alert, for the department the link was made for."""
     _check(request, alert_id, department, expires, signature)
+    assert department is not None and expires is not None and signature is not None
     with request.app.state.engine.connect() as conn:
         row = conn.execute(select(alerts).where(alerts.c.id == alert_id)).first()
     if row is None:
@@ -63,10 +69,12 @@ def ack_form(alert_id: str, request: Request, department: str = Query(max_length
 
 
 @router.post("/ack/{alert_id}", response_class=HTMLResponse, responses={403: {}, 404: {}, 409: {}, 422: {}})
-async def ack_submit(alert_id: str, request: Request, department: str = Query(max_length=64),
-                     expires: int = Query(), signature: str = Query(max_length=64)) -> HTMLResponse:
+async def ack_submit(alert_id: str, request: Request, department: str | None = Query(default=None, max_length=64),
+                     expires: int | None = Query(default=None),
+                     signature: str | None = Query(default=None, max_length=64)) -> HTMLResponse:
     """Acknowledge with the form's explanation and measures (application/x-www-form-urlencoded or JSON)."""
     _check(request, alert_id, department, expires, signature)
+    assert department is not None
     raw = await request.body()
     if request.headers.get("content-type", "").startswith("application/json"):
         import json
