@@ -26,7 +26,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from services.ingest.domain.files import FileProblem, decode_text
+from services.ingest.domain.files import FileProblem, decode_text, delimiter_of
 
 KEY_ENV = "WUXI_INGEST_KEY"
 
@@ -52,7 +52,8 @@ class ClientError(Exception):
 def split_file(data: bytes, chunk_rows: int) -> tuple[list[Chunk], int]:
     """Split a CSV file into chunks of at most ``chunk_rows`` data rows; returns them and the row count."""
     text, _ = decode_text(data)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    delimiter = delimiter_of(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -70,7 +71,7 @@ def split_file(data: bytes, chunk_rows: int) -> tuple[list[Chunk], int]:
     chunks: list[Chunk] = []
     for n, start in enumerate(range(0, len(records), chunk_rows)):
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
         writer.writerow(header)
         lines: dict[int, int] = {}
         for file_line, cells in records[start : start + chunk_rows]:

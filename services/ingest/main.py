@@ -91,7 +91,12 @@ def create_app(
     app = build_app(
         title="无锡市2024年目标监测 · 统计数据接收 (ingest)",
         description="Statistics bureaus push periodic statistics here: single observations, atomic batches, "
-        "revisions. Every accepted row is committed together with its event and published to Kafka.",
+        "CSV and SDMX-CSV files, revisions. Every accepted row is committed together with its event and "
+        "published to Kafka.\n\nAuthenticate with the organisation's API key: `Authorization: Bearer wxk_…` "
+        "(401 when missing, unknown or revoked; 403 for an indicator or region outside the key's scope). "
+        "Limits: request bodies up to INGEST_MAX_BODY_BYTES (413), a token bucket per key (429 with "
+        "Retry-After). `Idempotency-Key` makes retries safe. Errors are `{\"detail\": [{\"loc\", \"msg\", "
+        "\"type\"}]}`, `type` naming the rule.",
         metrics=metrics,
         checks={"database": lambda: ping(engine), "broker": lambda: broker_reachable(settings),
                 "outbox-relay": lambda: loops.alive("outbox-relay")},

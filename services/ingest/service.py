@@ -85,7 +85,8 @@ def record_observations(
             "status": s.status, "revision_reason": s.revision_reason if cur else None, "note": s.note,
             "source": s.source, "submitted_by": submitted_by, "recorded_at": now, "api_key_id": api_key_id,
         })
-        events.append(ObservationRecorded(
+        # Every field was checked above: skip pydantic's validation, a third of a batch's CPU otherwise.
+        events.append(ObservationRecorded.model_construct(
             observation_id=obs_id, indicator=s.indicator, region=s.region, period=c.period.code,
             measure=Measure(s.measure), value=c.value, unit=c.unit, status=ObservationStatus(s.status),
             vintage=vintage, previous_value=cur.value if cur else None,

@@ -108,3 +108,17 @@ def test_keys_are_random_and_stored_only_as_hashes() -> None:
                  datetime(2024, 1, 1, tzinfo=UTC))
     assert [(e.row, e.field) for e in scope_errors(key, [(0, "gdp", "jiangyin"), (1, "cpi", "wuxi")])] == [
         (1, "indicator"), (1, "region")]
+
+
+def test_tab_separated_unicode_text_export_and_the_clients_chunks() -> None:
+    from services.ingest.client import split_file
+
+    text = "指标\t地区\t期别\t口径\t数值\t单位\n" + "".join(
+        f"gdp\t江阴市\t2024-Q{q}\t累计增速\t5.{q}\t%\n" for q in (1, 2, 3))
+    parsed = parse_file(text.encode("utf-16").decode("utf-16").encode("utf-8-sig"), CAT)
+    assert parsed.errors == [] and [r.submission.period for r in parsed.rows] == ["2024-Q1", "2024-Q2", "2024-Q3"]
+    chunks, total = split_file(text.encode(), 2)
+    assert total == 3 and [c.rows for c in chunks] == [2, 1]
+    assert chunks[1].body.decode().splitlines()[0] == "指标\t地区\t期别\t口径\t数值\t单位"
+    assert chunks[1].lines == {2: 4}
+    assert [r.submission.period for r in parse_file(chunks[1].body, CAT).rows] == ["2024-Q3"]

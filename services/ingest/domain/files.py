@@ -123,6 +123,12 @@ def decode_text(data: bytes) -> tuple[str, str]:
                           f"(undecodable bytes on line {line}); save it as CSV UTF-8", line) from None
 
 
+def delimiter_of(text: str) -> str:
+    """Comma, or tab for Excel's "Unicode text" export (a header line with tabs and no comma)."""
+    first = text.split("\n", 1)[0]
+    return "\t" if "\t" in first and "," not in first else ","
+
+
 def _norm(header: str) -> str:
     return re.sub(r"\s+", "", header.strip().strip("\ufeff")).lower()
 
@@ -158,9 +164,7 @@ def parse_file(data: bytes, catalogue: Catalogue, fmt: str = "auto") -> ParsedFi
         line = text[: text.index("\x00")].count("\n") + 1
         raise FileProblem("nul_character", f"line {line}: the file contains a NUL character; it is not a CSV text "
                           "export", line)
-    first = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first and "," not in first else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text), strict=True)
     try:
         header = next(reader)
     except StopIteration:
