@@ -23,6 +23,7 @@ from shared.periods import Period, PeriodError
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ValidationErrorOut, "description": "No admin token, or a wrong one"},
+    413: {"model": ValidationErrorOut, "description": "Request body larger than INGEST_MAX_BODY_BYTES"},
     422: {"model": ValidationErrorOut, "description": "Invalid request: every field and rule"},
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ValidationErrorOut, "description": "No such key"}}
