@@ -10,10 +10,9 @@ the dashboards compare against.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily, Metric
-from sqlalchemy import ColumnElement, Engine, ScalarSelect, func, select
+from sqlalchemy import Engine, func, select
 
 from services.evaluator.adapters.tables import evaluations, readings, target_states
 from services.evaluator.domain.evaluation import Status
@@ -39,14 +38,6 @@ def _ts(value: datetime | None) -> float | None:
     if value.tzinfo is None:  # SQLite returns naive datetimes; we always store UTC
         value = value.replace(tzinfo=UTC)
     return value.timestamp()
-
-
-def _latest(column: ColumnElement[Any]) -> ScalarSelect[Any]:
-    """The column of the target's latest evaluation, which carries its current progress (target_states moves
-    only on a change): one seek per target on ix_evaluations_target (target_id, evaluated_at), however long
-    the history grows."""
-    return (select(column).where(evaluations.c.target_id == target_states.c.target_id)
-            .order_by(evaluations.c.evaluated_at.desc()).limit(1).scalar_subquery())
 
 
 class EvaluatorBusinessCollector(DatabaseCollector):
@@ -87,10 +78,11 @@ class EvaluatorBusinessCollector(DatabaseCollector):
         year = self.catalogue.year
         families[f"{NS}_year_elapsed_ratio"].add_metric([str(year)], year_elapsed(year, self.clock()))
         with self.engine.connect() as conn:
+            # target_states points at the target's latest evaluation, which carries its current progress.
             states = conn.execute(
                 select(target_states.c.target_id, target_states.c.status, target_states.c.severity,
-                       target_states.c.updated_at, _latest(evaluations.c.progress).label("progress"),
-                       _latest(evaluations.c.expected_progress).label("expected_progress"))
+                       target_states.c.updated_at, evaluations.c.progress, evaluations.c.expected_progress)
+                .join(evaluations, evaluations.c.id == target_states.c.evaluation_id, isouter=True)
             ).all()
             freshness = conn.execute(
                 select(readings.c.indicator, func.max(readings.c.received_at), func.max(readings.c.recorded_at))

@@ -55,8 +55,9 @@ def test_evaluator_targets_and_indicators(database_url: str) -> None:
         conn.execute(target_states.insert(), [
             {"target_id": "gdp_growth", "period": "2024-Q1", "status": "behind", "severity": "warning",
              "evaluation_id": "e1", "updated_at": t1},
+            # the state points at the latest evaluation; updated_at stays at the last change of status
             {"target_id": "fixed_asset_investment_total", "period": "2024-Q1", "status": "behind",
-             "severity": "warning", "evaluation_id": "e2", "updated_at": t1},
+             "severity": "warning", "evaluation_id": "e3", "updated_at": t1},
         ])
         conn.execute(readings.insert(), [{
             "indicator": "gdp", "region": "wuxi", "period": "2024-Q1", "measure": "cumulative_yoy_pct",
