@@ -13,7 +13,7 @@ import signal
 import time
 from pathlib import Path
 
-from devstack.stack import REPO, Stack
+from devstack.stack import ENV_PREFIX, REPO, Stack
 
 
 def main() -> None:
@@ -39,11 +39,16 @@ def main() -> None:
         "ALERTS_WEBHOOK_SECRET": os.environ.get("ALERTS_WEBHOOK_SECRET", secret_file.read_text().strip()),
         "ALERTS_PUBLIC_URL": os.environ.get("ALERTS_PUBLIC_URL", f"http://127.0.0.1:{args.alerts_port}"),
     }
+    # Settings exported in the shell (ALERTS_WEBHOOK_URLS=… ./dev run) reach their service; ports come from
+    # the flags above, so the printed URLs stay true.
+    passed = {name: {k: v for k, v in os.environ.items() if k.startswith(prefix) and k != f"{prefix}PORT"}
+              for name, prefix in ENV_PREFIX.items()}
+    passed["alerts"] = {**alerts_env, **passed["alerts"]}
     stack = Stack(
         data_dir=args.data_dir,
         broker_port=args.broker_port,
         ports={"ingest": args.ingest_port, "evaluator": args.evaluator_port, "alerts": args.alerts_port},
-        extra_env={"alerts": alerts_env},
+        extra_env=passed,
         ingest_admin_token=os.environ.get("INGEST_ADMIN_TOKEN", admin_file.read_text().strip()),
         replicas={"evaluator": args.evaluator_replicas},
     )
