@@ -212,12 +212,16 @@ def settle_and_count(stack: Stack, receiver: Receiver, client: Client, urls: dic
     counts.expected_notifications = len(expected)
     counts.notified = len(set(keys) & expected)
     counts.redelivered = sum(n - 1 for n in key_counts.values())
-    # A duplicate is the same news twice under different keys: same department, alert and transition.
-    contents = Counter()
+    # A duplicate is the same news twice under different keys: the same status change (evaluation) of the
+    # same alert told to the same department on the same channel, whether alone or in a grouped notification.
+    contents: Counter[tuple[object, ...]] = Counter()
     for key in key_counts:
         req = next(r for r in receiver.requests if r.headers.get("Idempotency-Key") == key)
         p = req.json()
-        contents[(p["department"]["id"], p.get("alert_id"), p.get("kind"), req.path)] += 1
+        items = p.get("alerts") or [{"alert_id": p.get("alert_id"), "kind": p.get("kind"), "event": p.get("event")}]
+        for item in items:
+            contents[(p["department"]["id"], req.path, item.get("alert_id"), item.get("kind"),
+                      (item.get("event") or {}).get("evaluation_id"))] += 1
     counts.duplicated = sum(n - 1 for n in contents.values())
     # Every target the evaluator holds as deviating has an open alert of that severity, and no other target
     # has one: a status change lost between the evaluator and the alerts service shows up here.
