@@ -53,6 +53,7 @@ class SmtpSink:
 def settings(database_url: str, broker: TansuBroker, topic_prefix: str, **over: Any) -> AlertsSettings:
     base: dict[str, Any] = dict(
         database_url=database_url, kafka_bootstrap_servers=broker.bootstrap, topic_prefix=topic_prefix,
+        consumer_group=f"alerts-{topic_prefix}",  # its own group: never joins another test's on the shared broker
         topic_partitions=2, kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500,
         webhook_secret=SECRET, public_url="http://alerts.test", api_tokens=TOKENS, retry_base_s=0.05,
         retry_max_s=0.3, dispatch_poll_interval_s=0.1, lifecycle_interval_s=0.2, repeat_interval_s=0,
