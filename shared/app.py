@@ -28,6 +28,7 @@ def build_app(
 ) -> FastAPI:
     """A FastAPI app with the operations routes every service exposes."""
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    _document_body_errors(app)
     app.middleware("http")(http_metrics_middleware(metrics))
     app.include_router(health_router(checks))
 
@@ -37,6 +38,24 @@ def build_app(
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _document_body_errors(app: FastAPI) -> None:
+    """Every operation with a body documents the 400 FastAPI answers when the body is not parseable JSON."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = build()
+            for ops in doc.get("paths", {}).values():
+                for op in ops.values():
+                    if isinstance(op, dict) and "requestBody" in op:
+                        op.setdefault("responses", {}).setdefault(
+                            "400", {"description": "The body could not be parsed (not JSON, or not UTF-8)"})
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def serve(app_factory: Callable[[], Any], *, host: str, port: int, name: str) -> None:

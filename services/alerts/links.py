@@ -33,7 +33,8 @@ class AckLinks:
 
     def check(self, alert_id: str, department: str, expires: int, signature: str, now_ts: float) -> str | None:
         """None when the link is good, else why it is not."""
-        if not hmac.compare_digest(self.signature(alert_id, department, expires), signature):
+        # Bytes: compare_digest raises TypeError on non-ASCII str, and the link comes from anyone.
+        if not hmac.compare_digest(self.signature(alert_id, department, expires).encode(), signature.encode()):
             return "signature: does not match (the link was altered or is not ours)"
         if expires < now_ts:
             return "expires: the link has expired"

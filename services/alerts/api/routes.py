@@ -7,15 +7,18 @@ its own credential.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
 from services.alerts import service
 from services.alerts.adapters.tables import alerts, delivery_attempts, notifications, silences
 from services.alerts.api.auth import require_token
+
+# A database id: bounded, so a huge number is a 422, not an integer overflow in the database driver.
+DeliveryId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 router = APIRouter(prefix="/v1", tags=["alerts"])
 
@@ -288,7 +291,7 @@ def list_deliveries(
 
 
 @router.get("/deliveries/{delivery_id}/attempts", response_model=list[AttemptOut])
-def list_attempts(delivery_id: int, request: Request) -> list[AttemptOut]:
+def list_attempts(delivery_id: DeliveryId, request: Request) -> list[AttemptOut]:
     """Every attempt to deliver one notification."""
     d = delivery_attempts
     with _engine(request).connect() as conn:
@@ -306,7 +309,7 @@ def list_dead_letters(request: Request, limit: int = Query(default=100, ge=1, le
 
 
 @router.post("/dead-letters/{delivery_id}/resend", response_model=DeliveryOut, responses={401: {}, 404: {}, 409: {}})
-def resend_dead_letter(delivery_id: int, request: Request, token: str = Depends(require_token)) -> DeliveryOut:
+def resend_dead_letter(delivery_id: DeliveryId, request: Request, token: str = Depends(require_token)) -> DeliveryOut:
     """Queue a dead or failed notification again, with the same Idempotency-Key."""
     try:
         with _engine(request).begin() as conn:

@@ -25,7 +25,7 @@ def sign(secret: bytes, timestamp: str, body: bytes) -> str:
 
 def verify(secret: bytes, timestamp: str, body: bytes, signature: str) -> bool:
     """Whether a signature header matches (constant-time)."""
-    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+    return hmac.compare_digest(sign(secret, timestamp, body).encode(), signature.encode())
 
 
 def classify(response: Any) -> DeliveryResult:

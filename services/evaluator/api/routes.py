@@ -151,14 +151,18 @@ def _entry(request: Request, target_id: str) -> BoardEntry:
     return next(e for e in _entries(request, None, section) if e.target.id == target_id)
 
 
-@router.get("/targets/{target_id}", response_model=TargetStatusOut, summary="One target and its status")
+_NO_TARGET = {404: {"description": "The target is not in the catalogue"}}
+
+
+@router.get("/targets/{target_id}", response_model=TargetStatusOut, summary="One target and its status",
+            responses=_NO_TARGET)
 def one_target(request: Request, target_id: TargetId) -> TargetStatusOut:
     """One target with its current status."""
     return _status_out(_entry(request, target_id), _catalogue(request))
 
 
 @router.get("/targets/{target_id}/evaluations", response_model=list[EvaluationOut],
-            summary="One target's history: every evaluation, newest first")
+            summary="One target's history: every evaluation, newest first", responses=_NO_TARGET)
 def history(
     request: Request, target_id: TargetId, limit: int = Query(default=200, ge=1, le=1000)
 ) -> list[EvaluationOut]:
@@ -173,7 +177,7 @@ def history(
 
 
 @router.get("/targets/{target_id}/status-reports", response_model=list[StatusReportOut],
-            summary="A milestone's status reports, newest first")
+            summary="A milestone's status reports, newest first", responses=_NO_TARGET)
 def reports(request: Request, target_id: TargetId) -> list[StatusReportOut]:
     """Every status report filed on a target, newest first."""
     _entry(request, target_id)
@@ -203,7 +207,12 @@ def reporting_department(request: Request, authorization: str | None = Header(de
 
 
 @router.post("/targets/{target_id}/status-reports", response_model=FiledReportOut, status_code=201,
-             summary="File the lead department's status report on a milestone or qualitative target")
+             summary="File the lead department's status report on a milestone or qualitative target",
+             responses={400: {"description": "The body is not JSON"},
+                        401: {"description": "No or an unknown department bearer token"},
+                        403: {"description": "The token's department does not lead this target"},
+                        **_NO_TARGET,
+                        409: {"description": "The target is evaluated from statistics, not from reports"}})
 def file_report(
     request: Request, target_id: TargetId, body: StatusReportIn,
     department: str = Depends(reporting_department),
