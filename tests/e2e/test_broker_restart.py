@@ -16,8 +16,8 @@ from devstack.stack import SERVICES, Stack
 pytestmark = pytest.mark.e2e
 
 
-def test_services_recover_after_the_broker_lost_everything(tmp_path: Path, db_factory, receiver: Receiver,
-                                                           topic_prefix: str) -> None:
+def _own_broker_stack(tmp_path: Path, db_factory, receiver: Receiver, topic_prefix: str) -> tuple[TansuBroker, Stack]:
+    """A started stack on a broker of its own (these tests kill it), notifying 市发展改革委 at the receiver."""
     broker = TansuBroker(log_path=tmp_path / "broker.log")
     broker.start()
     stack = Stack(
@@ -27,6 +27,12 @@ def test_services_recover_after_the_broker_lost_everything(tmp_path: Path, db_fa
                               "ALERTS_WEBHOOK_SECRET": "s"}},
     )
     stack.start()
+    return broker, stack
+
+
+def test_services_recover_after_the_broker_lost_everything(tmp_path: Path, db_factory, receiver: Receiver,
+                                                           topic_prefix: str) -> None:
+    broker, stack = _own_broker_stack(tmp_path, db_factory, receiver, topic_prefix)
     try:
         auth = {"Authorization": f"Bearer {stack.issue_ingest_key('市统计局')}"}
         ingest = stack.url("ingest")
@@ -54,15 +60,7 @@ def test_services_recover_after_the_broker_lost_everything(tmp_path: Path, db_fa
 
 def test_a_replay_rebuilds_status_changes_the_broker_lost(tmp_path: Path, db_factory, receiver: Receiver,
                                                            topic_prefix: str) -> None:
-    broker = TansuBroker(log_path=tmp_path / "broker.log")
-    broker.start()
-    stack = Stack(
-        data_dir=tmp_path / "stack", broker=broker, topic_prefix=topic_prefix,
-        database_urls={name: db_factory() for name in SERVICES},
-        extra_env={"alerts": {"ALERTS_WEBHOOK_URLS": json.dumps({"fgw": f"{receiver.url}/fgw"}),
-                              "ALERTS_WEBHOOK_SECRET": "s"}},
-    )
-    stack.start()
+    broker, stack = _own_broker_stack(tmp_path, db_factory, receiver, topic_prefix)
     try:
         auth = {"Authorization": f"Bearer {stack.issue_ingest_key('市统计局')}"}
         stack.services["alerts"].stop()  # nobody consumes the evaluator's events for now
