@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 Clock = Callable[[], datetime]
+
+# Beijing time (UTC+8, no daylight saving since 1991): how Chinese releases and departments date things.
+# A fixed offset, not zoneinfo's Asia/Shanghai, so slim containers without tzdata behave the same.
+CHINA_TZ = timezone(timedelta(hours=8), "CST")
 
 
 def utc_now() -> datetime:

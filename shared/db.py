@@ -5,18 +5,46 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import BigInteger, Engine, Integer, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import BigInteger, DateTime, Engine, Integer, create_engine, event, text
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
 
 # SQLite autoincrements only INTEGER PRIMARY KEY; the variant keeps ids 64-bit elsewhere.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A point in time: written as UTC, read back as an aware UTC datetime, on SQLite and PostgreSQL alike.
+
+    SQLite has no time zone type: without this, an aware value with +08:00 would be stored as its local
+    wall time and compared with UTC values 8 hours off, and every read would come back naive. A naive value
+    is refused, since nobody can tell which zone it meant.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError(f"a timestamp must be an aware datetime, got {value!r}")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def normalise_url(url: str) -> str:
@@ -74,11 +102,6 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
-
-
-def is_sqlite(engine: Engine) -> bool:
-    """Whether the engine talks to SQLite."""
-    return engine.dialect.name == "sqlite"
 
 
 MIGRATION_LOCK_KEY = 0x0B0C_D8A7  # PostgreSQL advisory lock held while a replica migrates

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, select
+from sqlalchemy import Column, MetaData, String, Table, select
 from sqlalchemy.engine import Connection
+
+from shared.db import UTCDateTime
 
 
 def inbox_table(metadata: MetaData) -> Table:
@@ -16,7 +18,7 @@ def inbox_table(metadata: MetaData) -> Table:
         metadata,
         Column("event_id", String(64), primary_key=True),
         Column("event_type", String(200), nullable=False),
-        Column("processed_at", DateTime(timezone=True), nullable=False),
+        Column("processed_at", UTCDateTime, nullable=False),
     )
 
 

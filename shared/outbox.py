@@ -8,19 +8,16 @@ send and that commit re-sends the rows, which the consumers drop by event id.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
-from typing import BinaryIO
+from datetime import datetime
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from sqlalchemy import (
     Column,
-    DateTime,
     Engine,
     Index,
     LargeBinary,
@@ -35,13 +32,12 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from shared.clock import Clock, utc_now
-from shared.db import BigId
+from shared.db import BigId, UTCDateTime
+from shared.leader import LeaderLock
 from shared.messages import EventData, encode, envelope_for
 from shared.metrics import CommonMetrics
 
 log = logging.getLogger(__name__)
-# SQLite relay leadership: lock file path -> the open, flock()ed file, for this process (see _is_leader).
-_SQLITE_RELAY_LOCKS: dict[str, BinaryIO] = {}
 
 def outbox_table(metadata: MetaData) -> Table:
     """The outbox table, in the service's own metadata (and its own migrations)."""
@@ -53,8 +49,8 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("topic", String(200), nullable=False),
         Column("key", String(200), nullable=False),
         Column("payload", LargeBinary, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("sent_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("sent_at", UTCDateTime, nullable=True),
         Index("ix_outbox_unsent", "id", postgresql_where=text("sent_at IS NULL"),
               sqlite_where=text("sent_at IS NULL")),
     )
@@ -117,8 +113,7 @@ class OutboxRelay:
         self.poll_interval_s = poll_interval_s
         self.clock = clock
         self._producer: KafkaProducer | None = None
-        self._lock_conn: Connection | None = None
-        self._lock_path: str | None = None
+        self._leader = LeaderLock(engine, "relay", self.ADVISORY_LOCK_KEY)
         self._wake = threading.Event()
         self._last_gauge_update = 0.0
         self.healthy = False
@@ -182,63 +177,11 @@ class OutboxRelay:
         return len(rows)
 
     def _is_leader(self) -> bool:
-        """Only one replica publishes, keeping the outbox order: on PostgreSQL the holder of an advisory lock.
-
-        The lock lives as long as the relay's dedicated connection: a killed replica releases it.
-        """
-        if self.engine.dialect.name == "sqlite":
-            return self._holds_sqlite_lock()
-        if self.engine.dialect.name != "postgresql":
-            return True
-        if self._lock_conn is not None:
-            try:
-                self._lock_conn.execute(select(1))
-                return True
-            except Exception:
-                self._release_leadership()
-        conn = self.engine.connect()
-        got = conn.execute(select(func.pg_try_advisory_lock(self.ADVISORY_LOCK_KEY))).scalar()
-        conn.commit()
-        if got:
-            self._lock_conn = conn
-            return True
-        conn.close()
-        return False
-
-    def _holds_sqlite_lock(self) -> bool:
-        """On SQLite, replicas share one database file: the process holding a lock file beside it publishes.
-
-        flock() locks belong to the open file, so a killed replica's lock goes with its process. Relays in
-        one process (only tests have several on one database) share the process's lock.
-        """
-        database = self.engine.url.database
-        if not database or database == ":memory:":
-            return True
-        path = f"{database}.relay-lock"
-        if path in _SQLITE_RELAY_LOCKS:
-            return True
-        f = open(path, "a+b")  # noqa: SIM115 - held open as long as the leadership
-        try:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.close()
-            return False
-        _SQLITE_RELAY_LOCKS[path] = f
-        self._lock_path = path
-        return True
+        """Only one replica publishes, keeping the outbox order (shared/leader.py)."""
+        return self._leader.held()
 
     def _release_leadership(self) -> None:
-        if self._lock_path is not None:
-            held = _SQLITE_RELAY_LOCKS.pop(self._lock_path, None)
-            if held is not None:
-                held.close()
-            self._lock_path = None
-        if self._lock_conn is not None:
-            try:
-                self._lock_conn.close()
-            except Exception:
-                log.debug("closing the relay's lock connection failed", exc_info=True)
-            self._lock_conn = None
+        self._leader.release()
 
     def _get_producer(self) -> KafkaProducer:
         if self._producer is None:
@@ -266,6 +209,4 @@ class OutboxRelay:
         if oldest is None:
             self.metrics.outbox_oldest_age.set(0)
         else:
-            if oldest.tzinfo is None:  # SQLite returns naive datetimes; we always store UTC
-                oldest = oldest.replace(tzinfo=UTC)
             self.metrics.outbox_oldest_age.set(max(0.0, (self.clock() - oldest).total_seconds()))

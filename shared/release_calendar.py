@@ -9,9 +9,10 @@ March. The lags below are those dates with a few days' slack; past them an indic
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from shared.catalogue.model import Frequency
+from shared.clock import CHINA_TZ
 from shared.periods import Period
 
 # Days after the end of a period by which its figures are due.
@@ -22,7 +23,6 @@ RELEASE_LAG_DAYS: dict[Frequency, int] = {
     Frequency.ANNUAL: 90,
 }
 _PERIODS_PER_YEAR = {Frequency.MONTHLY: 12, Frequency.QUARTERLY: 4, Frequency.HALF_YEARLY: 2, Frequency.ANNUAL: 1}
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
 
 
 def expected_periods(year: int, frequency: Frequency) -> list[Period]:

@@ -27,13 +27,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, select, update
+from sqlalchemy import Engine, bindparam, select, update
 
 from services.alerts.adapters.tables import delivery_attempts, notifications
 from services.alerts.channels.base import DeliveryResult, Notifier
 from services.alerts.metrics import AlertsMetrics
 from services.alerts.receivers import Receivers
 from shared.clock import Clock, utc_now
+from shared.leader import LeaderLock
 from shared.messages import NotificationDeadLettered
 from shared.outbox import Outbox
 
@@ -101,7 +102,7 @@ class Dispatcher:
         self._results: queue.Queue[_Outcome] = queue.Queue()
         self.writer_alive = True
         self.on_dead_letter: Callable[[], None] | None = None  # wakes the outbox relay
-        self._lock_conn: Any = None
+        self._leader = LeaderLock(engine, "dispatcher", self.ADVISORY_LOCK_KEY)
 
     def wake(self) -> None:
         """Ask the dispatcher to look for due notifications now (new rows were committed)."""
@@ -140,8 +141,7 @@ class Dispatcher:
                     wait = 1.0
                 self._wake.wait(wait)
             writer.join(timeout=self.timeout_s + 5)
-        if self._lock_conn is not None:
-            self._lock_conn.close()
+        self._leader.release()
 
     def _until_unblocked(self) -> float:
         now = time.monotonic()
@@ -153,26 +153,8 @@ class Dispatcher:
     ADVISORY_LOCK_KEY = 0x0A1E_D15B
 
     def _is_leader(self) -> bool:
-        """On PostgreSQL, only the replica holding the advisory lock dispatches, so replicas never send twice.
-
-        The lock lives as long as the dispatcher's own connection: a killed replica releases it.
-        """
-        if self.engine.dialect.name != "postgresql":
-            return True
-        if self._lock_conn is not None:
-            try:
-                self._lock_conn.execute(select(1))
-                return True
-            except Exception:
-                self._lock_conn = None
-        conn = self.engine.connect()
-        got = conn.execute(select(func.pg_try_advisory_lock(self.ADVISORY_LOCK_KEY))).scalar()
-        conn.commit()
-        if got:
-            self._lock_conn = conn
-            return True
-        conn.close()
-        return False
+        """Only the replica holding the leader lock dispatches, so replicas never send twice (shared/leader.py)."""
+        return self._leader.held()
 
     def fetch_due(self, limit: int = 2000) -> int:
         """Buffer due notifications not yet known to the dispatcher, per receiver; returns how many were new."""

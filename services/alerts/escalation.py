@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import Connection
@@ -39,10 +39,6 @@ def chain_of(catalogue: Catalogue, department: str) -> list[str]:
         out.append(d.parent)
         d = catalogue.departments.get(d.parent)
     return out
-
-
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 class LifecycleLoop:
@@ -89,7 +85,7 @@ class LifecycleLoop:
                             .where(a.c.status == "firing", a.c.severity == Severity.CRITICAL.value)).all()
         done = 0
         for r in rows:
-            since = _aware(r.escalated_at or r.opened_at)
+            since = r.escalated_at or r.opened_at
             chain = chain_of(self.catalogue, r.lead_department)
             if since > cutoff or r.escalation_level >= len(chain) or not r.event:
                 continue

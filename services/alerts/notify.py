@@ -46,14 +46,8 @@ def active_silences(conn: Connection, now: datetime) -> list[Silence]:
     s = silences
     rows = conn.execute(select(s.c.id, s.c.target_id, s.c.department, s.c.severity, s.c.starts_at, s.c.ends_at)
                         .where(s.c.ends_at > now, s.c.starts_at <= now)).all()
-    return [Silence(r.id, r.target_id, r.department, r.severity, _aware(r.starts_at), _aware(r.ends_at))
+    return [Silence(r.id, r.target_id, r.department, r.severity, r.starts_at, r.ends_at)
             for r in rows]
-
-
-def _aware(t: datetime) -> datetime:
-    from datetime import UTC
-
-    return t if t.tzinfo else t.replace(tzinfo=UTC)  # SQLite returns naive datetimes; we store UTC
 
 
 class NotificationQueue:
@@ -142,10 +136,10 @@ class NotificationQueue:
             return 0
         oldest: dict[str, datetime] = {}
         for r in pending:
-            t = _aware(r.created_at)
+            t = r.created_at
             if r.receiver not in oldest or t < oldest[r.receiver]:
                 oldest[r.receiver] = t
-        last = {r.receiver: _aware(r.last_flushed_at) for r in conn.execute(
+        last = {r.receiver: r.last_flushed_at for r in conn.execute(
             select(receiver_groups).where(receiver_groups.c.receiver.in_(list(oldest))))}
         wait, interval = timedelta(seconds=self.group_wait_s), timedelta(seconds=self.group_interval_s)
         due = [ref for ref, t in oldest.items()
@@ -177,7 +171,7 @@ class NotificationQueue:
                          .order_by(it.c.id).limit(1)).scalar()
         if t is None:
             return None
-        return max(0.0, (_aware(t) + timedelta(seconds=self.group_wait_s) - now).total_seconds())
+        return max(0.0, (t + timedelta(seconds=self.group_wait_s) - now).total_seconds())
 
 
 def _part_doc(p: AlertPart) -> dict[str, object]:

@@ -35,8 +35,6 @@ def year_elapsed(year: int, now: datetime) -> float:
 def _ts(value: datetime | None) -> float | None:
     if value is None:
         return None
-    if value.tzinfo is None:  # SQLite returns naive datetimes; we always store UTC
-        value = value.replace(tzinfo=UTC)
     return value.timestamp()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
@@ -18,9 +18,9 @@ from services.evaluator.domain.messages_zh import Context, compose_report
 from services.evaluator.domain.status_reports import ReportedStatus, evaluate_report
 from services.evaluator.tracker import Basis, Tracker, current_state
 from shared.catalogue.model import Kind
+from shared.clock import CHINA_TZ
 
 REPORTED_KINDS = frozenset({Kind.MILESTONE, Kind.QUALITATIVE})
-_CHINA = timezone(timedelta(hours=8), "CST")  # a report is dated as the department dated it: Beijing time
 
 
 class UnknownTarget(LookupError):
@@ -72,7 +72,7 @@ def file_status_report(
         co_zh=tuple(catalogue.department_name(d) for d in target.co_departments),
         previous=state.status if state else None, previous_severity=state.severity if state else None,
     )
-    local = now.astimezone(_CHINA) if now.tzinfo else now
+    local = now.astimezone(CHINA_TZ)  # a report is dated as the department dated it if now.tzinfo else now
     message = compose_report(target, ev, ctx, reported=reported, reported_by_zh=ctx.lead_zh,
                              reported_on=local.date(), note=note)
     report_id = uuid.uuid4().hex

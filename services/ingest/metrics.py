@@ -7,7 +7,7 @@ the instant it becomes overdue. The "data overdue" alert compares that instant w
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import Engine, func, select
@@ -58,11 +58,8 @@ class IngestBusinessCollector(DatabaseCollector):
         last_recorded: dict[str, datetime] = {}
         reached: dict[str, int] = {}
         for indicator, code, recorded in rows:
-            if recorded is not None:
-                if recorded.tzinfo is None:  # SQLite returns naive datetimes; we always store UTC
-                    recorded = recorded.replace(tzinfo=UTC)
-                if indicator not in last_recorded or recorded > last_recorded[indicator]:
-                    last_recorded[indicator] = recorded
+            if recorded is not None and (indicator not in last_recorded or recorded > last_recorded[indicator]):
+                last_recorded[indicator] = recorded
             try:
                 period = Period.parse(code)
             except PeriodError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Row
@@ -147,7 +147,7 @@ def replay_observations(
 
 
 def _replayed(r: Row) -> ObservationRecorded:
-    recorded_at = r.recorded_at if r.recorded_at.tzinfo else r.recorded_at.replace(tzinfo=UTC)
+    recorded_at = r.recorded_at
     return ObservationRecorded(
         observation_id=r.id, indicator=r.indicator, region=r.region, period=r.period, measure=Measure(r.measure),
         value=r.value, unit=r.unit, status=ObservationStatus(r.status), vintage=r.vintage,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text, text
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, text
 
-from shared.db import BigId
+from shared.db import BigId, UTCDateTime
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
@@ -24,18 +24,18 @@ alerts = Table(
     Column("co_departments", Text, nullable=False),  # comma-separated ids
     Column("message_zh", Text, nullable=False),
     Column("last_event_id", String(64), nullable=False),
-    Column("opened_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime, nullable=True),
     Column("section", String(32), nullable=False, server_default=""),
     Column("event", Text, nullable=True),  # the last status-change event's data (JSON), for reminders
-    Column("acknowledged_at", DateTime(timezone=True), nullable=True),
+    Column("acknowledged_at", UTCDateTime, nullable=True),
     Column("acknowledged_by", Text, nullable=True),
     Column("ack_explanation", Text, nullable=True),  # the department's written explanation
     Column("ack_measures", Text, nullable=True),  # 整改措施
     Column("escalation_level", Integer, nullable=False, server_default="0"),  # steps up the administrative chain
-    Column("escalated_at", DateTime(timezone=True), nullable=True),
-    Column("last_notified_at", DateTime(timezone=True), nullable=True),  # for the repeat interval
+    Column("escalated_at", UTCDateTime, nullable=True),
+    Column("last_notified_at", UTCDateTime, nullable=True),  # for the repeat interval
     Index("ix_alerts_open_target", "target_id", postgresql_where=text("status <> 'resolved'"),
           sqlite_where=text("status <> 'resolved'")),
 )
@@ -55,10 +55,10 @@ notifications = Table(
     Column("payload", Text, nullable=False),  # the channel's JSON, rendered once so retries send the same bytes
     Column("status", String(16), nullable=False),  # pending, sent, failed, dead, suppressed
     Column("attempts", Integer, nullable=False),
-    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("last_error", Text, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
     Column("alert_ids", Text, nullable=False, server_default=""),  # comma-separated, every alert in the group
     Column("silence_id", String(32), nullable=True),  # the silence that suppressed it
     Index("ix_notifications_due", "next_attempt_at", postgresql_where=text("status = 'pending'"),
@@ -76,7 +76,7 @@ notification_items = Table(
     Column("channel", String(16), nullable=False),
     Column("receiver", Text, nullable=False),
     Column("content", Text, nullable=False),  # JSON: the alert's rendered part and its event
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
     Column("notification_id", BigId, nullable=True),  # set when grouped into a notification
     Index("ix_notification_items_ungrouped", "receiver", postgresql_where=text("notification_id IS NULL"),
           sqlite_where=text("notification_id IS NULL")),
@@ -87,7 +87,7 @@ receiver_groups = Table(
     "receiver_groups",
     metadata,
     Column("receiver", String(200), primary_key=True),
-    Column("last_flushed_at", DateTime(timezone=True), nullable=False),
+    Column("last_flushed_at", UTCDateTime, nullable=False),
 )
 
 # The delivery log: every attempt and what came of it.
@@ -97,7 +97,7 @@ delivery_attempts = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("notification_id", BigId, nullable=False, index=True),
     Column("attempt", Integer, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
     Column("outcome", String(16), nullable=False),  # delivered, retry, failed, dead
     Column("http_status", Integer, nullable=True),
     Column("error", Text, nullable=True),
@@ -112,12 +112,12 @@ silences = Table(
     Column("target_id", String(64), nullable=True),
     Column("department", String(64), nullable=True),
     Column("severity", String(16), nullable=True),
-    Column("starts_at", DateTime(timezone=True), nullable=False),
-    Column("ends_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False, index=True),
     Column("owner", Text, nullable=False),
     Column("reason", Text, nullable=False),
     Column("created_by", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 processed_events = inbox_table(metadata)

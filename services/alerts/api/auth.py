@@ -6,22 +6,19 @@ link is its own credential and needs no token.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 from fastapi import HTTPException, Request
+
+from shared.tokens import bearer_token, match_token
 
 
 def require_token(request: Request) -> str:
     """The name of the caller's token; 401 without a valid ``Authorization: Bearer <token>``."""
     tokens: dict[str, str] = request.app.state.api_tokens
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(request.headers.get("Authorization"))
+    if token is None:
         raise HTTPException(401, "header 'Authorization': a bearer token is required for this endpoint",
                             headers={"WWW-Authenticate": "Bearer"})
-    digest = hashlib.sha256(token.strip().encode()).hexdigest()
-    for name, expected in tokens.items():
-        if hmac.compare_digest(digest, expected):
-            return name
+    name = match_token(token, tokens)
+    if name is not None:
+        return name
     raise HTTPException(401, "header 'Authorization': unknown token", headers={"WWW-Authenticate": "Bearer"})

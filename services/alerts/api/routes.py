@@ -153,9 +153,7 @@ def _delivery(row: Any) -> DeliveryOut:
 
 def _silence(row: Any, now: datetime) -> SilenceOut:
     m = dict(row._mapping)
-    from datetime import UTC
-
-    s, e = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (m["starts_at"], m["ends_at"]))
+    s, e = m["starts_at"], m["ends_at"]
     m.update(starts_at=s, ends_at=e, active=s <= now < e)
     return SilenceOut.model_validate(m)
 

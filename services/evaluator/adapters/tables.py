@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
-    DateTime,
     Float,
     Index,
     Integer,
@@ -15,6 +14,7 @@ from sqlalchemy import (
     Text,
 )
 
+from shared.db import UTCDateTime
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
@@ -32,8 +32,8 @@ readings = Table(
     Column("status", String(16), nullable=False),
     Column("vintage", Integer, nullable=False),
     Column("observation_id", String(32), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
 )
 
 # Every evaluation, with the data vintage it used.
@@ -59,7 +59,7 @@ evaluations = Table(
     Column("is_revision", Boolean, nullable=False),
     Column("published", Boolean, nullable=False),  # whether it changed the status and was published
     Column("message_zh", Text, nullable=False),
-    Column("evaluated_at", DateTime(timezone=True), nullable=False),
+    Column("evaluated_at", UTCDateTime, nullable=False),
     # Added in 0002: the other half of a relational target's data, and the report a milestone was judged on.
     Column("related_actual", Float, nullable=True),
     Column("related_observation_id", String(32), nullable=True),
@@ -78,7 +78,7 @@ status_reports = Table(
     Column("status", String(16), nullable=False),
     Column("note", Text, nullable=False),
     Column("department", String(64), nullable=False),
-    Column("reported_at", DateTime(timezone=True), nullable=False),
+    Column("reported_at", UTCDateTime, nullable=False),
     Column("evaluation_id", String(32), nullable=False),
     Index("ix_status_reports_target", "target_id", "reported_at"),
 )
@@ -92,7 +92,7 @@ target_states = Table(
     Column("status", String(16), nullable=False),
     Column("severity", String(16), nullable=False),
     Column("evaluation_id", String(32), nullable=False),  # the latest evaluation (the board's figures)
-    Column("updated_at", DateTime(timezone=True), nullable=False),  # when status or severity last changed
+    Column("updated_at", UTCDateTime, nullable=False),  # when status or severity last changed
 )
 
 outbox = outbox_table(metadata)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import datetime
 from typing import Annotated
 
@@ -17,6 +15,7 @@ from services.evaluator.domain.evaluation import STATUS_ZH, Status
 from services.evaluator.domain.status_reports import ReportedStatus
 from services.evaluator.service import NotReportable, NotResponsible, UnknownTarget, file_status_report
 from shared.catalogue import Catalogue
+from shared.tokens import bearer_token, match_token
 
 router = APIRouter(prefix="/v1", tags=["targets"])
 
@@ -192,15 +191,10 @@ def reports(request: Request, target_id: TargetId) -> list[StatusReportOut]:
 def reporting_department(request: Request, authorization: str | None = Header(default=None)) -> str:
     """The department whose bearer token authenticates the request (401 otherwise)."""
     challenge = {"WWW-Authenticate": 'Bearer realm="evaluator"'}
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(authorization)
+    if token is None:
         raise HTTPException(401, "a department bearer token is required (Authorization: Bearer …)", challenge)
-    digest = hashlib.sha256(token.strip().encode()).hexdigest()
-    found = None
-    # Compare with every configured hash, in constant time each, so timing tells nothing about which matched.
-    for department, expected in request.app.state.settings.status_report_tokens.items():
-        if hmac.compare_digest(digest, expected):
-            found = department
+    found = match_token(token, request.app.state.settings.status_report_tokens)
     if found is None:
         raise HTTPException(401, "the bearer token is not valid", challenge)
     return found

@@ -6,19 +6,13 @@ import json
 import threading
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
 from services.ingest.adapters.tables import api_keys
 from services.ingest.domain.keys import ApiKey, hash_key, new_key, new_key_id
-
-
-def _aware(t: datetime | None) -> datetime | None:
-    if t is not None and t.tzinfo is None:  # SQLite returns naive datetimes; we always store UTC
-        return t.replace(tzinfo=UTC)
-    return t
 
 
 def _scope(raw: str | None) -> frozenset[str] | None:
@@ -29,7 +23,7 @@ def _to_key(r: RowMapping) -> ApiKey:
     return ApiKey(
         id=r["id"], organisation=r["organisation"], description=r["description"], key_prefix=r["key_prefix"],
         indicators=_scope(r["indicators"]), regions=_scope(r["regions"]),
-        created_at=_aware(r["created_at"]), revoked_at=_aware(r["revoked_at"]),  # type: ignore[arg-type]
+        created_at=r["created_at"], revoked_at=r["revoked_at"],
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
-    DateTime,
     Float,
     Index,
     Integer,
@@ -18,7 +17,7 @@ from sqlalchemy import (
     text,
 )
 
-from shared.db import BigId
+from shared.db import BigId, UTCDateTime
 from shared.outbox import outbox_table
 
 metadata = MetaData()
@@ -45,7 +44,7 @@ observations = Table(
     Column("note", Text, nullable=True),
     Column("source", Text, nullable=True),
     Column("submitted_by", String(64), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
     Column("api_key_id", String(32), nullable=True),  # the key that submitted it (None before keys existed)
     UniqueConstraint("series_key", "vintage", name="uq_observations_series_vintage"),
     Index("ix_observations_current", "series_key", postgresql_where=text("is_current"),
@@ -66,8 +65,8 @@ api_keys = Table(
     Column("key_prefix", String(16), nullable=False),  # the first characters, to recognise a key in a list
     Column("indicators", Text, nullable=True),
     Column("regions", Text, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
 )
 
 # Responses of requests sent with an Idempotency-Key, replayed to a retry with the same key and body.
@@ -80,7 +79,7 @@ idempotency_keys = Table(
     Column("fingerprint", String(64), nullable=False),  # sha256 of method, path, query and body
     Column("status_code", Integer, nullable=False),
     Column("response_body", LargeBinary, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("api_key_id", "idempotency_key", name="uq_idempotency_keys_key"),
     Index("ix_idempotency_keys_created_at", "created_at"),
 )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 from services.ingest.domain.observations import FieldError
+from shared.tokens import token_digest
 
 KEY_PREFIX = "wxk_"  # recognisable in logs and secret scanners; the rest is 256 random bits
 
@@ -43,7 +43,7 @@ def new_key_id() -> str:
 
 def hash_key(key: str) -> str:
     """The stored form of a key: SHA-256 is enough for 256 random bits (no dictionary to guess from)."""
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return token_digest(key)
 
 
 def scope_errors(key: ApiKey, rows: list[tuple[int, str, str]]) -> list[FieldError]:
