@@ -1,12 +1,14 @@
 """Fault drill: the whole stack as processes, a known stream of observations, and faults while it flows.
 
     python -m devstack.drill [--duration 120] [--outage 60] [--postgres postgresql://postgres@127.0.0.1:5432/test]
+                             [--pg-restart]
 
 While a client pushes observations (retrying each with its Idempotency-Key until ingest answers), the drill
 SIGKILLs each service at random moments and restarts it, restarts the broker (which loses everything; the
-drill then asks ingest to replay 2024's observations), stops and restarts PostgreSQL (with --postgres and
---pg-restart), and takes the departments' webhook receiver down for ``--outage`` seconds. At the end it
-waits for the pipeline to settle and counts, at the receiver and in the databases:
+drill then asks ingest to replay 2024's observations), stops and restarts PostgreSQL (with --pg-restart: the
+services' databases then live on a PostgreSQL server of the drill's own, devstack/pgcluster.py, so the
+machine's server is never stopped), and takes the departments' webhook receiver down for ``--outage``
+seconds. At the end it waits for the pipeline to settle and counts, at the receiver and in the databases:
 
     sent, accepted, stored, evaluated, notified, lost (must be 0), duplicated (must be 0)
 
@@ -18,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,6 +33,7 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from devstack.broker import TansuBroker, free_port
+from devstack.pgcluster import PostgresCluster
 from devstack.receiver import Receiver
 from devstack.stack import SERVICES, Stack
 from shared.db import normalise_url
@@ -152,11 +154,8 @@ def _restart_broker(stack: Stack, admin_token: str, counts: Counts) -> None:
     counts.faults.append(f"broker restart (lost everything) + replay of {r.json()['events']} observations")
 
 
-def _restart_postgres(counts: Counts, down_s: float) -> None:
-    cluster = subprocess.run(["bash", "-c", "ls /etc/postgresql"], capture_output=True, text=True).stdout.split()[0]
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "stop", "-m", "fast"], check=True)
-    time.sleep(down_s)
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "start"], check=True)
+def _restart_postgres(cluster: PostgresCluster, counts: Counts, down_s: float) -> None:
+    cluster.restart_after(down_s)
     counts.faults.append(f"PostgreSQL stopped for {down_s:.0f}s")
 
 
@@ -238,8 +237,12 @@ def settle_and_count(stack: Stack, receiver: Receiver, client: Client, urls: dic
 
 
 def run_drill(*, data_dir: Path, database_urls: dict[str, str], duration_s: float, outage_s: float,
-              rate: float, seed: int, pg_restart: bool, broker_restart: bool = True) -> Counts:
-    """Run the drill once and return the counts (see the module docstring)."""
+              rate: float, seed: int, pg_cluster: PostgresCluster | None = None,
+              broker_restart: bool = True) -> Counts:
+    """Run the drill once and return the counts (see the module docstring).
+
+    With ``pg_cluster`` (the server holding ``database_urls``) the drill also stops and restarts PostgreSQL.
+    """
     rng = random.Random(seed)
     counts = Counts()
     receiver = Receiver().start()
@@ -257,7 +260,7 @@ def run_drill(*, data_dir: Path, database_urls: dict[str, str], duration_s: floa
         t = threading.Thread(target=client.run, daemon=True)
         t.start()
         plan = ["ingest", "evaluator", "alerts", "receiver"] + (["broker"] if broker_restart else []) + (
-            ["postgres"] if pg_restart else [])
+            ["postgres"] if pg_cluster is not None else [])
         rng.shuffle(plan)
         gap = max(2.0, duration_s / (len(plan) + 1))
         for fault in plan:
@@ -267,8 +270,8 @@ def run_drill(*, data_dir: Path, database_urls: dict[str, str], duration_s: floa
                 _restart_service(stack, fault, counts)
             elif fault == "broker":
                 _restart_broker(stack, stack.ingest_admin_token, counts)
-            elif fault == "postgres":
-                _restart_postgres(counts, down_s=5)
+            elif fault == "postgres" and pg_cluster is not None:
+                _restart_postgres(pg_cluster, counts, down_s=5)
             elif fault == "receiver":
                 receiver.stop()
                 time.sleep(outage_s)
@@ -292,22 +295,42 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=5, help="observations per second")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--postgres", default=None, help="PostgreSQL admin URL: one fresh database per service")
-    parser.add_argument("--pg-restart", action="store_true", help="also stop and restart PostgreSQL (local)")
+    parser.add_argument("--pg-restart", action="store_true",
+                        help="also stop and restart PostgreSQL: the databases then live on a PostgreSQL server of "
+                             "the drill's own (created and removed by the drill), never the --postgres server")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="wuxi-drill-"))
     urls: dict[str, str] = {}
-    if args.postgres:
+    cluster: PostgresCluster | None = None
+    created: list[str] = []  # databases made on the --postgres server, dropped at the end
+    if args.pg_restart:
+        cluster = PostgresCluster().init()
+        cluster.start()
+        urls = {svc: cluster.create_database(f"drill_{svc}") for svc in SERVICES}
+    elif args.postgres:
         admin = create_engine(normalise_url(args.postgres), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             for svc in SERVICES:
                 name = f"drill_{svc}_{uuid.uuid4().hex[:6]}"
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
+                created.append(name)
                 urls[svc] = args.postgres.rsplit("/", 1)[0] + f"/{name}"
         admin.dispose()
+    where = "SQLite" if not urls else ("a PostgreSQL server of its own" if cluster else "PostgreSQL")
     print(f"drill: {args.duration:.0f}s at {args.rate:g} obs/s, receiver outage {args.outage:.0f}s, "
-          f"{'PostgreSQL' if urls else 'SQLite'}; logs in {data_dir}", flush=True)
-    counts = run_drill(data_dir=data_dir, database_urls=urls, duration_s=args.duration, outage_s=args.outage,
-                       rate=args.rate, seed=args.seed, pg_restart=args.pg_restart)
+          f"{where}; logs in {data_dir}", flush=True)
+    try:
+        counts = run_drill(data_dir=data_dir, database_urls=urls, duration_s=args.duration,
+                           outage_s=args.outage, rate=args.rate, seed=args.seed, pg_cluster=cluster)
+    finally:
+        if cluster is not None:
+            cluster.remove()
+        if created:
+            admin = create_engine(normalise_url(args.postgres), isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                for name in created:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
     for f in counts.faults:
         print(f"  {f}")
     print(counts.line())
