@@ -1,0 +1,56 @@
+"""The drafted catalogue's types: a target with the words that decided it, and the draft as a whole."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.catalogue.draft.grammar import Skip
+
+
+class DraftError(ValueError):
+    """The report cannot be drafted (no year to be found); the message says what to pass."""
+
+
+@dataclass
+class DraftItem:
+    """One drafted target: the catalogue's fields, the words that decided them, and what a person must decide."""
+
+    phrase: str
+    start: int
+    end: int
+    section: str
+    kind: str
+    value: float | None = None
+    value_max: float | None = None  # the upper end of a range; the catalogue has no field for it
+    unit: str | None = None
+    comparator: str | None = None
+    comparator_word: str = ""  # "" when no word qualifies the number (read as the catalogue reads it)
+    strength: str | None = None
+    strength_word: str = ""
+    indicator: str | None = None
+    measure: str | None = None
+    frequency: str = "Q"
+    lead_department: str | None = None
+    co_departments: tuple[str, ...] = ()
+    name_zh: str = ""
+    name_en: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    parent: int | None = None  # index of the target a 其中 item is part of
+    notes: list[str] = field(default_factory=list)  # why, for the reviewer (TOML comments)
+    review: list[str] = field(default_factory=list)  # decisions a person must make
+    id: str = ""
+
+
+@dataclass
+class Draft:
+    """A drafted catalogue: its year, targets, the indicators and departments they use, what was skipped."""
+
+    text: str
+    year: int
+    items: list[DraftItem]
+    indicators: dict[str, dict[str, Any]]
+    indicator_review: dict[str, list[str]]
+    departments: dict[str, dict[str, Any]]
+    skipped: list[tuple[Skip, str]]  # with the clause it was in
+    warnings: list[str]
