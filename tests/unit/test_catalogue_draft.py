@@ -233,6 +233,16 @@ def test_sub_targets_under_qizhong() -> None:
     assert items[3].lead_department == items[2].lead_department  # the owner of the whole
 
 
+def test_a_stretch_target_keeps_the_indicator_and_an_aspiration_is_not_drafted() -> None:
+    items = drafted("地区生产总值增长5.5%左右、力争6%，一般公共预算收入增长5%左右，力争实现更好结果。")
+    assert [(i.phrase, i.value, i.kind, i.indicator, i.comparator, i.strength_word) for i in items] == [
+        ("地区生产总值增长5.5%左右", 5.5, "growth_rate", "gdp", "about", "左右"),
+        ("力争6%", 6.0, "growth_rate", "gdp", "at_least", "力争"),
+        ("一般公共预算收入增长5%左右", 5.0, "growth_rate", "general_budget_revenue", "about", "左右"),
+    ]
+    assert items[1].id == "gdp_growth_stretch" and any(r.startswith("stretch:") for r in items[1].review)
+
+
 @pytest.mark.parametrize("body", ["固定资产投资增长5%—6%。", "固定资产投资增长5-6%。", "固定资产投资增长5%至6%。",
                                   "固定资产投资增长５％～６％。"])
 def test_ranges_keep_both_ends_and_take_the_lower_as_the_floor(body: str) -> None:

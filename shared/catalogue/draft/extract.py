@@ -37,6 +37,9 @@ from shared.catalogue.draft.text import normalise
 
 HEADLINE_STRENGTH_WORD = "主要预期目标"  # the paragraph's own title calls its targets 预期 (expected)
 _LIST_MARKS = "、和及与"
+_ASPIRATION = re.compile(r"^(?:在实际工作中)?(?:力争|争取|努力)(?:实现|取得)?更好")
+# 增长5.5%左右、力争6%: a second, higher target for the same thing, with no subject of its own.
+_STRETCH = re.compile(r"^(?:力争|努力|争取|确保)(?:达到|达|超过|超|突破|实现)?$")
 _RELATION = re.compile(r"^(?P<subject>.+?)(?:与|和|同)(?P<other>.+?)(?:基本|保持)?同步")
 
 
@@ -162,14 +165,17 @@ def _add_number(ctx: _Context, block: Block, clause: Clause, part: tuple[int, in
     norm, tok = ctx.norm, tokens[i]
     p_start, p_end = part
     own = norm[p_start:p_end]
+    if i == 0 and _STRETCH.match(norm[p_start:tok.start].strip()):
+        previous = next((it for it in reversed(ctx.items) if it.start >= clause.start and it.value is not None), None)
+        if previous is not None:
+            _add_stretch(ctx, block, part, tok, previous)
+            return
     w_start, w_end = _window(norm, tokens, i, part)
     context = norm[clause.start:w_end]
     context, own_words = _expand_pair(norm, own, tokens, i, context, norm[w_start:w_end])
     entry = guess_indicator(ctx.table, context, own_words, tok.unit)
     if entry is None:
         entry = guess_indicator(ctx.table, norm[clause.start:p_end], own, tok.unit)
-    if entry is None and parent is None:
-        entry = guess_indicator(ctx.table, norm[clause.start:clause.end], norm[clause.start:clause.end], tok.unit)
     # 分别增长5.5%左右和6%左右: the second number shares the first one's lead-in (增长).
     first = i
     while first > 0 and not norm[tokens[first - 1].end:tokens[first].start].strip(_LIST_MARKS + " "):
@@ -231,6 +237,26 @@ def _expand_pair(norm: str, own: str, tokens: list[Token], i: int, context: str,
             named = subject.replace(pair, names[i], 1)
             return context.replace(subject, named, 1), named
     return context, words
+
+
+def _add_stretch(ctx: _Context, block: Block, part: tuple[int, int], tok: Token, previous: DraftItem) -> None:
+    """A higher target for what the previous number measures (…5.5%左右、力争6%): the same indicator and kind."""
+    p_start, p_end = part
+    comparator = SUFFIX_WORDS.get(tok.suffix_word) or PREFIX_WORDS.get(tok.prefix_word) or "at_least"
+    item = DraftItem(
+        phrase=ctx.text[p_start:p_end], start=p_start, end=p_end, section=block.section, kind=previous.kind,
+        value=tok.value, unit=tok.unit, comparator=comparator, comparator_word=tok.suffix_word or tok.prefix_word,
+        indicator=previous.indicator, measure=previous.measure, frequency=previous.frequency,
+        lead_department=previous.lead_department, co_departments=previous.co_departments,
+        name_zh=previous.name_zh, name_en=previous.name_en, params=dict(previous.params),
+    )
+    _set_strength(ctx, item, [ctx.norm[p_start:p_end]], block, tok.suffix_word == "左右")
+    item.notes.append(f"comparator: {item.comparator_word or 'no qualifier'} → {comparator}")
+    item.review.append(f"stretch: a second, higher target for «{previous.phrase}»; keep both (two ids) or one")
+    if tok.unit != previous.unit:
+        item.review.append(f"unit: {tok.unit} here, {previous.unit} in the target it raises")
+    item.stretch_of = ctx.items.index(previous)  # a new (todo_) indicator gets its id at the end: share it then
+    ctx.items.append(item)
 
 
 def _window(norm: str, tokens: list[Token], i: int, part: tuple[int, int]) -> tuple[int, int]:
@@ -339,6 +365,8 @@ def _attach(item: DraftItem, entry: IndicatorEntry, measure: str) -> None:
 def _add_headline_words(ctx: _Context, start: int, end: int) -> None:
     """A clause of the targets paragraph with no number: relational, cap or qualitative, for a person to decide."""
     text = ctx.norm[start:end]
+    if _ASPIRATION.search(text):
+        return  # 力争实现更好结果: an aspiration beside a target, not one of its own
     item = DraftItem(phrase=ctx.text[start:end], start=start, end=end, section="headline", kind="qualitative",
                      name_zh=text, name_en="TODO")
     _set_strength(ctx, item, [text], Block("headline", start, end, headline=True, numbered=False), False)
@@ -357,8 +385,9 @@ def _add_headline_words(ctx: _Context, start: int, end: int) -> None:
             item.review.append("params.related_indicator: no keyword names the other indicator")
         measure = "cumulative_yoy_pct"
     elif "控制在" in text or "范围内" in text or "以内" in text:
-        item.kind, item.comparator, item.unit = "cap", "at_most", "%"
+        item.kind, item.comparator = "cap", "at_most"
         entry = guess_indicator(ctx.table, text, text, None)
+        item.unit = entry.unit if entry else "%"
         item.review.append("value: the limit is not in the report's text; set params.value_from = \"province\" "
                            "and params.province_limit (省定), or a value")
         measure = "cumulative_yoy_pct"

@@ -37,6 +37,7 @@ class DraftItem:
     name_en: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     parent: int | None = None  # index of the target a 其中 item is part of
+    stretch_of: int | None = None  # index of the target a 力争 item raises (same indicator)
     notes: list[str] = field(default_factory=list)  # why, for the reviewer (TOML comments)
     review: list[str] = field(default_factory=list)  # decisions a person must make
     id: str = ""

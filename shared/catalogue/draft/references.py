@@ -22,7 +22,10 @@ def assign_ids(items: list[DraftItem], placeholders: set[int]) -> None:
         tag = _section_tag(item.section)
         per_section[tag] = per_section.get(tag, 0) + 1
         n = per_section[tag]
-        if idx in placeholders:
+        if item.stretch_of is not None:
+            item.indicator = items[item.stretch_of].indicator
+            base = f"{items[item.stretch_of].id}_stretch"
+        elif idx in placeholders:
             item.indicator = f"todo_{tag}_{n}"
             base = f"target_{tag}_{n}"
         elif item.kind == "milestone" or item.indicator is None:

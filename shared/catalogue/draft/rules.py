@@ -11,12 +11,12 @@ from shared.catalogue.draft.grammar import COUNT_BASES, MONEY_BASES, Token
 
 # Strength of a commitment. A binding word wins over an expected one in the same stretch of text
 # (确保…左右 is binding: the band says how it is measured, 确保 says how firmly it is promised).
-BINDING_WORDS = ("完成省下达", "约束性", "确保", "必须")
+BINDING_WORDS = ("完成省下达", "完成国家下达", "下达", "约束性", "确保", "必须")
 EXPECTED_WORDS = ("预期性", "力争", "争创", "争取", "力促", "努力")
 _FORCE_ADVERBS = re.compile(r"着力|全力|大力|加力|合力|聚力|倾力|尽力|竭力|奋力")
 GROWTH_WORDS = ("增长", "增幅", "增速", "涨幅", "上涨", "增加", "提高", "提升")
 DECREASE_WORDS = ("下降", "降低", "减少", "压减", "削减", "降幅")
-_SHARE = re.compile(r"占比|比重|占.{0,14}比|占GDP")
+_SHARE = re.compile(r"占比|比重|比例|占.{0,14}比|占GDP")
 _LEVEL_MONEY = ("余额", "规模", "存贷款", "存款", "人均", "村均", "户均", "总量", "保有")
 _STOCK = ("入库", "总数", "累计", "总量", "保有", "每千", "每万", "每百", "稳定在", "保持在")
 # Accrual only: a balance, an average or a threshold crossed is a year-end state.
