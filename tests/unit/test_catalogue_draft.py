@@ -316,6 +316,15 @@ def test_strength_in_the_sections_and_the_default() -> None:
     assert (items[-1].strength, items[-1].strength_word) == ("binding", "--default-strength")
 
 
+def test_a_tenth_section_is_flagged_for_a_section_the_catalogue_allows() -> None:
+    sections = "".join(f"（{n}）聚力发展。新增规上工业企业{k}家。\n" for k, n in enumerate("一二三四五六七八九十", 1))
+    draft = draft_text(INTRO + "地区生产总值增长5%左右。\n" + sections)
+    assert [i.section for i in draft.items] == ["headline", *map(str, range(1, 11))]
+    assert any(r.startswith("section:") for r in draft.items[-1].review)
+    assert not any(r.startswith("section:") for r in draft.items[-2].review)
+    assert draft.warnings and "1–9" in draft.warnings[0]
+
+
 def test_full_width_digits_and_ascii_punctuation() -> None:
     text = ("二、2024年主要工作\n主要预期目标为:地区生产总值增长５．５％左右,新增规上工业企业５００家以上;"
             "实际使用外资38亿美元.\n")

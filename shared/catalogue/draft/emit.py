@@ -43,6 +43,8 @@ def _target_lines(item: DraftItem, items: list[DraftItem]) -> list[str]:
     if item.strength:
         notes.append(f"strength: {item.strength} ({item.strength_word})")
     notes += item.notes
+    if item.review:
+        notes.append(f"REVIEW ({len(item.review)})")
     lines = [f"# {' · '.join(notes)}"]
     if item.value_max is not None:
         lines.append(f"# range: {item.value:g}–{item.value_max:g} {item.unit} (upper end {item.value_max:g})")
@@ -80,12 +82,16 @@ def to_toml(draft: Draft, source: str) -> str:
     if not STRENGTH_IS_A_FIELD:
         out.append("# strength (binding/expected) is a comment `# strength = …` until the catalogue model has it.")
     out += [f"# WARNING: {w}" for w in draft.warnings]
-    out += ["", f"year = {draft.year}", "", "# " + "-" * 75, "# Departments", "# " + "-" * 75, ""]
+    out += ["", f"year = {draft.year}", "", "# " + "-" * 75, "# Departments",
+            "# The city's departments from the keyword table: a district's catalogue needs its own (区…).",
+            "# " + "-" * 75, ""]
     for dep in draft.departments.values():
         out.append("[[department]]")
         out += [f"{k} = {toml_value(v)}" for k, v in dep.items()]
         out.append("")
-    out += ["# " + "-" * 75, "# Indicators", "# " + "-" * 75, ""]
+    out += ["# " + "-" * 75, "# Indicators",
+            "# Copied from the keyword table; min_value/max_value are the 2024 Wuxi catalogue's: check them for",
+            "# this region's scale.", "# " + "-" * 75, ""]
     for ind_id, ind in draft.indicators.items():
         out.append("[[indicator]]")
         out += [f"{k} = {toml_value(v)}" for k, v in ind.items()]

@@ -208,7 +208,9 @@ def _add_number(ctx: _Context, block: Block, clause: Clause, part: tuple[int, in
                            "evaluator judges a cap against its limit: at_most, or another kind")
     if parent is not None:
         item.notes.append(f"其中: part of the target above («{ctx.items[parent].phrase}»)")
-    accrual, accrual_word = accrual_of(kind, tok, norm[clause.start:p_end])
+    # A 其中 target reads its verb in the sentence (新备案…80个以上，其中超50亿元15个: 新备案).
+    accrual, accrual_word = accrual_of(kind, tok, norm[clause.sentence_start if parent is not None else
+                                                       clause.start:p_end])
     if kind in ("count", "level"):
         if accrual:
             item.notes.append(f"accrual: {accrual} ({accrual_word})")
