@@ -316,6 +316,16 @@ def test_strength_in_the_sections_and_the_default() -> None:
     assert (items[-1].strength, items[-1].strength_word) == ("binding", "--default-strength")
 
 
+def test_targets_listed_one_per_line_after_a_bare_colon() -> None:
+    text = ("二、2025年主要工作\n\n今年主要预期目标是：\n地区生产总值增长5%左右；\n城镇新增就业1.2万人\n"
+            "居民消费价格涨幅控制在2%以内。\n\n实现上述目标，要做好以下工作。\n（一）发展。新增规上工业企业50家。\n")
+    items = draft_text(text).items
+    assert [(i.section, i.phrase, i.value) for i in items] == [
+        ("headline", "地区生产总值增长5%左右", 5.0), ("headline", "城镇新增就业1.2万人", 1.2),
+        ("headline", "居民消费价格涨幅控制在2%以内", 2.0), ("1", "新增规上工业企业50家", 50.0)]
+    assert not any(r.startswith("section:") for i in items for r in i.review)
+
+
 def test_a_tenth_section_is_flagged_for_a_section_the_catalogue_allows() -> None:
     sections = "".join(f"（{n}）聚力发展。新增规上工业企业{k}家。\n" for k, n in enumerate("一二三四五六七八九十", 1))
     draft = draft_text(INTRO + "地区生产总值增长5%左右。\n" + sections)

@@ -51,7 +51,7 @@ SUFFIX_WORDS = {
 _PREFIXES = sorted(PREFIX_WORDS, key=len, reverse=True)
 _SUFFIXES = sorted(SUFFIX_WORDS, key=len, reverse=True)
 _OPEN_QUOTES = {"“": "”", "‘": "’", "「": "」", "《": "》", "\"": "\""}
-_SENTENCE_ENDS = "。；！？"
+_SENTENCE_ENDS = "。；！？\n"  # a line break ends a sentence: targets listed one per line need no mark
 _CLAUSE_ENDS = "，：" + _SENTENCE_ENDS
 
 

@@ -73,6 +73,21 @@ def _paragraphs(norm: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
+def _listed_targets_end(norm: str, pos: int) -> int:
+    """Where targets listed one per line after a bare "主要预期目标：" line end: at the line that closes with
+    。, before a blank line or a heading."""
+    end = pos
+    for p_start, p_end in _paragraphs(norm, pos, len(norm)):
+        if p_start > end + 1 and end > pos:  # a blank line after the list
+            break
+        if _SECTION_HEADING.match(norm, p_start) or _TOP_HEADING.match(norm, p_start):
+            break
+        end = p_end
+        if norm[p_start:p_end].rstrip().endswith("。"):
+            break
+    return end
+
+
 def find_layout(norm: str) -> Layout:
     """The blocks to read: the targets paragraph (after its colon) and every paragraph up to the part's end."""
     warnings: list[str] = []
@@ -87,6 +102,8 @@ def find_layout(norm: str) -> Layout:
     else:
         body_start = intro.end()
         headline_end = _line_end(norm, body_start)
+        if not norm[body_start:headline_end].strip():
+            headline_end = _listed_targets_end(norm, headline_end)
     part_end = len(norm)
     for m in _TOP_HEADING.finditer(norm, headline_end):
         if "自身建设" in norm[m.start():_line_end(norm, m.start())]:
