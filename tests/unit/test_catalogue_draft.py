@@ -10,6 +10,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared.catalogue.draft import DraftItem, ReportNotTextError, draft_text, read_report
 from shared.catalogue.draft.__main__ import main
@@ -435,3 +437,25 @@ def test_the_keyword_table_copies_valid_catalogue_entries() -> None:
         Indicator.model_validate(entry.fields)
         assert entry.kind in (None, "growth_rate", "cumulative_total", "count", "share", "level", "cap")
         assert entry.bare in (None, "at_least", "at_most", "about")
+
+
+# Pieces of target phrases, to be put together in any order: the draft never fails on them, keeps every
+# phrase verbatim, and writes TOML and JSON that parse.
+_PIECES = [
+    "1", "5", ".", "0", "２", "．", ",", "200", "%", "％", "左右", "以上", "以内", "以下", "超", "达到",
+    "控制在", "万", "亿", "元", "万亿", "斤", "个", "家", "、", "，", "；", "。", "：", "其中", "分别", "和",
+    "增长", "降低", "“", "”", "（一）", "（十）", "\n", "力争", "确保", "占比", "建成", "出台", "全覆盖",
+    "地区生产总值", "新增", "比上年增加", "加快", "—", "至", "个百分点", "PM", "第", "+", "多", "千", " ",
+    "同步", "与", "稳中有升",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40))
+def test_any_arrangement_of_target_words_drafts_verbatim_phrases_and_valid_toml(pieces: list[str]) -> None:
+    text = INTRO + "".join(pieces) + "\n"
+    draft = draft_text(text)
+    for item in draft.items:
+        assert item.phrase and text[item.start:item.end] == item.phrase
+    tomllib.loads(to_toml(draft, "x.txt"))
+    assert len(json.loads(to_json(draft))) == len(draft.items)
