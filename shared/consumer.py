@@ -71,6 +71,7 @@ class ConsumerLoop:
         self.topics = topics
         self.handler = handler
         self.metrics = metrics
+        metrics.init_consumer_series(topics)
         self.after_commit = after_commit
         self.clock = clock
         self.poll_timeout_ms = poll_timeout_ms

@@ -54,8 +54,8 @@ def test_every_dashboard_query_is_valid_promql(tmp_path: Path) -> None:
 
 
 def test_metric_names_are_read_from_promql() -> None:
-    expr = ('sum by (job, topic) (rate(evaluator_consumer_messages_total{outcome="processed"}[5m])) '
+    expr = ('sum by (job, topic) (rate(consumer_messages_total{outcome="processed"}[5m])) '
             'and on (target) (max by (target) (evaluator_target_severity{severity!="ok"}) == 1) '
             '/ ignoring (le) job:http_requests:rate5m > 0.5 or time() - 1e3')
-    assert metric_names(expr) == {"evaluator_consumer_messages_total", "evaluator_target_severity",
+    assert metric_names(expr) == {"consumer_messages_total", "evaluator_target_severity",
                                   "job:http_requests:rate5m"}
