@@ -181,7 +181,7 @@ class ConsumerLoop:
         headers = [("dlq-reason", reason[:1000].encode()), ("dlq-offset", str(rec.offset).encode()),
                    ("dlq-partition", str(rec.partition).encode())]
         self._dlq.send(f"{rec.topic}.{DEAD_LETTER_SUFFIX}", key=rec.key, value=rec.value,
-                       headers=headers).get(timeout=30)
+                       headers=[*(rec.headers or []), *headers]).get(timeout=30)  # its content-type stays
         self.metrics.consumer_messages.labels(rec.topic, "invalid").inc()
 
     def _rewind(self, consumer: KafkaConsumer, first_offsets: dict[TopicPartition, int]) -> None:

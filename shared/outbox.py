@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 
 from shared.clock import Clock, utc_now
 from shared.db import BigId, UTCDateTime
+from shared.kafka import STRUCTURED_MODE_HEADERS
 from shared.leader import LeaderLock
 from shared.messages import EventData, encode, envelope_for
 from shared.metrics import CommonMetrics
@@ -166,7 +167,8 @@ class OutboxRelay:
         if not rows:
             return 0
         producer = self._get_producer()
-        futures = [producer.send(r.topic, key=r.key.encode(), value=bytes(r.payload)) for r in rows]
+        futures = [producer.send(r.topic, key=r.key.encode(), value=bytes(r.payload), headers=STRUCTURED_MODE_HEADERS)
+                   for r in rows]
         producer.flush(timeout=30)
         for f in futures:
             f.get(timeout=30)  # raises the send's KafkaError: nothing is marked sent, the round is retried
