@@ -8,6 +8,8 @@ targets on this machine instead of the compose network.
 from __future__ import annotations
 
 import copy
+import json
+import os
 import shutil
 import subprocess
 import time
@@ -120,3 +122,78 @@ class MonitoringProcess:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+
+class Monitoring:
+    """``./dev run``'s Prometheus and Alertmanager, when Debian's packages are installed.
+
+    Pipeline alerts go to ``WUXI_OPERATOR_WEBHOOK_URL`` when it is set, otherwise to a local receiver that
+    prints each one on the console and appends it to ``<data dir>/logs/pipeline-alerts.jsonl``.
+    """
+
+    def __init__(self, data_dir: Path, prometheus_port: int, alertmanager_port: int, *, enabled: bool = True) -> None:
+        self.data_dir = data_dir
+        self.prometheus_port = prometheus_port
+        self.alertmanager_port = alertmanager_port
+        self.enabled = enabled and all(installed().values())
+        self.parts: list[MonitoringProcess] = []
+        self.inbox: Any = None
+        self.webhook_url = os.environ.get("WUXI_OPERATOR_WEBHOOK_URL", "")
+        self._reported = 0
+
+    def start(self, stack: Any) -> None:
+        """Start Alertmanager, then Prometheus scraping every process of ``stack``."""
+        if not self.enabled:
+            return
+        if not self.webhook_url:
+            from devstack.receiver import Receiver
+
+            self.inbox = Receiver().start()
+            self.webhook_url = f"{self.inbox.url}/pipeline-alerts"
+        am = MonitoringProcess("alertmanager", alertmanager_config(self.webhook_url),
+                               self.data_dir / "alertmanager", self.alertmanager_port)
+        am.log_path = self.data_dir / "logs" / "alertmanager.log"
+        am.start()
+        self.parts.append(am)
+        targets: dict[str, list[str]] = {}
+        for svc in stack.processes:
+            targets.setdefault(svc.name, []).append(f"127.0.0.1:{svc.port}")
+        prom = MonitoringProcess("prometheus", prometheus_config(targets, am.address), self.data_dir / "prometheus",
+                                 self.prometheus_port)
+        prom.log_path = self.data_dir / "logs" / "prometheus.log"
+        prom.start()
+        self.parts.append(prom)
+
+    def describe(self) -> list[str]:
+        """Lines for the console: where Prometheus and Alertmanager are, or why they are not running."""
+        if not self.enabled:
+            missing = [k for k, ok in installed().items() if not ok]
+            return [f"no Prometheus/Alertmanager (not installed: {', '.join(missing)}; apt-get install prometheus "
+                    "prometheus-alertmanager)"] if missing else []
+        am, prom = self.parts
+        log = self.data_dir / "logs" / "pipeline-alerts.jsonl"
+        where = self.webhook_url if self.inbox is None else f"this console and {log}"
+        return [f"prometheus {prom.url}   (alerts {prom.url}/alerts)",
+                f"alertmanager {am.url}   (pipeline alerts go to {where})"]
+
+    def report_alerts(self) -> None:
+        """Print and log the pipeline alerts the local receiver got since the last call."""
+        if self.inbox is None:
+            return
+        new = self.inbox.requests[self._reported:]
+        self._reported += len(new)
+        for req in new:
+            body = req.json()
+            with open(self.data_dir / "logs" / "pipeline-alerts.jsonl", "a") as f:
+                f.write(json.dumps(body, ensure_ascii=False) + "\n")
+            for alert in body.get("alerts", []):
+                labels, notes = alert.get("labels", {}), alert.get("annotations", {})
+                print(f"pipeline alert {alert.get('status')}: {labels.get('alertname')} "
+                      f"({labels.get('severity')}): {notes.get('summary', '')}", flush=True)
+
+    def stop(self) -> None:
+        """Stop Prometheus, Alertmanager and the local receiver."""
+        for part in reversed(self.parts):
+            part.stop()
+        if self.inbox is not None:
+            self.inbox.stop()
