@@ -25,6 +25,7 @@ from shared.inbox import already_processed, mark_processed
 from shared.kafka import DEAD_LETTER_SUFFIX
 from shared.messages import Envelope, EventData, InvalidMessage, decode
 from shared.metrics import CommonMetrics
+from shared.runtime import event_fields, log_context, log_events
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,8 @@ class ConsumerLoop:
                         self.metrics.consumer_messages.labels(d.record.topic, "duplicate").inc()
                         continue
                     try:
-                        self.handler(conn, d.envelope, d.data)
+                        with log_context(**event_fields(d.envelope.id, d.envelope.type, d.envelope.data)):
+                            self.handler(conn, d.envelope, d.data)
                     except InvalidMessage as exc:
                         invalid.append((d.record, str(exc)))
                         continue
@@ -161,6 +163,9 @@ class ConsumerLoop:
             for rec, reason in invalid:
                 self._dead_letter(rec, reason)
             consumer.commit()  # only after the database commit (and the dead letters) succeeded
+            handled = {event_id for event_id, _ in done}
+            log_events(log, f"{self.name}: handled", [d.envelope for d in decoded if d.envelope.id in handled],
+                       lambda e: event_fields(e.id, e.type, e.data))
             for tp, recs in polled.items():
                 if recs:
                     self._positions[tp] = recs[-1].offset + 1

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("wuxi.access")  # shared.runtime.ACCESS_LOGGER
 
 CONSUMER_OUTCOMES = ("processed", "duplicate", "invalid")
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -150,8 +151,13 @@ def http_metrics_middleware(
             matched = request.scope.get("route")
             route = getattr(matched, "path", "unmatched")
             if route != "/metrics":
-                metrics.http_duration.labels(request.method, route).observe(time.perf_counter() - start)
+                elapsed = time.perf_counter() - start
+                metrics.http_duration.labels(request.method, route).observe(elapsed)
                 metrics.http_requests.labels(request.method, route, str(status)).inc()
+                if access_log.isEnabledFor(logging.INFO):  # <P>ACCESS_LOG
+                    access_log.info("%s %s %d", request.method, request.url.path, status, extra={
+                        "method": request.method, "route": route, "path": request.url.path, "status": status,
+                        "duration_s": round(elapsed, 6), "client": request.client.host if request.client else None})
 
     return middleware
 

@@ -37,6 +37,7 @@ from shared.kafka import STRUCTURED_MODE_HEADERS
 from shared.leader import LeaderLock
 from shared.messages import EventData, encode, envelope_for
 from shared.metrics import CommonMetrics
+from shared.runtime import current_log_context, event_fields, log_events
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +84,14 @@ class Outbox:
 
     def add(self, conn: Connection, events: Iterable[EventData], now: datetime | None = None) -> list[str]:
         """Insert events into the outbox in ``conn``'s transaction; returns their event ids."""
+        events = list(events)
         rows = self.rows(events, now)
         if rows:
             conn.execute(self.table.insert(), rows)
+            cause = current_log_context().get("event_id")  # the event being handled, in a consumer
+            log_events(log, "outbox: wrote", list(zip(rows, events, strict=True)), lambda item: {
+                **event_fields(str(item[0]["event_id"]), item[1].event_type, item[1].model_dump(mode="json")),
+                "caused_by": cause})
         return [str(r["event_id"]) for r in rows]
 
 

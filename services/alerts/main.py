@@ -53,7 +53,7 @@ def create_app(
 ) -> FastAPI:
     """Build the alerts app; the consumer, dispatcher and lifecycle loops start with the app's lifespan."""
     settings = settings or AlertsSettings()  # type: ignore[call-arg]
-    configure_logging(settings.log_level)
+    configure_logging(settings, "alerts")
     catalogue = catalogue or load_catalogue()
     directory = load_directory(settings.directory_path, catalogue)
     routing = load_routing(settings.routing_path, catalogue)

@@ -43,7 +43,7 @@ def create_app(
 ) -> FastAPI:
     """Build the evaluator app; the consumer and relay start with the app's lifespan."""
     settings = settings or EvaluatorSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings, "evaluator")
     catalogue = catalogue or load_catalogue()
     for department in settings.status_report_tokens:
         if department not in catalogue.departments:

@@ -6,7 +6,8 @@ One scenario runs once for the module: a deviation whose notification dies (the 
 503, one attempt allowed), a second one delivered once the webhook is back, and a message no service can read
 published onto the observations topic, which the evaluator dead-letters. Then: the series the rules and
 dashboards need exist, every dashboard query returns data, Alertmanager delivers the firing pipeline alert
-to the operator, and the CloudEvents SDK reads every event the services published.
+to the operator, the CloudEvents SDK reads every event the services published, and the JSON log lines of
+the three services follow the deviation from ingest to the departments.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def ops(tmp_path_factory: pytest.TempPathFactory, broker: TansuBroker) -> Iterat
     stack = Stack(
         data_dir=tmp / "stack", broker=broker, topic_prefix=prefix,
         extra_env={
+            "ingest": {"INGEST_ACCESS_LOG": "true"},
             "evaluator": {f"EVALUATOR_{k}": v for k, v in group.items()},
             "alerts": {"ALERTS_WEBHOOK_SECRET": "operations-test",
                        "ALERTS_DEFAULT_WEBHOOK_URL": f"{departments.url}/all",
@@ -270,3 +272,29 @@ def test_a_cloudevents_sdk_reads_every_event_the_services_publish(ops: Operation
         "cn.gov.wuxi.targets.target.status-changed.v1": {"/wuxi-targets/evaluator"},
         "cn.gov.wuxi.targets.notification.dead-lettered.v1": {"/wuxi-targets/alerts"},
     }
+
+
+def _log_lines(stack: Stack, service: str) -> list[dict[str, Any]]:
+    lines = stack.services[service].log_path.read_text(encoding="utf-8").splitlines()
+    docs = [json.loads(line) for line in lines if line.strip()]  # every line is one JSON object
+    assert docs and all(d["service"] == service for d in docs), service
+    return docs
+
+
+def test_one_deviation_can_be_followed_through_the_three_services_logs(ops: Operations) -> None:
+    ingest, evaluator, alerts = (_log_lines(ops.stack, s) for s in ("ingest", "evaluator", "alerts"))
+    # the evaluator wrote the deviation: its target, lead department, the observation it read
+    [deviation] = [d for d in evaluator if d.get("event_type", "").endswith("status-changed.v1")
+                   and d.get("target") == "gdp_growth" and d["message"].startswith("outbox: wrote")]
+    assert deviation["department"] == "fgw" and deviation["indicator"] == "gdp"
+    # ingest wrote the observation that caused it; the evaluator handled that event
+    [observation] = [d for d in ingest if d.get("observation_id") == deviation["observation_id"]
+                     and d["message"].startswith("outbox: wrote")]
+    assert any(d.get("event_id") == observation["event_id"] and "handled" in d["message"] for d in evaluator)
+    # the alerts service handled the deviation event, for the same target and department
+    handled = [d for d in alerts if d.get("event_id") == deviation["event_id"] and "handled" in d["message"]]
+    assert handled and handled[0]["target"] == "gdp_growth" and handled[0]["department"] == "fgw"
+    # the access log: on for ingest (INGEST_ACCESS_LOG=true), off by default
+    posts = [d for d in ingest if d["logger"] == "wuxi.access" and d.get("route") == "/v1/observations"]
+    assert posts and posts[0]["status"] == 201 and posts[0]["method"] == "POST"
+    assert not [d for d in evaluator + alerts if d["logger"] == "wuxi.access"]
