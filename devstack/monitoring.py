@@ -39,7 +39,7 @@ def alertmanager_config(webhook_url: str, *, group_wait: str | None = None) -> d
     Debian's Alertmanager 0.25 only knows ``url``, and locally the address is no secret. ``group_wait``
     shortens the first wait in tests; routes, matchers, inhibitions and receivers stay as shipped.
     """
-    config = copy.deepcopy(yaml.safe_load((DEPLOY / "alertmanager" / "alertmanager.yml").read_text()))
+    config: dict[str, Any] = copy.deepcopy(yaml.safe_load((DEPLOY / "alertmanager" / "alertmanager.yml").read_text()))
     for receiver in config["receivers"]:
         for hook in receiver.get("webhook_configs", []):
             hook.pop("url_file", None)
@@ -52,7 +52,7 @@ def alertmanager_config(webhook_url: str, *, group_wait: str | None = None) -> d
 def prometheus_config(targets: dict[str, list[str]], alertmanager: str | None, *,
                       interval: str = "15s") -> dict[str, Any]:
     """prometheus.local.yml with these scrape targets per job, the rules and (optionally) an Alertmanager."""
-    config = copy.deepcopy(yaml.safe_load((DEPLOY / "prometheus" / "prometheus.local.yml").read_text()))
+    config: dict[str, Any] = copy.deepcopy(yaml.safe_load((DEPLOY / "prometheus" / "prometheus.local.yml").read_text()))
     config["global"] = {"scrape_interval": interval, "evaluation_interval": interval}
     config["rule_files"] = [str(p) for p in sorted((DEPLOY / "prometheus" / "rules").glob("*.yml"))]
     for job in config["scrape_configs"]:
