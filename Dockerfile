@@ -18,4 +18,4 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-deps /wheels/*.whl && rm -rf /wheels && useradd --system --uid 10001 app
 USER app
 EXPOSE 8000
-CMD ["python", "-m", "services.ingest"]
+CMD ["python", "-m", "services.ingest", "--host", "0.0.0.0", "--port", "8000"]
