@@ -83,7 +83,7 @@ def processed(url: str) -> float:
     text_ = httpx.get(f"{url}/metrics", timeout=5).text
     total = 0.0
     for line in text_.splitlines():
-        if line.startswith("evaluator_consumer_messages_total{") and 'outcome="processed"' in line:
+        if line.startswith("consumer_messages_total{") and 'outcome="processed"' in line:
             total += float(line.rsplit(" ", 1)[1])
     return total
 
@@ -132,7 +132,7 @@ def main() -> None:
         rate = (done - first[1]) / max(1e-9, end - first[0])
         rss = next(int(x.split()[1]) / 1024 for x in Path(f"/proc/{proc.proc.pid}/status").read_text().splitlines()
                    if x.startswith("VmHWM:")) if proc.proc else float("nan")
-        published = re.findall(r'^evaluator_outbox_published_total\{topic="wuxi.deviations"\} (\S+)$',
+        published = re.findall(r'^outbox_published_total\{topic="wuxi.deviations"\} (\S+)$',
                                httpx.get(f"{proc.url}/metrics").text, re.M)
     finally:
         if proc:

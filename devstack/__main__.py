@@ -13,6 +13,7 @@ import signal
 import time
 from pathlib import Path
 
+from devstack.monitoring import Monitoring
 from devstack.stack import ENV_PREFIX, REPO, Stack
 
 
@@ -24,6 +25,10 @@ def main() -> None:
     parser.add_argument("--evaluator-port", type=int, default=8002)
     parser.add_argument("--alerts-port", type=int, default=8003)
     parser.add_argument("--evaluator-replicas", type=int, default=1, help="evaluator processes in one group")
+    parser.add_argument("--prometheus-port", type=int, default=9090)
+    parser.add_argument("--alertmanager-port", type=int, default=9093)
+    parser.add_argument("--no-monitoring", action="store_true",
+                        help="do not start Prometheus and Alertmanager even when they are installed")
     args = parser.parse_args()
 
     secret_file = args.data_dir / "webhook-secret"
@@ -62,13 +67,18 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _stop)
     print(f"starting the broker on {stack.broker.bootstrap if stack.broker else '?'} and three services; "
           f"data in {args.data_dir}, logs in {args.data_dir / 'logs'}", flush=True)
+    monitoring = Monitoring(args.data_dir, args.prometheus_port, args.alertmanager_port,
+                            enabled=not args.no_monitoring)
     try:
         stack.start()
+        monitoring.start(stack)
         print("ready:", flush=True)
         for svc in stack.processes:
             name = svc.name if svc.replica == 1 else f"{svc.name}-{svc.replica}"
             print(f"  {name:<11} {svc.url}   (API docs {svc.url}/docs, metrics {svc.url}/metrics)", flush=True)
         print(f"  kafka      {stack.broker.bootstrap if stack.broker else ''}", flush=True)
+        for line in monitoring.describe():
+            print(f"  {line}", flush=True)
         key_file = _development_key(stack, args.data_dir)
         print(f"  ingest API key for development (every indicator and region) in {key_file}; admin token in "
               f"{admin_file}", flush=True)
@@ -77,6 +87,7 @@ def main() -> None:
                   "notifications", flush=True)
         print("Ctrl-C stops everything.", flush=True)
         while not stopping:
+            monitoring.report_alerts()
             for svc in stack.processes:
                 if svc.proc is not None and svc.proc.poll() is not None:
                     print(f"{svc.name} exited ({svc.proc.returncode}); see {svc.log_path}", flush=True)
@@ -84,6 +95,7 @@ def main() -> None:
             time.sleep(0.5)
     finally:
         print("stopping…", flush=True)
+        monitoring.stop()
         stack.stop()
         print("stopped.", flush=True)
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from kafka import KafkaProducer
 
 from shared.catalogue import Catalogue
+from shared.kafka import STRUCTURED_MODE_HEADERS
 from shared.messages import Envelope, Severity, TargetStatusChanged, encode, envelope_for
 
 SEVERITY_STATUS = {Severity.OK: "on_track", Severity.WARNING: "behind", Severity.CRITICAL: "far_behind"}
@@ -45,8 +46,9 @@ def deviation(catalogue: Catalogue, target_id: str, severity: Severity, *, perio
 
 def publish(producer: KafkaProducer, topic_prefix: str, events: list[TargetStatusChanged]) -> list[Envelope]:
     """Publish events to ``<prefix>.deviations`` (keyed as the evaluator keys them) and flush."""
-    envs = [envelope_for(e, source="devstack", time=datetime.now(UTC)) for e in events]
+    envs = [envelope_for(e, source="/wuxi-targets/devstack", time=datetime.now(UTC)) for e in events]
     for env, e in zip(envs, events, strict=True):
-        producer.send(f"{topic_prefix}.{e.topic}", key=e.key().encode(), value=encode(env))
+        producer.send(f"{topic_prefix}.{e.topic}", key=e.key().encode(), value=encode(env),
+                      headers=STRUCTURED_MODE_HEADERS)
     producer.flush(timeout=30)
     return envs

@@ -64,5 +64,6 @@ def serve(app_factory: Callable[[], Any], *, host: str, port: int, name: str) ->
     parser.add_argument("--host", default=host)
     parser.add_argument("--port", type=int, default=port)
     args = parser.parse_args()
-    uvicorn.run(app_factory(), host=args.host, port=args.port, log_level="warning", access_log=False,
+    # log_config=None: uvicorn's loggers go through the service's own (JSON) handler, shared/runtime.py.
+    uvicorn.run(app_factory(), host=args.host, port=args.port, log_level="warning", access_log=False, log_config=None,
                 loop="uvloop", http="httptools", timeout_graceful_shutdown=5)

@@ -25,6 +25,7 @@ from shared.inbox import already_processed, mark_processed
 from shared.kafka import DEAD_LETTER_SUFFIX
 from shared.messages import Envelope, EventData, InvalidMessage, decode
 from shared.metrics import CommonMetrics
+from shared.runtime import event_fields, log_context, log_events
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class ConsumerLoop:
         self.topics = topics
         self.handler = handler
         self.metrics = metrics
+        metrics.init_consumer_series(topics)
         self.after_commit = after_commit
         self.clock = clock
         self.poll_timeout_ms = poll_timeout_ms
@@ -146,7 +148,8 @@ class ConsumerLoop:
                         self.metrics.consumer_messages.labels(d.record.topic, "duplicate").inc()
                         continue
                     try:
-                        self.handler(conn, d.envelope, d.data)
+                        with log_context(**event_fields(d.envelope.id, d.envelope.type, d.envelope.data)):
+                            self.handler(conn, d.envelope, d.data)
                     except InvalidMessage as exc:
                         invalid.append((d.record, str(exc)))
                         continue
@@ -160,6 +163,9 @@ class ConsumerLoop:
             for rec, reason in invalid:
                 self._dead_letter(rec, reason)
             consumer.commit()  # only after the database commit (and the dead letters) succeeded
+            handled = {event_id for event_id, _ in done}
+            log_events(log, f"{self.name}: handled", [d.envelope for d in decoded if d.envelope.id in handled],
+                       lambda e: event_fields(e.id, e.type, e.data))
             for tp, recs in polled.items():
                 if recs:
                     self._positions[tp] = recs[-1].offset + 1
@@ -180,7 +186,7 @@ class ConsumerLoop:
         headers = [("dlq-reason", reason[:1000].encode()), ("dlq-offset", str(rec.offset).encode()),
                    ("dlq-partition", str(rec.partition).encode())]
         self._dlq.send(f"{rec.topic}.{DEAD_LETTER_SUFFIX}", key=rec.key, value=rec.value,
-                       headers=headers).get(timeout=30)
+                       headers=[*(rec.headers or []), *headers]).get(timeout=30)  # its content-type stays
         self.metrics.consumer_messages.labels(rec.topic, "invalid").inc()
 
     def _rewind(self, consumer: KafkaConsumer, first_offsets: dict[TopicPartition, int]) -> None:

@@ -14,6 +14,10 @@ from shared.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 DEAD_LETTER_SUFFIX = "dlq"
+# The CloudEvents Kafka binding: a structured-mode event (the whole event as JSON in the value) says so in the
+# content-type header; without it SDKs and Knative read the message as binary mode. Every send sets it.
+CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
+STRUCTURED_MODE_HEADERS: list[tuple[str, bytes]] = [("content-type", CLOUDEVENTS_CONTENT_TYPE.encode())]
 # Apache Kafka's default message.max.bytes is ~1 MB; Tansu has no limit, so the client enforces it.
 MAX_REQUEST_SIZE = 1_048_576
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shared.catalogue.model import Measure
 
@@ -165,8 +165,17 @@ class Envelope(BaseModel):
     type: str = Field(min_length=1)
     subject: str | None = None
     time: datetime | None = None
-    datacontenttype: Literal["application/json"] = "application/json"
+    # Any JSON media type the JSON event format allows for a JSON ``data`` value, parameters included.
+    datacontenttype: str | None = "application/json"
     data: dict[str, Any]
+
+    @field_validator("datacontenttype")
+    @classmethod
+    def _json_data(cls, value: str | None) -> str | None:
+        if value is not None and not is_json_media_type(value):
+            raise ValueError(f"datacontenttype {value!r}: the data of these events is JSON (application/json, "
+                             "text/json or a +json type)")
+        return value
 
     def payload(self) -> EventData:
         """The typed data of this event; raises ``InvalidMessage`` for an unknown type or bad data."""
@@ -177,6 +186,13 @@ class Envelope(BaseModel):
             return cls.model_validate(self.data)
         except ValidationError as exc:
             raise InvalidMessage(f"{self.type}: {exc}") from exc
+
+
+def is_json_media_type(value: str) -> bool:
+    """Whether a media type (RFC 2046, parameters allowed) is JSON, as CloudEvents' JSON format reads it."""
+    essence = value.split(";", 1)[0].strip().lower()
+    kind, _, subtype = essence.partition("/")
+    return (kind, subtype) in {("application", "json"), ("text", "json")} or (bool(kind) and subtype.endswith("+json"))
 
 
 class InvalidMessage(ValueError):

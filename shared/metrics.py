@@ -13,17 +13,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("wuxi.access")  # shared.runtime.ACCESS_LOGGER
 
+CONSUMER_OUTCOMES = ("processed", "duplicate", "invalid")
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 class CommonMetrics:
-    """HTTP, outbox and consumer metrics, named ``<service>_<noun>_<unit>``."""
+    """HTTP, outbox and consumer metrics: one name for every service (``http_requests_total``, …).
+
+    Prometheus tells the services apart by the scrape's ``job`` label (the job is named after the service,
+    see deploy/prometheus), so rules and dashboards aggregate ``by (job)`` over one name instead of
+    ``ingest_… or evaluator_… or alerts_…``. Metrics that only one service has keep its prefix.
+    """
 
     def __init__(self, registry: CollectorRegistry, service: str) -> None:
         self.registry = registry
         self.service = service
-        ns = service
+        ns = ""
         self.http_requests = Counter(
             "http_requests_total", "HTTP requests handled, by route template, method and status code",
             ["method", "route", "status"], namespace=ns, registry=registry,
@@ -73,13 +80,24 @@ class CommonMetrics:
             namespace=ns, registry=registry,
         )
 
+    def init_consumer_series(self, topics: list[str]) -> None:
+        """Export the consumer counters at 0 for every topic and outcome before anything happens.
+
+        A counter series that first appears at 1 shows no ``increase()`` in Prometheus, so the first dead
+        letter after a start would never fire MessagesDeadLettered.
+        """
+        for topic in topics:
+            for outcome in CONSUMER_OUTCOMES:
+                self.consumer_messages.labels(topic, outcome)
+            self.consumer_failures.labels(topic)
+
 
 class DatabaseCollector(Collector):
     """A collector that reads the service's own database at scrape time.
 
     Values come from the database, not from process memory, so they are right after a restart and the
     same in every replica sharing the database (aggregate them with ``max``, not ``sum``). A failed read
-    yields the families without samples and ``<service>_business_metrics_up`` 0, never a failed scrape.
+    yields the families without samples and ``business_metrics_up`` 0, never a failed scrape.
     """
 
     def __init__(self, service: str) -> None:
@@ -109,7 +127,7 @@ class DatabaseCollector(Collector):
         yield self._up(ok)
 
     def _up(self, ok: bool | None) -> GaugeMetricFamily:
-        up = GaugeMetricFamily(f"{self.service}_business_metrics_up",
+        up = GaugeMetricFamily("business_metrics_up",
                                "1 when the last scrape read the business metrics from the database, else 0")
         if ok is not None:
             up.add_metric([], 1.0 if ok else 0.0)
@@ -133,7 +151,33 @@ def http_metrics_middleware(
             matched = request.scope.get("route")
             route = getattr(matched, "path", "unmatched")
             if route != "/metrics":
-                metrics.http_duration.labels(request.method, route).observe(time.perf_counter() - start)
+                elapsed = time.perf_counter() - start
+                metrics.http_duration.labels(request.method, route).observe(elapsed)
                 metrics.http_requests.labels(request.method, route, str(status)).inc()
+                if access_log.isEnabledFor(logging.INFO):  # <P>ACCESS_LOG
+                    access_log.info("%s %s %d", request.method, request.url.path, status, extra={
+                        "method": request.method, "route": route, "path": request.url.path, "status": status,
+                        "duration_s": round(elapsed, 6), "client": request.client.host if request.client else None})
 
     return middleware
+
+
+class NamesCollector(Collector):
+    """Info metrics naming the ids the other metrics carry: ``<ns>_<label>_info{<label>, <label>_name} 1``.
+
+    The dashboards join on them (``* on (department) group_left (department_name) …``) to show 市发展改革委
+    instead of ``fgw``, without a second, redundant label on every business series. Names come from the
+    catalogue, a closed set, so the info series are few and constant.
+    """
+
+    def __init__(self, namespace: str, names: dict[str, dict[str, str]]) -> None:
+        self.namespace = namespace
+        self.names = names
+
+    def collect(self) -> Iterator[Metric]:
+        for label, by_id in self.names.items():
+            family = GaugeMetricFamily(f"{self.namespace}_{label}_info", f"The Chinese name of each {label} id",
+                                       labels=[label, f"{label}_name"])
+            for id_, name in by_id.items():
+                family.add_metric([id_, name], 1.0)
+            yield family

@@ -33,9 +33,11 @@ from sqlalchemy.engine import Connection
 
 from shared.clock import Clock, utc_now
 from shared.db import BigId, UTCDateTime
+from shared.kafka import STRUCTURED_MODE_HEADERS
 from shared.leader import LeaderLock
 from shared.messages import EventData, encode, envelope_for
 from shared.metrics import CommonMetrics
+from shared.runtime import current_log_context, event_fields, log_events
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +84,14 @@ class Outbox:
 
     def add(self, conn: Connection, events: Iterable[EventData], now: datetime | None = None) -> list[str]:
         """Insert events into the outbox in ``conn``'s transaction; returns their event ids."""
+        events = list(events)
         rows = self.rows(events, now)
         if rows:
             conn.execute(self.table.insert(), rows)
+            cause = current_log_context().get("event_id")  # the event being handled, in a consumer
+            log_events(log, "outbox: wrote", list(zip(rows, events, strict=True)), lambda item: {
+                **event_fields(str(item[0]["event_id"]), item[1].event_type, item[1].model_dump(mode="json")),
+                "caused_by": cause})
         return [str(r["event_id"]) for r in rows]
 
 
@@ -166,7 +173,8 @@ class OutboxRelay:
         if not rows:
             return 0
         producer = self._get_producer()
-        futures = [producer.send(r.topic, key=r.key.encode(), value=bytes(r.payload)) for r in rows]
+        futures = [producer.send(r.topic, key=r.key.encode(), value=bytes(r.payload), headers=STRUCTURED_MODE_HEADERS)
+                   for r in rows]
         producer.flush(timeout=30)
         for f in futures:
             f.get(timeout=30)  # raises the send's KafkaError: nothing is marked sent, the round is retried

@@ -2,8 +2,47 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+FILE_SUFFIX = "_FILE"
+
+
+class FileSettingsSource(PydanticBaseSettingsSource):
+    """Any setting ``<VAR>`` may be given as ``<VAR>_FILE``: the path of a file holding its value.
+
+    The Docker convention (the postgres image's POSTGRES_PASSWORD_FILE), for compose ``secrets:``, which are
+    files in /run/secrets: the secret never sits in the environment. Trailing newlines are dropped; an empty
+    file means unset. Setting both ``<VAR>`` and ``<VAR>_FILE`` is an error.
+    """
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads every field at once
+
+    def __call__(self) -> dict[str, Any]:
+        prefix = str(self.settings_cls.model_config.get("env_prefix", ""))
+        env = {k.upper(): v for k, v in os.environ.items()}
+        values: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            var = f"{prefix}{name}".upper()
+            path = env.get(var + FILE_SUFFIX)
+            if not path:
+                continue
+            if var in env:
+                raise ValueError(f"set {var} or {var}{FILE_SUFFIX}, not both")
+            try:
+                text = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise ValueError(f"{var}{FILE_SUFFIX}: cannot read {path}: {exc.strerror}") from None
+            if text:
+                values[name] = self.decode_complex_value(name, field, text) if self.field_is_complex(field) else text
+        return values
 
 
 class ServiceSettings(BaseSettings):
@@ -11,7 +50,22 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, FileSettingsSource(settings_cls), dotenv_settings, file_secret_settings
+
     database_url: str = Field(description="SQLAlchemy URL of the service's own database")
+    database_password: SecretStr | None = Field(
+        default=None,
+        description="Password of the database role, put into the URL (URL-encoded: any character may be in it)",
+    )
     host: str = Field(default="127.0.0.1", description="Address the HTTP server binds")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the HTTP server listens on")
     kafka_bootstrap_servers: str = Field(
@@ -33,3 +87,19 @@ class ServiceSettings(BaseSettings):
     )
     outbox_batch_size: int = Field(default=1000, ge=1, le=10000)
     log_level: str = Field(default="INFO")
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="json: one JSON object per line (service, event id, target, department); text"
+    )
+    access_log: bool = Field(default=False, description="Log one line per HTTP request (method, route, status, time)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _password_into_url(cls, data: Any) -> Any:
+        # A password in a URL must be percent-encoded (an @ or / in it breaks the URL); SQLAlchemy's URL does it.
+        if not isinstance(data, dict) or not data.get("database_password"):
+            return data
+        password = data["database_password"]
+        raw = password.get_secret_value() if isinstance(password, SecretStr) else str(password)
+        url = data.get("database_url") or cls.model_fields["database_url"].default
+        rendered = make_url(str(url)).set(password=raw).render_as_string(hide_password=False)
+        return {**data, "database_url": rendered}

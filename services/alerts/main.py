@@ -53,7 +53,7 @@ def create_app(
 ) -> FastAPI:
     """Build the alerts app; the consumer, dispatcher and lifecycle loops start with the app's lifespan."""
     settings = settings or AlertsSettings()  # type: ignore[call-arg]
-    configure_logging(settings.log_level)
+    configure_logging(settings, "alerts")
     catalogue = catalogue or load_catalogue()
     directory = load_directory(settings.directory_path, catalogue)
     routing = load_routing(settings.routing_path, catalogue)
@@ -73,7 +73,7 @@ def create_app(
                               username=settings.smtp_username, starttls=settings.smtp_starttls,
                               password=settings.smtp_password.get_secret_value() if settings.smtp_password else None),
     }
-    dead_letters = Outbox(outbox, source="alerts", topic_prefix=settings.topic_prefix, clock=clock)
+    dead_letters = Outbox(outbox, source="/wuxi-targets/alerts", topic_prefix=settings.topic_prefix, clock=clock)
     relay = OutboxRelay(engine, outbox, lambda: make_producer(settings, "alerts-outbox"), metrics,
                         batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s,
                         clock=clock)

@@ -16,7 +16,7 @@ from services.evaluator.api.board import router as board_router
 from services.evaluator.api.routes import router
 from services.evaluator.config import EvaluatorSettings
 from services.evaluator.handlers import ObservationHandler
-from services.evaluator.metrics import EvaluatorBusinessCollector
+from services.evaluator.metrics import EvaluatorBusinessCollector, catalogue_names
 from services.evaluator.tracker import Tracker
 from shared.app import build_app
 from shared.catalogue import Catalogue, CatalogueError, load_catalogue
@@ -25,7 +25,7 @@ from shared.consumer import ConsumerLoop
 from shared.db import make_engine, ping, run_migrations
 from shared.kafka import broker_reachable, ensure_topics, make_consumer, make_producer, topic_name
 from shared.messages import ObservationRecorded, TargetStatusChanged
-from shared.metrics import CommonMetrics
+from shared.metrics import CommonMetrics, NamesCollector
 from shared.outbox import Outbox, OutboxRelay
 from shared.runtime import BackgroundLoops, configure_logging
 
@@ -43,7 +43,7 @@ def create_app(
 ) -> FastAPI:
     """Build the evaluator app; the consumer and relay start with the app's lifespan."""
     settings = settings or EvaluatorSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings, "evaluator")
     catalogue = catalogue or load_catalogue()
     for department in settings.status_report_tokens:
         if department not in catalogue.departments:
@@ -51,6 +51,7 @@ def create_app(
     metrics = CommonMetrics(registry or CollectorRegistry(), "evaluator")
     engine = make_engine(settings.database_url)
     metrics.registry.register(EvaluatorBusinessCollector(engine, catalogue, clock))
+    metrics.registry.register(NamesCollector("evaluator", catalogue_names(catalogue)))
     relay = OutboxRelay(
         engine, outbox_table, lambda: make_producer(settings, "evaluator"), metrics,
         batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s, clock=clock,

@@ -110,3 +110,21 @@ class EvaluatorBusinessCollector(DatabaseCollector):
                 families[f"{NS}_indicator_last_received_timestamp_seconds"].add_metric([indicator], t)
             if (t := _ts(recorded)) is not None:
                 families[f"{NS}_indicator_last_recorded_timestamp_seconds"].add_metric([indicator], t)
+
+
+# The severities as the notifications name them (services/alerts/domain/templates.py).
+SEVERITY_ZH = {Severity.OK: "正常", Severity.WARNING: "预警", Severity.CRITICAL: "严重"}
+
+
+def catalogue_names(catalogue: Catalogue) -> dict[str, dict[str, str]]:
+    """Chinese names of the ids the business metrics carry, for shared.metrics.NamesCollector."""
+    from services.evaluator.api.read_model import SECTION_ZH
+    from services.evaluator.domain.evaluation import STATUS_ZH
+
+    return {
+        "department": {d.id: d.name_zh for d in catalogue.departments.values()},
+        "section": dict(SECTION_ZH),
+        "target": {t.id: t.name_zh for t in catalogue.targets.values()},
+        "status": {s.value: name for s, name in STATUS_ZH.items()},
+        "severity": {s.value: name for s, name in SEVERITY_ZH.items()},
+    }

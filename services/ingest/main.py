@@ -50,7 +50,7 @@ def create_app(
 ) -> FastAPI:
     """Build the ingest app; background loops start with the app's lifespan."""
     settings = settings or IngestSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings, "ingest")
     catalogue = catalogue or load_catalogue()
     registry = registry or CollectorRegistry()
     metrics = CommonMetrics(registry, "ingest")

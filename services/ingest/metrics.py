@@ -38,14 +38,14 @@ class IngestBusinessCollector(DatabaseCollector):
                               "When the indicator's next missing period of the catalogue's year becomes overdue "
                               "by the release calendar (absent once the year is complete)",
                               labels=["indicator", "frequency", "period"]),
-            GaugeMetricFamily(f"{NS}_release_lag_days",
-                              "Release calendar: days after a period's end by which its figures are due",
+            GaugeMetricFamily(f"{NS}_release_lag_seconds",
+                              "Release calendar: time after a period's end by which its figures are due",
                               labels=["frequency"]),
         ]
 
     def fill(self, families: dict[str, Metric]) -> None:
         for freq, days in RELEASE_LAG_DAYS.items():
-            families[f"{NS}_release_lag_days"].add_metric([freq.name.lower()], float(days))
+            families[f"{NS}_release_lag_seconds"].add_metric([freq.name.lower()], days * 86400.0)
         o = observations
         year = self.catalogue.year
         with self.engine.connect() as conn:

@@ -118,7 +118,7 @@ def test_two_evaluators_share_the_partitions_and_publish_each_change_exactly_onc
     observations_topic = f"{topic_prefix}.observations"
 
     def assigned(p: ServiceProcess) -> float:
-        return metric(p, "evaluator_consumer_assigned_partitions", topic=observations_topic)
+        return metric(p, "consumer_assigned_partitions", topic=observations_topic)
 
     # Both replicas get partitions, and together all of them, once the group has settled.
     wait_for(lambda: assigned(first) > 0 and assigned(second) > 0 and assigned(first) + assigned(second) == PARTITIONS,
@@ -135,7 +135,7 @@ def test_two_evaluators_share_the_partitions_and_publish_each_change_exactly_onc
 
     # Nothing lost or handled twice while both run: every observation processed once, by one of them.
     def processed(p: ServiceProcess) -> float:
-        return metric(p, "evaluator_consumer_messages_total", topic=observations_topic, outcome="processed")
+        return metric(p, "consumer_messages_total", topic=observations_topic, outcome="processed")
 
     wait_for(lambda: processed(first) + processed(second) >= half, 60, "the first half to be processed")
     assert processed(first) + processed(second) == half

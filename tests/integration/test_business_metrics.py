@@ -72,7 +72,7 @@ def test_evaluator_targets_and_indicators(database_url: str) -> None:
     assert first == second
 
     m = first
-    assert m[("evaluator_business_metrics_up", _labels())] == 1.0
+    assert m[("business_metrics_up", _labels())] == 1.0
     assert abs(m[("evaluator_year_elapsed_ratio", _labels(year="2024"))] - (181.5 / 366)) < 1e-9
     assert m[("evaluator_target_status", _labels(**gdp, status="behind"))] == 1.0
     assert m[("evaluator_target_status", _labels(**gdp, status="on_track"))] == 0.0
@@ -106,7 +106,7 @@ def test_ingest_freshness_against_the_release_calendar(database_url: str) -> Non
             _observation(3, "gdp", "2023-Q4", datetime(2024, 1, 20, tzinfo=UTC)),
         ])
     m = scrape(IngestBusinessCollector(engine, CATALOGUE))
-    assert m[("ingest_business_metrics_up", _labels())] == 1.0
+    assert m[("business_metrics_up", _labels())] == 1.0
     assert m[("ingest_indicator_last_recorded_timestamp_seconds", _labels(indicator="gdp"))] == q2.timestamp()
     due = ("ingest_indicator_next_release_overdue_timestamp_seconds",
            _labels(indicator="gdp", frequency="quarterly", period="2024-Q3"))
@@ -114,10 +114,10 @@ def test_ingest_freshness_against_the_release_calendar(database_url: str) -> Non
     # an indicator with nothing yet is due from its first period of the year
     cpi = [labels for (name, labels) in m if name == due[0] and ("indicator", "cpi") in labels]
     assert len(cpi) == 1
-    assert m[("ingest_release_lag_days", _labels(frequency="monthly"))] == 20.0
+    assert m[("ingest_release_lag_seconds", _labels(frequency="monthly"))] == 20 * 86400.0
 
 
 def test_a_failed_read_yields_no_samples_and_up_zero(tmp_path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'not-migrated.db'}")
     m = scrape(EvaluatorBusinessCollector(engine, CATALOGUE, lambda: JUNE_30))
-    assert m == {("evaluator_business_metrics_up", _labels()): 0.0}
+    assert m == {("business_metrics_up", _labels()): 0.0}

@@ -56,16 +56,16 @@ def test_lag_counts_the_messages_behind_the_high_watermark(broker: TansuBroker, 
     consumer.seek(p0, 5)
     consumer.seek(p1, 0)
     loop._update_lag(consumer)
-    assert _gauge(registry, "test_consumer_lag_messages", topic=topic, partition="0") == 15
-    assert _gauge(registry, "test_consumer_lag_messages", topic=topic, partition="1") == 10
-    assert _gauge(registry, "test_consumer_assigned_partitions", topic=topic) == 2
+    assert _gauge(registry, "consumer_lag_messages", topic=topic, partition="0") == 15
+    assert _gauge(registry, "consumer_lag_messages", topic=topic, partition="1") == 10
+    assert _gauge(registry, "consumer_assigned_partitions", topic=topic) == 2
 
     # After a rebalance takes partition 1 away, this replica no longer reports it.
     consumer.assign([p0])
     consumer.seek(p0, 5)
     loop._lag_updated = 0.0  # the loop refreshes lag at most once a second
     loop._update_lag(consumer)
-    assert _gauge(registry, "test_consumer_lag_messages", topic=topic, partition="0") == 15
-    assert _gauge(registry, "test_consumer_lag_messages", topic=topic, partition="1") is None
-    assert _gauge(registry, "test_consumer_assigned_partitions", topic=topic) == 1
+    assert _gauge(registry, "consumer_lag_messages", topic=topic, partition="0") == 15
+    assert _gauge(registry, "consumer_lag_messages", topic=topic, partition="1") is None
+    assert _gauge(registry, "consumer_assigned_partitions", topic=topic) == 1
     consumer.close()

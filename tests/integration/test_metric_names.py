@@ -6,6 +6,7 @@ appears even before it has samples, so a renamed or removed metric fails here, n
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -69,12 +70,13 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
 
 def test_the_services_export_the_metrics_of_every_layer(exported: set[str]) -> None:
     expected = {
-        "ingest_http_requests_total", "evaluator_consumer_lag_messages", "alerts_consumer_assigned_partitions",
-        "ingest_outbox_oldest_pending_age_seconds", "alerts_notifications_failed_total",
+        "http_requests_total", "http_request_duration_seconds_bucket", "consumer_lag_messages",
+        "consumer_assigned_partitions", "outbox_oldest_pending_age_seconds", "alerts_notifications_failed_total",
         "evaluator_target_progress_ratio", "evaluator_target_status",
         "evaluator_target_status_changed_timestamp_seconds",
         "evaluator_indicator_last_received_timestamp_seconds", "ingest_indicator_last_recorded_timestamp_seconds",
-        "ingest_indicator_next_release_overdue_timestamp_seconds", "evaluator_business_metrics_up",
+        "ingest_indicator_next_release_overdue_timestamp_seconds", "business_metrics_up", "ingest_release_lag_seconds",
+        "evaluator_department_info", "evaluator_target_info",
     }
     assert expected <= exported, sorted(expected - exported)
 
@@ -88,4 +90,11 @@ def test_promql_uses_only_exported_metric_names(where: str, expr: str, exported:
 
 
 def test_an_unknown_name_would_be_caught(exported: set[str]) -> None:
-    assert metric_names("rate(evaluator_consumer_mesages_total[5m])") - exported == {"evaluator_consumer_mesages_total"}
+    assert metric_names("rate(consumer_mesages_total[5m])") - exported == {"consumer_mesages_total"}
+
+
+def test_names_follow_the_conventions(exported: set[str]) -> None:
+    """Durations and lags in seconds, never days or milliseconds; one name for what every service has."""
+    assert not {n for n in exported if re.search(r"_(days|hours|minutes|ms|milliseconds)(_|$)", n)}
+    per_service = re.compile(r"(ingest|evaluator|alerts)_(http|outbox|consumer|business_metrics)_")
+    assert not {n for n in exported if per_service.match(n)}
