@@ -83,7 +83,7 @@ CASES = {
     ),
     "a level along the path from its 2023 figure": (
         message("tech_smes_registered", 1.3, "2024-Q2"),
-        "科技型中小企业评价入库（2024年二季度末，最终核实数）：达到1.3万家，目标1.4万家；较2023年1.2453万家，"
+        "科技型中小企业评价入库（2024年6月末，最终核实数）：达到1.3万家，目标1.4万家；较2023年1.2453万家，"
         "完成提升任务的35.4%，时序进度50%，落后14.6个百分点。状态：严重滞后。牵头单位：市科技局。",
     ),
     "done early": (
@@ -124,7 +124,7 @@ def test_status_report_message() -> None:
         ("retail_sales_growth", "2024-M12", "2024年1—12月"),
         ("tech_enterprise_loans_growth", "2024-M06", "2024年6月"),
         ("deposits_and_loans_5tn", "2024-M06", "2024年6月末"),
-        ("owners_committee_coverage", "2024-Q3", "2024年三季度末"),
+        ("owners_committee_coverage", "2024-Q3", "2024年9月末"),
         ("urban_sewage_collection_rate", "2024", "2024年末"),
     ],
 )

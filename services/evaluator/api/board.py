@@ -14,7 +14,7 @@ from services.evaluator.api.read_model import SECTION_ZH, BoardEntry, FilterErro
 from services.evaluator.domain.evaluation import STATUS_ZH, Status
 from shared.catalogue import Catalogue
 from shared.catalogue.model import Measure
-from shared.periods import Period
+from shared.wording import period_label, reading_of
 
 router = APIRouter(tags=["board"])
 
@@ -38,13 +38,10 @@ tr.critical td:first-child{border-left:4px solid #b31d28}tr.warning td:first-chi
 def _period_zh(entry: BoardEntry) -> str:
     if entry.period is None:
         return "—"
-    p = Period.parse(entry.period)
     t = entry.target
-    if t.measure == Measure.LEVEL:
-        return p.label_end_zh()
     if t.measure is None:
-        return f"{p.year}年"
-    return p.label_zh(t.measure in (Measure.CUMULATIVE_LEVEL, Measure.CUMULATIVE_YOY_PCT))
+        return period_label(entry.period, "period")
+    return period_label(entry.period, reading_of(t.measure, at_date=t.measure == Measure.LEVEL))
 
 
 def _row(e: BoardEntry, catalogue: Catalogue) -> str:

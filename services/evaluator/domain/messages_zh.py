@@ -12,6 +12,7 @@ from datetime import date
 
 from shared.catalogue.model import Comparator, Kind, Measure, Target
 from shared.messages import ObservationStatus, Severity
+from shared.wording import period_label, reading_of
 
 from .evaluation import STATUS_ZH, Evaluation, Reading, Status, band_of
 from .status_reports import REPORTED_ZH, ReportedStatus
@@ -88,10 +89,8 @@ def compose_report(
 
 def period_zh(target: Target, r: Reading) -> str:
     """The period as releases name it: 2024年1—2月 (cumulative), 2024年一季度, 2024年6月末 (levels)."""
-    if target.measure == Measure.LEVEL:
-        return r.period.label_end_zh()
-    cumulative = target.measure in (Measure.CUMULATIVE_LEVEL, Measure.CUMULATIVE_YOY_PCT)
-    return r.period.label_zh(cumulative)
+    at_date = target.measure == Measure.LEVEL
+    return period_label(r.period, reading_of(target.measure, at_date=at_date))
 
 
 def _verdict(ev: Evaluation, ctx: Context) -> str:
