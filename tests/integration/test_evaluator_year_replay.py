@@ -134,7 +134,7 @@ def test_a_year_of_releases_gives_exactly_the_expected_status_changes(
             producer.send(f"{topic_prefix}.observations", key=data.key().encode(), value=encode(envelope(data)))
         producer.flush()
         producer.close()
-        engine = app.state.engine
+        engine = app.state.runtime.database.engine
 
         def processed() -> int:
             with engine.connect() as conn:

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from services.evaluator.api.read_model import SECTION_ZH, BoardEntry, FilterError, board_entries
 from services.evaluator.domain.evaluation import STATUS_ZH, Status
+from services.evaluator.runtime import runtime
 from shared.catalogue import Catalogue
 from shared.catalogue.model import Measure
 from shared.wording import period_label, reading_of
@@ -115,12 +116,13 @@ def board_page(
     section: str | None = Query(default=None, max_length=16, description="headline or 1..9"),
 ) -> HTMLResponse:
     """Every target grouped by the report's sections, those needing attention first, with their departments."""
-    catalogue: Catalogue = request.app.state.catalogue
+    rt = runtime(request)
+    catalogue = rt.catalogue
     department = department or None  # the form sends an empty value for 全部
     section = section or None
     try:
-        with request.app.state.engine.connect() as conn:
-            entries = board_entries(conn, catalogue, department=department, section=section)
+        with rt.database.reading() as store:
+            entries = board_entries(catalogue, store.states.board(), department=department, section=section)
     except FilterError as exc:
         raise HTTPException(422, [{"loc": ["query", exc.field], "msg": str(exc), "type": "value_error"}]) from exc
     return HTMLResponse(render_board(entries, catalogue, department, section))

@@ -17,6 +17,7 @@ Every default below can be overridden per target in the catalogue's ``params``.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 
 from shared.catalogue.model import Comparator, Kind, Target
@@ -107,6 +108,7 @@ class Reading:
     status: ObservationStatus
     observation_id: str | None = None
     vintage: int | None = None
+    recorded_at: datetime | None = None  # when ingest recorded it
 
     @property
     def is_final_annual(self) -> bool:

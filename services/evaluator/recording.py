@@ -1,7 +1,7 @@
 """One path for every evaluation, from a statistic or from a status report: store it, move the target's state,
 and put a TargetStatusChanged event in the outbox when the status or the severity changed.
 
-Runs inside the caller's transaction (the consumer loop's batch, or a route's request).
+Runs inside the caller's unit of work (the consumer loop's batch, or a route's request).
 """
 
 from __future__ import annotations
@@ -10,26 +10,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.engine import Connection
-
-from services.evaluator.adapters.tables import evaluations, target_states
-from services.evaluator.domain.evaluation import STATUS_ZH, Evaluation, Reading, Status
+from services.evaluator.domain.evaluation import STATUS_ZH, Evaluation, Reading
+from services.evaluator.ports import CurrentState, EvaluationRow, EvaluatorStore
 from shared.catalogue import Catalogue
 from shared.catalogue.model import Target
 from shared.messages import Severity, TargetStatusChanged
-from shared.outbox import Outbox
 
 CITY = "wuxi"  # the report's targets are for the whole city
-
-
-@dataclass(frozen=True)
-class CurrentState:
-    """A target's stored status."""
-
-    status: Status
-    severity: Severity
-    period: str
 
 
 @dataclass(frozen=True)
@@ -47,28 +34,25 @@ class Basis:
     report_note: str | None = None
 
 
-def current_state(conn: Connection, target_id: str) -> CurrentState | None:
-    """The target's stored status, or None before its first evaluation."""
-    row = conn.execute(
-        select(target_states.c.status, target_states.c.severity, target_states.c.period).where(
-            target_states.c.target_id == target_id
-        )
-    ).first()
-    return CurrentState(Status(row.status), Severity(row.severity), row.period) if row else None
+@dataclass(frozen=True)
+class Recorded:
+    """What recording an evaluation did."""
+
+    evaluation_id: str
+    published: bool
 
 
-class Tracker:
-    """Stores evaluations and publishes the changes."""
+class EvaluationRecorder:
+    """Stores evaluations, moves each target's state, and publishes the changes of status or severity."""
 
-    def __init__(self, catalogue: Catalogue, outbox: Outbox) -> None:
+    def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
-        self.outbox = outbox
 
     def record(
-        self, conn: Connection, target: Target, ev: Evaluation, basis: Basis, message: str,
+        self, store: EvaluatorStore, target: Target, ev: Evaluation, basis: Basis, message: str,
         state: CurrentState | None, now: datetime, *, restate: bool = False,
-    ) -> tuple[str, bool]:
-        """Store the evaluation, update the target's state, publish if it changed: (evaluation id, published).
+    ) -> Recorded:
+        """Store the evaluation, update the target's state, publish if it changed.
 
         With ``restate`` the status is published even when unchanged (after a replay), marked as restated.
         """
@@ -77,32 +61,27 @@ class Tracker:
         publish = (changed or restate) and not (state is None and ev.severity == Severity.OK)
         evaluation_id = uuid.uuid4().hex
         r, rel = basis.reading, basis.related
-        conn.execute(evaluations.insert(), [{
-            "id": evaluation_id, "target_id": target.id, "period": basis.period, "status": ev.status.value,
-            "severity": ev.severity.value, "actual": ev.actual, "expected": ev.expected, "gap_abs": ev.gap_abs,
-            "gap_pp": ev.gap_pp, "progress": ev.progress, "expected_progress": ev.expected_progress,
-            "projection": ev.projection, "run_rate_needed": ev.run_rate_needed,
-            "observation_id": r.observation_id if r else None, "observation_vintage": r.vintage if r else None,
-            "observation_status": r.status.value if r else None, "is_revision": basis.is_revision,
-            "published": publish, "message_zh": message, "evaluated_at": now,
-            "related_actual": ev.related_actual, "related_observation_id": rel.observation_id if rel else None,
-            "related_vintage": rel.vintage if rel else None, "softened": ev.softened, "report_id": basis.report_id,
-        }])
+        store.evaluations.add(EvaluationRow(
+            id=evaluation_id, target_id=target.id, period=basis.period, status=ev.status.value,
+            severity=ev.severity.value, actual=ev.actual, expected=ev.expected, gap_abs=ev.gap_abs,
+            gap_pp=ev.gap_pp, progress=ev.progress, expected_progress=ev.expected_progress,
+            projection=ev.projection, run_rate_needed=ev.run_rate_needed,
+            observation_id=r.observation_id if r else None, observation_vintage=r.vintage if r else None,
+            observation_status=r.status.value if r else None, is_revision=basis.is_revision,
+            published=publish, message_zh=message, evaluated_at=now, related_actual=ev.related_actual,
+            related_observation_id=rel.observation_id if rel else None, related_vintage=rel.vintage if rel else None,
+            softened=ev.softened, report_id=basis.report_id,
+        ))
         # The state always points at the latest evaluation, so the board shows the latest figures; updated_at
         # moves only with the status or severity: it says since when the target has stood where it stands.
-        values: dict[str, object] = {"period": basis.period, "evaluation_id": evaluation_id}
-        if changed:
-            values.update(status=ev.status.value, severity=ev.severity.value, updated_at=now)
-        if state is not None:
-            conn.execute(target_states.update().where(target_states.c.target_id == target.id).values(**values))
-        else:
-            conn.execute(target_states.insert().values(target_id=target.id, **values))
+        store.states.put(target.id, period=basis.period, evaluation_id=evaluation_id, status=ev.status,
+                         severity=ev.severity, changed=changed, now=now, exists=state is not None)
         if publish:
             event = self._event(evaluation_id, target, ev, basis, state, message, now)
             if restate and not changed:
                 event = event.model_copy(update={"restated": True})
-            self.outbox.add(conn, [event], now)
-        return evaluation_id, publish
+            store.outbox.add([event], now)
+        return Recorded(evaluation_id, publish)
 
     def _event(
         self, evaluation_id: str, target: Target, ev: Evaluation, basis: Basis, state: CurrentState | None,
