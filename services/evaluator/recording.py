@@ -32,6 +32,8 @@ class Basis:
     report_id: str | None = None
     reported_by: str | None = None
     report_note: str | None = None
+    rule_zh: str | None = None  # the rule the evaluation applied (判定标准：…)
+    figure_zh: str | None = None  # the kind of figure it stands on (初步数, 预计数, 最终核实数, …)
 
 
 @dataclass(frozen=True)
@@ -104,4 +106,7 @@ class EvaluationRecorder:
             months_left=ev.months_left, related_indicator=rel_ind if isinstance(rel_ind, str) else None,
             related_actual=ev.related_actual, revised_from=basis.revised_from, softened=ev.softened,
             report_id=basis.report_id, reported_by=basis.reported_by, report_note=basis.report_note,
+            measure=target.measure.value if target.measure else None, strength=target.strength.value,
+            figure_zh=basis.figure_zh, rule_zh=basis.rule_zh, growth_needed_pct=ev.growth_needed,
+            year_end=ev.year_end, held=ev.held is not None,
         )

@@ -9,13 +9,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.evaluator.domain.evaluation import Reading, evaluate
-from services.evaluator.domain.messages_zh import Context, compose, compose_report, period_zh
+from services.evaluator.domain.evaluation import Reading
+from services.evaluator.domain.judging import Arrival, judge, roles_of
+from services.evaluator.domain.messages_zh import Context, compose_report
+from services.evaluator.domain.selection import Inputs, TargetSeries
 from services.evaluator.domain.status_reports import ReportedStatus, evaluate_report
 from services.evaluator.ports import EvaluatorStore, StatusReportRow
 from services.evaluator.recording import CITY, Basis, EvaluationRecorder
 from shared.catalogue import Catalogue
-from shared.catalogue.model import QUANTITATIVE_KINDS, Kind, Target
+from shared.catalogue.model import Kind
 from shared.clock import CHINA_TZ
 from shared.messages import InvalidMessage, ObservationRecorded
 from shared.periods import Period, PeriodError
@@ -56,77 +58,33 @@ def record_observation(
         period = Period.parse(data.period)
     except PeriodError as exc:
         raise InvalidMessage(str(exc)) from exc
-    evaluates = data.region == CITY and period.year == catalogue.year and any(
-        t.kind in QUANTITATIVE_KINDS for t in catalogue.targets_for_indicator(data.indicator))
-    known = not store.readings.record(data, now, defer=not evaluates)
+    arrival = Arrival(data.indicator, data.measure.value, period, data.vintage, data.previous_value)
+    roles = roles_of(catalogue, arrival) if data.region == CITY else []
+    known = not store.readings.record(data, now, defer=not roles)
     if known and not data.replayed:
         return  # a vintage we already know (a repeat): nothing changes
-    if not evaluates:
-        return
-    for target in catalogue.targets_for_indicator(data.indicator):
-        if target.kind not in QUANTITATIVE_KINDS:
-            continue  # qualitative targets carry an indicator for context only
+    for target, series, role in roles:
+        state = store.states.get(target.id)
+        judged = judge(catalogue, target, series, role, _inputs(store, series, catalogue.year),
+                       (state.status, state.severity) if state else None, arrival)
+        if judged is None:
+            continue
+        a, c = judged.assessment, judged.composed
+        basis = Basis(period=a.reading.period.code, period_zh=c.period_zh, reading=a.reading, related=a.related,
+                      is_revision=judged.is_revision, revised_from=judged.revised_from, rule_zh=c.rule_zh,
+                      figure_zh=c.figure_zh)
         # A replay of a figure we hold means the broker may have lost what we published from it:
         # evaluate again and re-assert the status even if it did not change.
-        _reevaluate(store, recorder, target, data, period, now, restate=known)
+        recorder.record(store, target, a.evaluation, basis, c.text, state, now, restate=known)
 
 
-def _reevaluate(
-    store: EvaluatorStore, recorder: EvaluationRecorder, target: Target, data: ObservationRecorded, period: Period,
-    now: datetime, *, restate: bool,
-) -> None:
-    cat = recorder.catalogue
-    own = target.indicator == data.indicator and target.measure == data.measure
-    related_series = _related_series(target)
-    is_related = related_series == (data.indicator, data.measure)
-    if not own and not is_related:
-        return
-    related: Reading | None = None
-    mine = _by_period(store, target.indicator or "", str(target.measure), cat.year)
-    if target.kind == Kind.RELATIONAL:
-        assert related_series is not None
-        theirs = _by_period(store, related_series[0], related_series[1], cat.year)
-        common = set(mine) & set(theirs)
-        if not common:
-            return  # the other indicator has no figure for this period yet
-        code = max(common, key=Period.parse)
-        if code != period.code:
-            return  # this is not the latest period both have
-        reading, related = mine[code], theirs[code]
-    else:
-        if not mine:
-            return
-        reading = max(mine.values(), key=lambda r: r.period)
-        if reading.period != period:
-            return  # a figure for an earlier period does not change where the target stands now
-    state = store.states.get(target.id)
-    ev = evaluate(target, reading, related=related, previous=state.status if state else None)
-    is_revision = data.vintage > 1
-    ctx = Context(
-        lead_zh=cat.department_name(target.lead_department),
-        co_zh=tuple(cat.department_name(d) for d in target.co_departments),
-        previous=state.status if state else None, previous_severity=state.severity if state else None,
-        is_revision=is_revision, revised_from=data.previous_value if is_revision else None,
-        indicator_name_zh=cat.indicators[target.indicator].name_zh if target.indicator else None,
-        related_name_zh=cat.indicators[related_series[0]].name_zh if related_series else None,
-        related=related,
-    )
-    message = compose(target, reading, ev, ctx)
-    basis = Basis(period=reading.period.code, period_zh=period_zh(target, reading), reading=reading,
-                  related=related, is_revision=is_revision, revised_from=ctx.revised_from)
-    recorder.record(store, target, ev, basis, message, state, now, restate=restate)
+def _inputs(store: EvaluatorStore, series: TargetSeries, year: int) -> Inputs:
+    """The figures of a target's series the store holds: this year's, and last year's for its previous_year."""
+    def load(s: tuple[str, str] | None, y: int) -> list[Reading]:
+        return store.readings.series(s[0], s[1], y, CITY) if s is not None else []
 
-
-def _by_period(store: EvaluatorStore, indicator: str, measure: str, year: int) -> dict[str, Reading]:
-    return {r.period.code: r for r in store.readings.series(indicator, measure, year, CITY)}
-
-
-def _related_series(target: Target) -> tuple[str, str] | None:
-    rel = target.params.get("related_indicator")
-    if target.kind != Kind.RELATIONAL or not isinstance(rel, str):
-        return None
-    measure = target.params.get("related_measure", target.measure)
-    return rel, str(measure)
+    return Inputs(own=load(series.own, year), related=load(series.related, year),
+                  deflator=load(series.deflator, year), previous_year=load(series.previous_year, year - 1))
 
 
 def file_status_report(
@@ -148,7 +106,7 @@ def file_status_report(
             f"target {target_id!r} is led by {target.lead_department!r}; {department!r} may not report its status"
         )
     state = store.states.get(target.id)
-    ev = evaluate_report(reported)
+    ev = evaluate_report(reported, target.strength)
     ctx = Context(
         lead_zh=catalogue.department_name(target.lead_department),
         co_zh=tuple(catalogue.department_name(d) for d in target.co_departments),
