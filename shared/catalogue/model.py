@@ -33,8 +33,8 @@ class Kind(StrEnum):
     """How a target is evaluated."""
 
     GROWTH_RATE = "growth_rate"  # "增长X%左右": cumulative year-on-year growth against X
-    CUMULATIVE_TOTAL = "cumulative_total"  # an annual amount (投资1450亿元): 时序进度 on cumulative level
-    COUNT = "count"  # an annual count (新增…80家以上): 时序进度 on the cumulative count
+    CUMULATIVE_TOTAL = "cumulative_total"  # an annual amount (投资1450亿元): 序时进度 on cumulative level
+    COUNT = "count"  # an annual count (新增…80家以上): 序时进度 on the cumulative count
     SHARE = "share"  # a ratio in % (占GDP比重12.2%左右)
     LEVEL = "level"  # a stock or level reached by year-end (存贷款规模突破5万亿元, 覆盖率提高到70%)
     CAP = "cap"  # must not exceed (涨幅控制在…范围内)
