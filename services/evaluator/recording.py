@@ -79,34 +79,37 @@ class EvaluationRecorder:
         store.states.put(target.id, period=basis.period, evaluation_id=evaluation_id, status=ev.status,
                          severity=ev.severity, changed=changed, now=now, exists=state is not None)
         if publish:
-            event = self._event(evaluation_id, target, ev, basis, state, message, now)
+            event = status_changed(evaluation_id, target, ev, basis, state, message, now)
             if restate and not changed:
                 event = event.model_copy(update={"restated": True})
             store.outbox.add([event], now)
         return Recorded(evaluation_id, publish)
 
-    def _event(
-        self, evaluation_id: str, target: Target, ev: Evaluation, basis: Basis, state: CurrentState | None,
-        message: str, now: datetime,
-    ) -> TargetStatusChanged:
-        r = basis.reading
-        rel_ind = target.params.get("related_indicator")
-        return TargetStatusChanged(
-            evaluation_id=evaluation_id, target_id=target.id, target_name_zh=target.name_zh, section=target.section,
-            kind=target.kind.value, indicator=target.indicator, region=CITY, period=basis.period,
-            status=ev.status.value, severity=ev.severity, previous_status=state.status.value if state else None,
-            previous_severity=state.severity if state else None, actual=ev.actual, expected=ev.expected,
-            target_value=ev.goal if ev.goal is not None else target.value, unit=target.unit, gap_abs=ev.gap_abs,
-            gap_rel=ev.gap_rel, gap_pp=ev.gap_pp, progress=ev.progress, expected_progress=ev.expected_progress,
-            projection=ev.projection, run_rate_needed=ev.run_rate_needed,
-            observation_status=r.status if r else None, is_revision=basis.is_revision,
-            lead_department=target.lead_department, co_departments=target.co_departments, message_zh=message,
-            observation_id=r.observation_id if r else None, observation_vintage=r.vintage if r else None,
-            evaluated_at=now, status_zh=STATUS_ZH[ev.status], period_zh=basis.period_zh,
-            months_left=ev.months_left, related_indicator=rel_ind if isinstance(rel_ind, str) else None,
-            related_actual=ev.related_actual, revised_from=basis.revised_from, softened=ev.softened,
-            report_id=basis.report_id, reported_by=basis.reported_by, report_note=basis.report_note,
-            measure=target.measure.value if target.measure else None, strength=target.strength.value,
-            figure_zh=basis.figure_zh, rule_zh=basis.rule_zh, growth_needed_pct=ev.growth_needed,
-            year_end=ev.year_end, held=ev.held is not None,
-        )
+
+
+def status_changed(
+    evaluation_id: str, target: Target, ev: Evaluation, basis: Basis, state: CurrentState | None, message: str,
+    now: datetime,
+) -> TargetStatusChanged:
+    """The event announcing a target's new status, as the alerts service receives it."""
+    r = basis.reading
+    rel_ind = target.params.get("related_indicator")
+    return TargetStatusChanged(
+        evaluation_id=evaluation_id, target_id=target.id, target_name_zh=target.name_zh, section=target.section,
+        kind=target.kind.value, indicator=target.indicator, region=CITY, period=basis.period,
+        status=ev.status.value, severity=ev.severity, previous_status=state.status.value if state else None,
+        previous_severity=state.severity if state else None, actual=ev.actual, expected=ev.expected,
+        target_value=ev.goal if ev.goal is not None else target.value, unit=target.unit, gap_abs=ev.gap_abs,
+        gap_rel=ev.gap_rel, gap_pp=ev.gap_pp, progress=ev.progress, expected_progress=ev.expected_progress,
+        projection=ev.projection, run_rate_needed=ev.run_rate_needed,
+        observation_status=r.status if r else None, is_revision=basis.is_revision,
+        lead_department=target.lead_department, co_departments=target.co_departments, message_zh=message,
+        observation_id=r.observation_id if r else None, observation_vintage=r.vintage if r else None,
+        evaluated_at=now, status_zh=STATUS_ZH[ev.status], period_zh=basis.period_zh,
+        months_left=ev.months_left, related_indicator=rel_ind if isinstance(rel_ind, str) else None,
+        related_actual=ev.related_actual, revised_from=basis.revised_from, softened=ev.softened,
+        report_id=basis.report_id, reported_by=basis.reported_by, report_note=basis.report_note,
+        measure=target.measure.value if target.measure else None, strength=target.strength.value,
+        figure_zh=basis.figure_zh, rule_zh=basis.rule_zh, growth_needed_pct=ev.growth_needed,
+        year_end=ev.year_end, held=ev.held is not None,
+    )
