@@ -33,7 +33,7 @@ def period_label(period: Period | str, reading: PeriodReading = "cumulative") ->
     """The period as a release names it; a code that does not parse is returned as it is."""
     if isinstance(period, str):
         try:
-            period = Period.parse(period)
+            return period_label(Period.parse(period), reading)
         except PeriodError:
             return period
     y = f"{period.year}年"

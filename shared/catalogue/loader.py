@@ -87,9 +87,10 @@ class Catalogue:
                 if dep_id not in self.departments:
                     raise CatalogueError(f"target {t.id!r}: field {field!r}: unknown department {dep_id!r}")
             if t.indicator is not None:
-                ind = self.indicators.get(t.indicator)
-                if ind is None:
+                own = self.indicators.get(t.indicator)
+                if own is None:
                     raise CatalogueError(f"target {t.id!r}: field 'indicator': unknown indicator {t.indicator!r}")
+                ind = own
                 if t.measure is not None and t.measure not in ind.measures:
                     raise CatalogueError(
                         f"target {t.id!r}: field 'measure': indicator {ind.id!r} is not reported as {t.measure}"

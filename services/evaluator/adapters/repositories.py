@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, fields
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
@@ -23,7 +24,8 @@ from shared.periods import Period
 # Statements built once: building SQLAlchemy expressions per message cost more than running them.
 _KEY = (readings.c.indicator == bindparam("k_indicator"), readings.c.region == bindparam("k_region"),
         readings.c.period == bindparam("k_period"), readings.c.measure == bindparam("k_measure"))
-_VALUES = {c: bindparam(c) for c in ("value", "status", "vintage", "observation_id", "recorded_at", "received_at")}
+_VALUES: dict[str, Any] = {
+    c: bindparam(c) for c in ("value", "status", "vintage", "observation_id", "recorded_at", "received_at")}
 _SELECT_VINTAGES = select(readings.c.indicator, readings.c.region, readings.c.period, readings.c.measure,
                           readings.c.vintage)
 _INSERT = readings.insert().values(indicator=bindparam("k_indicator"), region=bindparam("k_region"),

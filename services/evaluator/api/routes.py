@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -151,7 +151,7 @@ def _entry(request: Request, target_id: str) -> BoardEntry:
     return next(e for e in _entries(request, None, section) if e.target.id == target_id)
 
 
-_NO_TARGET = {404: {"description": "The target is not in the catalogue"}}
+_NO_TARGET: dict[int | str, dict[str, Any]] = {404: {"description": "The target is not in the catalogue"}}
 
 
 @router.get("/targets/{target_id}", response_model=TargetStatusOut, summary="One target and its status",

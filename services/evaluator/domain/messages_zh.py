@@ -148,7 +148,7 @@ def _hold(target: Target, ev: Evaluation) -> str:
         above = Status.ON_TRACK
     else:
         statuses = ladder.statuses
-        above = statuses[statuses.index(ev.status) + 1]
+        above = Status(statuses[statuses.index(ev.status) + 1])
         if target.kind in (Kind.COUNT, Kind.CUMULATIVE_TOTAL, Kind.LEVEL):
             if h.release < 0:
                 release = f"落后不超过{number(-h.release)}个百分点"
