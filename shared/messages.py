@@ -123,6 +123,14 @@ class TargetStatusChanged(EventData):
     # True when the evaluator re-asserts a status it already published, after ingest replayed observations
     # (the broker may have lost the original event). Consumers apply it as state: news only if it is news.
     restated: bool = False
+    # Added with the reading rules (docs/reading-rules.md); optional so that earlier events still validate.
+    measure: str | None = None  # the target's measure (cumulative_yoy_pct, cumulative_level, level, yoy_pct)
+    strength: str | None = None  # binding (约束性, 确保) or expected (预期性, 力争, 左右)
+    figure_zh: str | None = None  # the kind of figure the evaluation stands on (初步数, 初步核算数, 预计数, 核实数)
+    rule_zh: str | None = None  # the rule applied, with its thresholds (判定标准：…), as in message_zh
+    growth_needed_pct: float | None = None  # growth targets behind their band: growth the rest of the year needs
+    year_end: bool = False  # a year-end verdict (已完成 / 未完成), revisable while the figure is not final
+    held: bool = False  # the status is held by hysteresis (message_zh says what releases it)
 
     def key(self) -> str:
         return self.indicator or self.target_id

@@ -1,7 +1,12 @@
-"""SDMX-style reporting periods (2024, 2024-S1, 2024-Q1, 2024-M03) and the Chinese statistical calendar."""
+"""SDMX-style reporting periods (2024, 2024-S1, 2024-Q1, 2024-M03) and the Chinese statistical calendar.
+
+How a period is *named* in Chinese (2024年1—6月, 2024年6月末) is wording, in ``shared/wording.py``; this module
+is only the calendar: which months a period covers, when it ends, and which of two periods is the later.
+"""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -9,19 +14,26 @@ from datetime import date, timedelta
 from shared.catalogue.model import Frequency
 
 _PATTERN = re.compile(r"^(?P<year>\d{4})(?:-(?P<freq>[SQM])(?P<idx>\d{1,2}))?$")
-_MONTHS_PER = {Frequency.HALF_YEARLY: 6, Frequency.QUARTERLY: 3, Frequency.MONTHLY: 1}
+_MONTHS_PER = {Frequency.ANNUAL: 12, Frequency.HALF_YEARLY: 6, Frequency.QUARTERLY: 3, Frequency.MONTHLY: 1}
 _COUNT = {Frequency.HALF_YEARLY: 2, Frequency.QUARTERLY: 4, Frequency.MONTHLY: 12}
-_QUARTER_ZH = {1: "一季度", 2: "上半年", 3: "前三季度", 4: "全年"}
-_QUARTER_ALONE_ZH = {1: "一季度", 2: "二季度", 3: "三季度", 4: "四季度"}
 
 
 class PeriodError(ValueError):
     """A period code that is malformed or out of range; the message says which rule it breaks."""
 
 
-@dataclass(frozen=True, order=True)
+@functools.total_ordering
+@dataclass(frozen=True, eq=True, order=False)
 class Period:
-    """A reporting period: a year, a half, a quarter or a month."""
+    """A reporting period: a year, a half, a quarter or a month.
+
+    Periods are totally ordered by ``sort_key``: the year, then the last month the period reaches, then how
+    many months it spans. So within a year the period reaching further is the later one, and among periods
+    ending in the same month the coarser one is the later, fuller statement: 2024 > 2024-S2 > 2024-Q4 >
+    2024-M12, and 2024-S1 > 2024-Q2 > 2024-M06. (A half-year or annual figure is published after, and
+    consolidates, the quarter or month ending with it.) No two distinct periods share a key, so "the latest
+    period" never depends on the order rows come back in.
+    """
 
     year: int
     frequency: Frequency
@@ -58,16 +70,52 @@ class Period:
         return f"{self.year}-{self.frequency.value}{self.index}"
 
     @property
+    def months_spanned(self) -> int:
+        """How many months the period itself covers (12, 6, 3 or 1)."""
+        return _MONTHS_PER[self.frequency]
+
+    @property
     def last_month(self) -> int:
         """The last month (1-12) the period covers."""
-        if self.frequency == Frequency.ANNUAL:
-            return 12
-        return self.index * _MONTHS_PER[self.frequency]
+        return self.index * self.months_spanned
+
+    @property
+    def first_month(self) -> int:
+        """The first month (1-12) the period itself covers."""
+        return self.last_month - self.months_spanned + 1
+
+    def months(self, *, cumulative: bool) -> tuple[int, int]:
+        """The months a figure for this period covers: from January for year-to-date measures (1—N月)."""
+        return (1 if cumulative else self.first_month), self.last_month
+
+    @property
+    def is_year_end(self) -> bool:
+        """Whether the period reaches December: a year-to-date figure for it covers the whole year."""
+        return self.last_month == 12
 
     @property
     def year_fraction(self) -> float:
-        """Share of the year gone at the end of the period (时序进度): 2024-Q1 → 0.25."""
+        """Share of the year gone at the end of the period (the linear 序时进度): 2024-Q1 → 0.25."""
         return self.last_month / 12
+
+    @property
+    def months_left(self) -> int:
+        """Months of the year after the period (the 1—2月 release, 2024-M02, leaves 10)."""
+        return 12 - self.last_month
+
+    @property
+    def sort_key(self) -> tuple[int, int, int]:
+        """The key of the total order on periods (see the class docstring)."""
+        return self.year, self.last_month, self.months_spanned
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Period):
+            return NotImplemented
+        return self.sort_key < other.sort_key
+
+    def start_date(self) -> date:
+        """The first day of the period."""
+        return date(self.year, self.first_month, 1)
 
     def end_date(self) -> date:
         """The last day of the period."""
@@ -76,35 +124,9 @@ class Period:
             return date(self.year, 12, 31)
         return date(self.year, m + 1, 1) - timedelta(days=1)
 
-    def label_zh(self, cumulative: bool) -> str:
-        """How a Chinese release names the period: 2024年1—3月, 2024年一季度, 2024年上半年, 2024年全年."""
-        y = f"{self.year}年"
-        if self.frequency == Frequency.ANNUAL:
-            return y + "全年"
-        if self.frequency == Frequency.HALF_YEARLY:
-            return y + ("上半年" if self.index == 1 else ("全年" if cumulative else "下半年"))
-        if self.frequency == Frequency.QUARTERLY:
-            return y + (_QUARTER_ZH if cumulative else _QUARTER_ALONE_ZH)[self.index]
-        if cumulative:
-            return y + ("1月" if self.index == 1 else f"1—{self.index}月")
-        return y + f"{self.index}月"
-
-
-    def label_end_zh(self) -> str:
-        """How a release names the end of the period, for stocks and levels: 2024年6月末, 2024年二季度末, 2024年末."""
-        y = f"{self.year}年"
-        if self.frequency == Frequency.ANNUAL or self.last_month == 12:
-            return y + "末"
-        if self.frequency == Frequency.HALF_YEARLY:
-            return y + "上半年末"
-        if self.frequency == Frequency.QUARTERLY:
-            return y + _QUARTER_ALONE_ZH[self.index] + "末"
-        return y + f"{self.index}月末"
-
-    @property
-    def months_left(self) -> int:
-        """Months of the year after the period (the 1—2月 release, 2024-M02, leaves 10)."""
-        return 12 - self.last_month
+    def has_ended(self, today: date) -> bool:
+        """Whether the period is over on ``today`` (its last day is still part of it)."""
+        return today > self.end_date()
 
 
 def parse_period(code: str) -> Period:

@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from services.evaluator.adapters.database import EvaluatorDatabase
 from services.evaluator.adapters.tables import outbox as outbox_table
 from services.evaluator.adapters.tables import processed_events
 from services.evaluator.api.board import router as board_router
@@ -17,7 +18,8 @@ from services.evaluator.api.routes import router
 from services.evaluator.config import EvaluatorSettings
 from services.evaluator.handlers import ObservationHandler
 from services.evaluator.metrics import EvaluatorBusinessCollector, catalogue_names
-from services.evaluator.tracker import Tracker
+from services.evaluator.recording import EvaluationRecorder
+from services.evaluator.runtime import EvaluatorRuntime
 from shared.app import build_app
 from shared.catalogue import Catalogue, CatalogueError, load_catalogue
 from shared.clock import Clock, utc_now
@@ -57,6 +59,7 @@ def create_app(
         batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s, clock=clock,
     )
     outbox = Outbox(outbox_table, source=SOURCE, topic_prefix=settings.topic_prefix, clock=clock)
+    database = EvaluatorDatabase(engine, outbox)
     observations_topic = topic_name(settings, ObservationRecorded.topic)
     consumer = ConsumerLoop(
         name="evaluator-consumer",
@@ -82,23 +85,19 @@ def create_app(
         log.info("evaluator ready on %s:%s", settings.host, settings.port)
         yield
         loops.stop()
-        engine.dispose()
+        database.dispose()
 
     app = build_app(
         title="无锡市2024年目标监测 · 目标评估 (evaluator)",
-        description="Evaluates every 2024 target against the statistics as they arrive (时序进度, 左右 bands, "
+        description="Evaluates every 2024 target against the statistics as they arrive (序时进度, 左右 bands, "
         "caps, relational targets) and publishes status changes to Kafka.",
         metrics=metrics,
         checks={"database": lambda: ping(engine), "broker": lambda: broker_reachable(settings),
                 "consumer": lambda: loops.alive("consumer"), "outbox-relay": lambda: loops.alive("outbox-relay")},
         lifespan=lifespan,
     )
-    app.state.catalogue = catalogue
-    app.state.engine = engine
-    app.state.settings = settings
-    app.state.clock = clock
-    app.state.tracker = Tracker(catalogue, outbox)
-    app.state.relay_wake = relay.wake
+    app.state.runtime = EvaluatorRuntime(settings=settings, catalogue=catalogue, clock=clock, database=database,
+                                         recorder=EvaluationRecorder(catalogue), wake_relay=relay.wake)
     app.include_router(router)
     app.include_router(board_router)
     return app

@@ -1,7 +1,7 @@
 """The evaluator's business metrics, read from its own database at scrape time.
 
 Per target (labels target, section, department: closed sets from the catalogue): progress, the progress
-expected at the latest data (时序进度), status and severity as state sets, and when the status last changed
+expected at the latest data (序时进度), status and severity as state sets, and when the status last changed
 (``changes()`` of that timestamp over a range counts the status changes). Per indicator: when the evaluator
 last received a figure and when ingest recorded it. Plus the share of the year gone by now, the time line
 the dashboards compare against.
@@ -12,9 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from prometheus_client.core import GaugeMetricFamily, Metric
-from sqlalchemy import Engine, func, select
 
-from services.evaluator.adapters.tables import evaluations, readings, target_states
+from services.evaluator.adapters.database import DbEngine, metrics_snapshot
 from services.evaluator.domain.evaluation import Status
 from shared.catalogue import Catalogue
 from shared.clock import Clock
@@ -41,7 +40,7 @@ def _ts(value: datetime | None) -> float | None:
 class EvaluatorBusinessCollector(DatabaseCollector):
     """Targets' progress and status and indicators' freshness, from the evaluator's tables."""
 
-    def __init__(self, engine: Engine, catalogue: Catalogue, clock: Clock) -> None:
+    def __init__(self, engine: DbEngine, catalogue: Catalogue, clock: Clock) -> None:
         super().__init__(NS)
         self.engine = engine
         self.catalogue = catalogue
@@ -50,12 +49,12 @@ class EvaluatorBusinessCollector(DatabaseCollector):
     def families(self) -> list[Metric]:
         return [
             GaugeMetricFamily(f"{NS}_year_elapsed_ratio",
-                              "Share of the catalogue's year gone by now (时序进度 today), 0-1", labels=["year"]),
+                              "Share of the catalogue's year gone by now (序时进度 today), 0-1", labels=["year"]),
             GaugeMetricFamily(f"{NS}_target_progress_ratio",
                               "Progress of a cumulative target at its latest data: actual / annual target",
                               labels=TARGET_LABELS),
             GaugeMetricFamily(f"{NS}_target_expected_progress_ratio",
-                              "Share of the year gone at the end of the target's latest data period (时序进度)",
+                              "Share of the year gone at the end of the target's latest data period (序时进度)",
                               labels=TARGET_LABELS),
             GaugeMetricFamily(f"{NS}_target_status",
                               "The target's current status: 1 for the status it is in, 0 for the others",
@@ -75,17 +74,8 @@ class EvaluatorBusinessCollector(DatabaseCollector):
     def fill(self, families: dict[str, Metric]) -> None:
         year = self.catalogue.year
         families[f"{NS}_year_elapsed_ratio"].add_metric([str(year)], year_elapsed(year, self.clock()))
-        with self.engine.connect() as conn:
-            # target_states points at the target's latest evaluation, which carries its current progress.
-            states = conn.execute(
-                select(target_states.c.target_id, target_states.c.status, target_states.c.severity,
-                       target_states.c.updated_at, evaluations.c.progress, evaluations.c.expected_progress)
-                .join(evaluations, evaluations.c.id == target_states.c.evaluation_id, isouter=True)
-            ).all()
-            freshness = conn.execute(
-                select(readings.c.indicator, func.max(readings.c.received_at), func.max(readings.c.recorded_at))
-                .group_by(readings.c.indicator)
-            ).all()
+        # target_states points at the target's latest evaluation, which carries its current progress.
+        states, freshness = metrics_snapshot(self.engine)
         by_target = {row.target_id: row for row in states}
         for target in self.catalogue.targets.values():
             labels = [target.id, target.section, target.lead_department]
@@ -103,13 +93,13 @@ class EvaluatorBusinessCollector(DatabaseCollector):
                 families[f"{NS}_target_progress_ratio"].add_metric(labels, row.progress)
             if row is not None and row.expected_progress is not None:
                 families[f"{NS}_target_expected_progress_ratio"].add_metric(labels, row.expected_progress)
-        for indicator, received, recorded in freshness:
-            if indicator not in self.catalogue.indicators:
+        for fresh in freshness:
+            if fresh.indicator not in self.catalogue.indicators:
                 continue  # label values stay within the catalogue's closed set
-            if (t := _ts(received)) is not None:
-                families[f"{NS}_indicator_last_received_timestamp_seconds"].add_metric([indicator], t)
-            if (t := _ts(recorded)) is not None:
-                families[f"{NS}_indicator_last_recorded_timestamp_seconds"].add_metric([indicator], t)
+            if (t := _ts(fresh.received_at)) is not None:
+                families[f"{NS}_indicator_last_received_timestamp_seconds"].add_metric([fresh.indicator], t)
+            if (t := _ts(fresh.recorded_at)) is not None:
+                families[f"{NS}_indicator_last_recorded_timestamp_seconds"].add_metric([fresh.indicator], t)
 
 
 # The severities as the notifications name them (services/alerts/domain/templates.py).

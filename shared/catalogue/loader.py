@@ -10,7 +10,20 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from shared.catalogue.model import Department, Indicator, Kind, Measure, Target
+from shared.catalogue.model import (
+    ACCRUING_KINDS,
+    BINDING_MARKERS,
+    EXPECTED_MARKERS,
+    Accrual,
+    Department,
+    Frequency,
+    Indicator,
+    Kind,
+    Measure,
+    Schedule,
+    Strength,
+    Target,
+)
 
 DEFAULT_PATH = Path(__file__).with_name("catalogue_2024.toml")
 REPORT_PATH = Path(__file__).with_name("report_2024.txt")
@@ -20,8 +33,8 @@ _M = TypeVar("_M", Department, Indicator, Target)
 # Evaluation parameters a target may set (see the evaluator's domain/evaluation.py for their defaults).
 _POSITIVE_PARAMS = frozenset({"band_pp", "band", "tolerance_pp", "far_behind_pp", "warn_margin_pp", "hysteresis_pp"})
 _NUMBER_PARAMS = frozenset({"province_limit", "start_value"})
-_KNOWN_PARAMS = _POSITIVE_PARAMS | _NUMBER_PARAMS | {"seasonal_profile", "value_from", "related_indicator",
-                                                     "related_measure"}
+_KNOWN_PARAMS = _POSITIVE_PARAMS | _NUMBER_PARAMS | {"value_from", "related_indicator", "related_measure",
+                                                     "deflator", "province_phrase"}
 _P = TypeVar("_P", bound=BaseModel)
 
 
@@ -74,9 +87,10 @@ class Catalogue:
                 if dep_id not in self.departments:
                     raise CatalogueError(f"target {t.id!r}: field {field!r}: unknown department {dep_id!r}")
             if t.indicator is not None:
-                ind = self.indicators.get(t.indicator)
-                if ind is None:
+                own = self.indicators.get(t.indicator)
+                if own is None:
                     raise CatalogueError(f"target {t.id!r}: field 'indicator': unknown indicator {t.indicator!r}")
+                ind = own
                 if t.measure is not None and t.measure not in ind.measures:
                     raise CatalogueError(
                         f"target {t.id!r}: field 'measure': indicator {ind.id!r} is not reported as {t.measure}"
@@ -94,6 +108,82 @@ class Catalogue:
                         f"as {rel_measure}"
                     )
             _check_params(t)
+            _check_strength(t)
+            _check_schedule(t, self.indicators[t.indicator].frequency if t.indicator else None)
+            _check_basis(self, t)
+
+
+def _fail(t: Target, field: str, rule: str) -> CatalogueError:
+    return CatalogueError(f"target {t.id!r}: field {field!r}: {rule}")
+
+
+def _check_strength(t: Target) -> None:
+    """The strength follows the report's marker word (binding: 确保, 约束性, 完成省下达)."""
+    marker = t.strength_marker
+    if t.strength == Strength.BINDING and marker not in BINDING_MARKERS:
+        raise _fail(t, "strength_marker", f"a binding target is marked by one of {', '.join(sorted(BINDING_MARKERS))}"
+                                          f", not {marker!r}")
+    if t.strength == Strength.EXPECTED and marker not in EXPECTED_MARKERS:
+        words = ", ".join(sorted(m for m in EXPECTED_MARKERS if m))
+        raise _fail(t, "strength_marker", f"an expected target is marked by one of {words} or by nothing, "
+                                          f"not {marker!r}")
+
+
+def _check_schedule(t: Target, frequency: Frequency | None) -> None:
+    """Counts, totals and levels say how they accrue and how they are read mid-year; shares how they are read."""
+    accruing = t.kind in ACCRUING_KINDS
+    scheduled = accruing or t.kind == Kind.SHARE
+    if accruing and t.accrual is None:
+        raise _fail(t, "accrual", f"a {t.kind} target states how it builds up: "
+                                  f"one of {', '.join(a.value for a in Accrual)}")
+    if t.accrual is not None and not accruing and not (t.kind == Kind.SHARE and t.accrual == Accrual.STOCK):
+        raise _fail(t, "accrual", f"only counts, totals and levels accrue, not a {t.kind} target")
+    if scheduled and t.schedule is None:
+        raise _fail(t, "schedule", f"a {t.kind} target states how it is read mid-year: "
+                                   f"one of {', '.join(s.value for s in Schedule)}")
+    if not scheduled and t.schedule is not None:
+        raise _fail(t, "schedule", f"a {t.kind} target has no mid-year schedule")
+    if t.schedule == Schedule.BATCH:
+        months = list(t.batch_months)
+        if not months or months != sorted(set(months)) or not all(1 <= m <= 12 for m in months):
+            raise _fail(t, "batch_months", "the months in which the batches are granted, ascending, 1 to 12")
+    elif t.batch_months:
+        raise _fail(t, "batch_months", "only a batch schedule has batch months")
+    if t.schedule == Schedule.PREVIOUS_YEAR_PATH and t.accrual not in (Accrual.NEW_THIS_YEAR, Accrual.NET_ADDED):
+        raise _fail(t, "schedule", "last year's path only applies to figures built up within the year")
+    if t.kind == Kind.SHARE and t.schedule not in (None, Schedule.DIRECT, Schedule.YEAR_END):
+        raise _fail(t, "schedule", "a share is read directly or at the year end")
+    if scheduled and frequency == Frequency.ANNUAL and t.schedule != Schedule.YEAR_END:
+        raise _fail(t, "schedule", "its indicator is published once a year, so it can only be read at the "
+                                   "year end (year_end)")
+
+
+def _check_basis(catalogue: Catalogue, t: Target) -> None:
+    """A relational target compares like with like: both growth rates on its basis, or the own one deflated."""
+    if t.kind != Kind.RELATIONAL:
+        if t.basis is not None:
+            raise _fail(t, "basis", "only relational targets compare growth bases")
+        return
+    if t.basis is None:
+        raise _fail(t, "basis", "a relational target states whether it compares real or nominal growth")
+    own = catalogue.indicators[str(t.indicator)]
+    rel = catalogue.indicators[str(t.params["related_indicator"])]
+    for field, ind in (("indicator", own), ("params.related_indicator", rel)):
+        if ind.growth_basis is None:
+            raise _fail(t, field, f"indicator {ind.id!r} must state its growth_basis (real or nominal)")
+    if rel.growth_basis != t.basis:
+        raise _fail(t, "basis", f"indicator {rel.id!r} grows on a {rel.growth_basis} basis, the target compares "
+                                f"{t.basis} growth: compare like with like")
+    deflator = t.params.get("deflator")
+    deflatable = t.basis == "real" and own.growth_basis == "nominal" and isinstance(deflator, str)
+    if own.growth_basis != t.basis and not deflatable:
+        raise _fail(t, "params.deflator", f"indicator {own.id!r} grows on a {own.growth_basis} basis: name the "
+                                          f"price index that makes it {t.basis} (params.deflator)")
+    if deflator is not None:
+        if deflator not in catalogue.indicators:
+            raise _fail(t, "params.deflator", f"unknown indicator {deflator!r}")
+        if str(t.measure) not in catalogue.indicators[str(deflator)].measures:
+            raise _fail(t, "params.deflator", f"indicator {deflator!r} is not reported as {t.measure}")
 
 
 def _check_params(t: Target) -> None:
@@ -101,21 +191,15 @@ def _check_params(t: Target) -> None:
         return CatalogueError(f"target {t.id!r}: field 'params.{name}': {rule}")
 
     for name, value in t.params.items():
+        if name == "seasonal_profile":
+            raise fail(name, "removed: a seasonal path is data with its source, not a parameter; set schedule = "
+                             "\"previous_year_path\" and send last year's released 1—N月 figures as observations")
         if name not in _KNOWN_PARAMS:
             raise fail(name, f"unknown parameter; known: {', '.join(sorted(_KNOWN_PARAMS))}")
         if name in _POSITIVE_PARAMS | _NUMBER_PARAMS and not isinstance(value, int | float):
             raise fail(name, "must be a number")
         if name in _POSITIVE_PARAMS and not value > 0:  # type: ignore[operator]
             raise fail(name, "must be greater than 0")
-    profile = t.params.get("seasonal_profile")
-    if profile is not None:
-        ok = (isinstance(profile, list) and len(profile) == 12 and all(0 <= x <= 1 for x in profile)
-              and profile == sorted(profile) and profile[-1] == 1.0)
-        if not ok:
-            raise fail("seasonal_profile", "must be 12 cumulative shares of the year's total, one per month, "
-                                           "never decreasing, between 0 and 1, ending at 1.0")
-        if t.kind not in (Kind.CUMULATIVE_TOTAL, Kind.COUNT, Kind.LEVEL, Kind.SHARE):
-            raise fail("seasonal_profile", f"only totals, counts, levels and shares follow a path, not {t.kind}")
     value_from = t.params.get("value_from")
     if value_from is not None:
         if value_from != "province":
@@ -129,9 +213,10 @@ def _check_params(t: Target) -> None:
 
 def _indicators_of(t: Target) -> list[str]:
     out = [t.indicator] if t.indicator else []
-    rel = t.params.get("related_indicator")
-    if isinstance(rel, str):
-        out.append(rel)
+    for name in ("related_indicator", "deflator"):
+        other = t.params.get(name)
+        if isinstance(other, str):
+            out.append(other)
     return out
 
 

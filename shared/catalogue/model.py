@@ -33,8 +33,8 @@ class Kind(StrEnum):
     """How a target is evaluated."""
 
     GROWTH_RATE = "growth_rate"  # "增长X%左右": cumulative year-on-year growth against X
-    CUMULATIVE_TOTAL = "cumulative_total"  # an annual amount (投资1450亿元): 时序进度 on cumulative level
-    COUNT = "count"  # an annual count (新增…80家以上): 时序进度 on the cumulative count
+    CUMULATIVE_TOTAL = "cumulative_total"  # an annual amount (投资1450亿元): 序时进度 on cumulative level
+    COUNT = "count"  # an annual count (新增…80家以上): 序时进度 on the cumulative count
     SHARE = "share"  # a ratio in % (占GDP比重12.2%左右)
     LEVEL = "level"  # a stock or level reached by year-end (存贷款规模突破5万亿元, 覆盖率提高到70%)
     CAP = "cap"  # must not exceed (涨幅控制在…范围内)
@@ -51,6 +51,46 @@ class Comparator(StrEnum):
     AT_MOST = "at_most"  # 控制在, 以内, 不超过
     IN_STEP = "in_step"  # 同步: relational, about equal to the other indicator
 
+
+class Strength(StrEnum):
+    """How firmly the report commits to a target, from its own words."""
+
+    BINDING = "binding"  # 约束性, 确保, 完成省下达: missing it is critical
+    # 预期性, 力争, 争创, 左右, or no marker (what is not 约束性 is 预期性): a warning unless far off
+    EXPECTED = "expected"
+
+
+class Accrual(StrEnum):
+    """How a count, total or level builds up over the year."""
+
+    NEW_THIS_YEAR = "new_this_year"  # built up from zero each year (新增, 完成投资, 入库 redone every year)
+    STOCK = "stock"  # a stock or ratio at a date (余额, 覆盖率): read against its level at the last year's end
+    NET_ADDED = "net_added"  # the change of a stock since the last year's end (净增), may be negative
+
+
+class Schedule(StrEnum):
+    """How a target is read before the year is over: what is expected by the end of a period."""
+
+    LINEAR = "linear"  # 序时进度 = the share of the year gone (flows from zero; stocks from last year's end level)
+    PREVIOUS_YEAR_PATH = "previous_year_path"  # last year's released 1—N月 shares when sent, else linear
+    BATCH = "batch"  # granted in batches in ``batch_months``: 暂不评估 before them, linear over them
+    YEAR_END = "year_end"  # judged only on the year-end figure (annual series; levels known only then)
+    DIRECT = "direct"  # a ratio read against the target value in every period (year-to-date shares)
+
+
+class GrowthBasis(StrEnum):
+    """Whether a growth rate is at comparable prices (real) or current prices (nominal)."""
+
+    REAL = "real"  # GDP: 按可比价格计算
+    NOMINAL = "nominal"  # income, sales, investment: current prices
+
+
+# The report's words that mark a target's strength. A target with none of them is expected: in Chinese
+# planning practice every indicator not declared 约束性 is 预期性 (and the headline list is 主要预期目标).
+BINDING_MARKERS = frozenset({"确保", "约束性", "完成省下达"})
+EXPECTED_MARKERS = frozenset({"预期目标", "力争", "争创", "争取", "力促", "左右", ""})
+# Kinds read along the year (need an accrual and a schedule), and shares (need a schedule).
+ACCRUING_KINDS = frozenset({Kind.CUMULATIVE_TOTAL, Kind.COUNT, Kind.LEVEL})
 
 # Kinds whose progress is read from statistics; the others come from status reports.
 QUANTITATIVE_KINDS = frozenset(
@@ -85,6 +125,9 @@ class Indicator(BaseModel):
     publisher: str  # department id of who publishes it (usually stats)
     min_value: float | None = None  # plausible bounds for level values, in ``unit``
     max_value: float | None = None
+    growth_basis: GrowthBasis | None = None  # real or nominal growth; required where a relational target uses it
+    at_date: bool = False  # level values are positions at the period's end (余额, 覆盖率): dated 6月末, not 1—6月
+    provisional_zh: str = Field(default="初步数", min_length=2)  # what a provisional figure is called (初步核算数)
 
 
 class Target(BaseModel):
@@ -108,12 +151,19 @@ class Target(BaseModel):
     frequency: Frequency
     lead_department: str  # department id
     co_departments: tuple[str, ...] = ()
+    strength: Strength  # from the report's words (strength_marker); shapes the severity of missing it
+    strength_marker: str = ""  # the word that decides it (确保, 力争, 左右, 预期目标, …); empty when none
+    accrual: Accrual | None = None  # counts, totals and levels: how the figure builds up over the year
+    schedule: Schedule | None = None  # counts, totals, levels and shares: how it is read mid-year
+    batch_months: tuple[int, ...] = ()  # schedule "batch": the months in which recognitions are granted
+    basis: GrowthBasis | None = None  # relational targets: compare real with real or nominal with nominal
     params: dict[str, float | str | list[float]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _fields_fit_kind(self) -> Target:
         if self.section not in SECTIONS:
             raise ValueError(f"section must be one of {', '.join(SECTIONS)}")
+
         if self.kind in QUANTITATIVE_KINDS:
             missing = [
                 name
@@ -129,3 +179,4 @@ class Target(BaseModel):
         if self.lead_department in self.co_departments:
             raise ValueError("lead_department must not also be a co-department")
         return self
+

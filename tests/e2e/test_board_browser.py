@@ -126,7 +126,7 @@ def test_the_board_shows_which_targets_are_behind_and_whose_they_are(stack: Stac
     assert gdp["section"] == "headline" and gdp["status"] == "behind"
     name, period, status, message, lead, co = gdp["cells"]  # type: ignore[misc]
     assert name.startswith("地区生产总值增长") and period == "2024年一季度" and status == "滞后"
-    assert "低于目标0.6个百分点" in message and lead == "市发展改革委" and co == "市统计局"
+    assert "低于目标区间下限（5%）0.1个百分点" in message and lead == "市发展改革委" and co == "市统计局"
 
     jobs = page.rows["urban_new_jobs"]
     assert jobs["status"] == "behind" and jobs["cells"][1] == "2024年1—4月"  # type: ignore[index]

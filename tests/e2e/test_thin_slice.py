@@ -63,7 +63,8 @@ def test_gdp_q1_reaches_the_lead_department_exactly_once(stack: Stack, receiver:
     assert payload["event"]["target_id"] == "gdp_growth"
     assert payload["event"]["status"] == "behind"
     text = payload["text"]
-    expected = ("地区生产总值增长", "2024年一季度", "4.9%", "5.5%左右", "低于目标0.6个百分点", "滞后", "市发展改革委")
+    expected = ("地区生产总值增长", "2024年一季度", "4.9%", "5.5%左右", "低于目标区间下限（5%）0.1个百分点", "滞后",
+                "市发展改革委")
     for fragment in expected:
         assert fragment in text, f"{fragment!r} missing from: {text}"
     assert "http://alerts.example/v1/ack/" in text  # the signed acknowledgement link

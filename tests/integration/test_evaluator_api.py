@@ -35,9 +35,9 @@ def client(database_url: str):
     app = create_app(settings, clock=clock)
     # No lifespan: this test needs neither the consumer nor the relay, only the routes and the database.
     c = TestClient(app)
-    c.app_state = app.state  # type: ignore[attr-defined]
+    c.runtime = app.state.runtime  # type: ignore[attr-defined]
     yield c
-    app.state.engine.dispose()
+    app.state.runtime.database.dispose()
 
 
 def _report(client, status: str, note: str = "已形成初稿，正在征求意见。", token: str | None = TOKENS["sthjj"],
@@ -67,14 +67,14 @@ def test_status_reports_move_the_target_through_the_outbox_with_history(client) 
     assert r.status_code == 201, r.text
     body = r.json()
     assert (body["target_status"], body["target_severity"], body["published"]) == ("in_progress", "ok", False)
-    clock = client.app_state.clock
+    clock = client.runtime.clock
     clock.set(datetime(2024, 7, 5, 2, 0, tzinfo=UTC))
     r = _report(client, "at_risk", note="PM2.5浓度同比上升，完成省下达目标存在压力")
     assert r.json()["published"] is True
     clock.set(datetime(2024, 9, 30, 2, 0, tzinfo=UTC))
     r = _report(client, "in_progress", note="采取管控措施后浓度回落")
     assert r.json()["published"] is True  # the recovery is news too
-    events = published(client.app_state.engine)
+    events = published(client.runtime.database.engine)
     assert [(e.target_id, e.status, e.severity, e.previous_status) for e in events] == [
         (MILESTONE, "at_risk", "warning", "in_progress"), (MILESTONE, "in_progress", "ok", "at_risk")]
     first = events[0]
@@ -98,11 +98,11 @@ def test_status_reports_move_the_target_through_the_outbox_with_history(client) 
 
 
 def test_board_filters_and_history(client) -> None:
-    engine = client.app_state.engine
-    handler = ObservationHandler(load_catalogue(), client.app_state.tracker.outbox, client.app_state.clock)
+    engine = client.runtime.database.engine
+    handler = ObservationHandler(load_catalogue(), client.runtime.database.outbox, client.runtime.clock)
     for day, data in ((15, observation("gdp", "2024-Q1", "cumulative_yoy_pct", 4.9)),
                       (16, observation("gdp", "2024-Q2", "cumulative_yoy_pct", 5.3))):
-        client.app_state.clock.set(datetime(2024, 7, day, tzinfo=UTC))
+        client.runtime.clock.set(datetime(2024, 7, day, tzinfo=UTC))
         with engine.begin() as conn:
             handler(conn, envelope(data), data)
     board = client.get("/v1/targets").json()
@@ -140,4 +140,4 @@ def test_without_tokens_nobody_can_write(database_url: str) -> None:
     r = TestClient(app).post(f"/v1/targets/{MILESTONE}/status-reports", json={"status": "done", "note": "完成"},
                              headers={"Authorization": "Bearer anything"})
     assert r.status_code == 401
-    app.state.engine.dispose()
+    app.state.runtime.database.dispose()

@@ -24,9 +24,9 @@ def _part(target: str = "fixed_asset_investment_total", kind: str = "firing", ro
 def test_text_states_target_period_actual_expected_gap_projection_run_rate_and_link() -> None:
     text = part_text(_part())
     for fragment in ("【目标预警】固定资产投资（严重）", "目标：固定资产投资4550亿元", "期间：2024年上半年",
-                     "实际完成：1,500亿元", "序时进度要求：2,275亿元", "差距：低于预期775亿元（34.07%）",
-                     "完成进度：32.97%（序时进度50%）",
-                     "全年预计：3,000亿元", "后续月均需完成：508.33亿元", "请牵头单位会同配合单位分析原因",
+                     "实际完成：1500亿元", "序时进度要求：2275亿元", "差距：低于预期775亿元（34.1%）",
+                     "完成进度：33%（序时进度50%）",  # numbers as releases write them (shared.wording)
+                     "全年预计：3000亿元", "后续月均需完成：508.33亿元", "请牵头单位会同配合单位分析原因",
                      "确认并填报整改措施：https://alerts.example/v1/ack/a1?sig=x"):
         assert fragment in text, f"{fragment!r} missing from:\n{text}"
 

@@ -51,6 +51,25 @@ def test_each_rule_names_the_field(kw: dict, expected: tuple[str, str]) -> None:
     assert expected in rules(sub(**kw))
 
 
+@pytest.mark.parametrize(
+    ("period", "today"),
+    [("2024", date(2024, 7, 20)),  # an annual figure before the year ends (issue 10, problem 8)
+     ("2024", date(2024, 12, 31)),  # the last day still belongs to the year
+     ("2024-Q3", date(2024, 7, 20)),  # a quarter under way
+     ("2024-S2", date(2024, 12, 31))],
+)
+def test_a_period_that_has_not_ended_is_refused(period: str, today: date) -> None:
+    out = check_submission(CAT, 0, sub(period=period), today)
+    assert isinstance(out, list)
+    [err] = out
+    assert (err.field, err.rule) == ("period", "period_not_ended")
+    assert period in err.message and "尚未结束" in err.message
+
+
+def test_a_period_is_accepted_the_day_after_it_ends() -> None:
+    assert isinstance(check_submission(CAT, 0, sub(period="2024"), date(2025, 1, 1)), Checked)
+
+
 def test_every_error_of_a_row_is_reported_at_once() -> None:
     found = rules(sub(indicator="gpd", region="x", period="2024-Q9", value=float("nan")))
     assert {f for f, _ in found} == {"indicator", "region", "period", "value"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.messages import Severity, TargetStatusChanged
-from shared.periods import parse_period
+from shared.wording import amount, number, period_label, share
 
 SEVERITY_ZH = {Severity.OK: "正常", Severity.WARNING: "预警", Severity.CRITICAL: "严重"}
 KIND_TITLE_ZH = {
@@ -38,24 +38,19 @@ class AlertPart:
     escalation_level: int = 0
 
 
-def _num(x: float) -> str:
-    s = f"{x:,.2f}".rstrip("0").rstrip(".")
-    return "0" if s in ("-0", "") else s
+def _num(x: float, unit: str | None = None) -> str:
+    return number(x, unit)
 
 
 def _val(x: float | None, unit: str | None) -> str | None:
     if x is None:
         return None
-    u = unit or ""
-    return f"{_num(x)}{u}"
+    return amount(x, unit)
 
 
-def period_zh(code: str) -> str:
-    """2024-Q1 → 2024年一季度 (the code itself when it does not parse)."""
-    try:
-        return parse_period(code).label_zh(True)
-    except ValueError:
-        return code
+def period_zh(e: TargetStatusChanged) -> str:
+    """The period as the evaluator's 研判 names it (2024年一季度, 2024年6月末): one label for both."""
+    return e.period_zh or period_label(e.period)
 
 
 def gap_zh(e: TargetStatusChanged) -> str | None:
@@ -65,8 +60,8 @@ def gap_zh(e: TargetStatusChanged) -> str | None:
         return f"{word}预期{_num(abs(e.gap_pp))}个百分点"
     if e.gap_abs is not None:
         word = "低于" if e.gap_abs < 0 else "高于"
-        rel = f"（{_num(abs(e.gap_rel) * 100)}%）" if e.gap_rel is not None else ""
-        return f"{word}预期{_num(abs(e.gap_abs))}{e.unit or ''}{rel}"
+        rel = f"（{share(abs(e.gap_rel))}）" if e.gap_rel is not None else ""
+        return f"{word}预期{_num(abs(e.gap_abs), e.unit)}{e.unit or ''}{rel}"
     return None
 
 
@@ -79,12 +74,12 @@ def part_title(p: AlertPart) -> str:
 def part_lines(p: AlertPart) -> list[tuple[str, str]]:
     """Labelled lines describing one alert (label, value), in the order a reader needs them."""
     e = p.event
-    lines: list[tuple[str, str]] = [("目标", p.phrase or e.target_name_zh), ("期间", period_zh(e.period))]
+    lines: list[tuple[str, str]] = [("目标", p.phrase or e.target_name_zh), ("期间", period_zh(e))]
     for label, value in (("实际完成", _val(e.actual, e.unit)), ("序时进度要求", _val(e.expected, e.unit))):
         if value is not None:
             lines.append((label, value))
     if e.progress is not None and e.expected_progress is not None:
-        lines.append(("完成进度", f"{_num(e.progress * 100)}%（序时进度{_num(e.expected_progress * 100)}%）"))
+        lines.append(("完成进度", f"{share(e.progress)}（序时进度{share(e.expected_progress)}）"))
     gap = gap_zh(e)
     if gap:
         lines.append(("差距", gap))

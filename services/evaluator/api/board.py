@@ -12,9 +12,10 @@ from fastapi.responses import HTMLResponse
 
 from services.evaluator.api.read_model import SECTION_ZH, BoardEntry, FilterError, board_entries
 from services.evaluator.domain.evaluation import STATUS_ZH, Status
+from services.evaluator.runtime import runtime
 from shared.catalogue import Catalogue
 from shared.catalogue.model import Measure
-from shared.periods import Period
+from shared.wording import period_label, reading_of
 
 router = APIRouter(tags=["board"])
 
@@ -38,13 +39,10 @@ tr.critical td:first-child{border-left:4px solid #b31d28}tr.warning td:first-chi
 def _period_zh(entry: BoardEntry) -> str:
     if entry.period is None:
         return "—"
-    p = Period.parse(entry.period)
     t = entry.target
-    if t.measure == Measure.LEVEL:
-        return p.label_end_zh()
     if t.measure is None:
-        return f"{p.year}年"
-    return p.label_zh(t.measure in (Measure.CUMULATIVE_LEVEL, Measure.CUMULATIVE_YOY_PCT))
+        return period_label(entry.period, "period")
+    return period_label(entry.period, reading_of(t.measure, at_date=t.measure == Measure.LEVEL))
 
 
 def _row(e: BoardEntry, catalogue: Catalogue) -> str:
@@ -118,12 +116,13 @@ def board_page(
     section: str | None = Query(default=None, max_length=16, description="headline or 1..9"),
 ) -> HTMLResponse:
     """Every target grouped by the report's sections, those needing attention first, with their departments."""
-    catalogue: Catalogue = request.app.state.catalogue
+    rt = runtime(request)
+    catalogue = rt.catalogue
     department = department or None  # the form sends an empty value for 全部
     section = section or None
     try:
-        with request.app.state.engine.connect() as conn:
-            entries = board_entries(conn, catalogue, department=department, section=section)
+        with rt.database.reading() as store:
+            entries = board_entries(catalogue, store.states.board(), department=department, section=section)
     except FilterError as exc:
         raise HTTPException(422, [{"loc": ["query", exc.field], "msg": str(exc), "type": "value_error"}]) from exc
     return HTMLResponse(render_board(entries, catalogue, department, section))

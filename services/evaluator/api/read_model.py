@@ -1,14 +1,11 @@
-"""Queries behind the read API and the HTML board: each target of the catalogue with its current state."""
+"""The read API's and the HTML board's view: each target of the catalogue with its current state."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.engine import Connection
-
-from services.evaluator.adapters.tables import evaluations, target_states
+from services.evaluator.ports import BoardRow
 from shared.catalogue import Catalogue
 from shared.catalogue.model import Target
 
@@ -59,23 +56,17 @@ def check_filters(catalogue: Catalogue, department: str | None, section: str | N
 
 
 def board_entries(
-    conn: Connection, catalogue: Catalogue, *, department: str | None = None, section: str | None = None
+    catalogue: Catalogue, states: dict[str, BoardRow], *, department: str | None = None, section: str | None = None
 ) -> list[BoardEntry]:
     """Every target (optionally of one lead or co-department, or one section) with its current state."""
     check_filters(catalogue, department, section)
-    e = evaluations
-    rows = conn.execute(
-        select(target_states, e.c.message_zh, e.c.actual, e.c.expected, e.c.progress, e.c.expected_progress)
-        .join(e, e.c.id == target_states.c.evaluation_id)
-    ).all()
-    state = {r.target_id: r for r in rows}
     out = []
     for t in catalogue.targets.values():
         if department and department != t.lead_department and department not in t.co_departments:
             continue
         if section and section != t.section:
             continue
-        s = state.get(t.id)
+        s = states.get(t.id)
         if s is None:
             out.append(BoardEntry(t))
             continue

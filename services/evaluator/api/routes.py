@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
-from services.evaluator.adapters.tables import evaluations, status_reports
 from services.evaluator.api.read_model import BoardEntry, FilterError, board_entries
 from services.evaluator.domain.evaluation import STATUS_ZH, Status
 from services.evaluator.domain.status_reports import ReportedStatus
+from services.evaluator.runtime import runtime
 from services.evaluator.service import NotReportable, NotResponsible, UnknownTarget, file_status_report
 from shared.catalogue import Catalogue
 from shared.tokens import bearer_token, match_token
@@ -108,7 +108,7 @@ class FiledReportOut(StatusReportOut):
 
 
 def _catalogue(request: Request) -> Catalogue:
-    return request.app.state.catalogue
+    return runtime(request).catalogue
 
 
 def _status_out(e: BoardEntry, catalogue: Catalogue) -> TargetStatusOut:
@@ -124,9 +124,10 @@ def _status_out(e: BoardEntry, catalogue: Catalogue) -> TargetStatusOut:
 
 
 def _entries(request: Request, department: str | None, section: str | None) -> list[BoardEntry]:
+    rt = runtime(request)
     try:
-        with request.app.state.engine.connect() as conn:
-            return board_entries(conn, _catalogue(request), department=department, section=section)
+        with rt.database.reading() as store:
+            return board_entries(rt.catalogue, store.states.board(), department=department, section=section)
     except FilterError as exc:
         raise HTTPException(422, [{"loc": ["query", exc.field], "msg": str(exc), "type": "value_error"}]) from exc
 
@@ -150,7 +151,7 @@ def _entry(request: Request, target_id: str) -> BoardEntry:
     return next(e for e in _entries(request, None, section) if e.target.id == target_id)
 
 
-_NO_TARGET = {404: {"description": "The target is not in the catalogue"}}
+_NO_TARGET: dict[int | str, dict[str, Any]] = {404: {"description": "The target is not in the catalogue"}}
 
 
 @router.get("/targets/{target_id}", response_model=TargetStatusOut, summary="One target and its status",
@@ -167,12 +168,9 @@ def history(
 ) -> list[EvaluationOut]:
     """Every stored evaluation of a target, newest first, with the data vintage each used."""
     _entry(request, target_id)
-    e = evaluations
-    with request.app.state.engine.connect() as conn:
-        rows = conn.execute(
-            select(e).where(e.c.target_id == target_id).order_by(e.c.evaluated_at.desc(), e.c.id).limit(limit)
-        ).mappings().all()
-    return [EvaluationOut.model_validate(dict(r)) for r in rows]
+    with runtime(request).database.reading() as store:
+        rows = store.evaluations.history(target_id, limit)
+    return [EvaluationOut.model_validate(asdict(r)) for r in rows]
 
 
 @router.get("/targets/{target_id}/status-reports", response_model=list[StatusReportOut],
@@ -180,12 +178,9 @@ def history(
 def reports(request: Request, target_id: TargetId) -> list[StatusReportOut]:
     """Every status report filed on a target, newest first."""
     _entry(request, target_id)
-    s = status_reports
-    with request.app.state.engine.connect() as conn:
-        rows = conn.execute(
-            select(s).where(s.c.target_id == target_id).order_by(s.c.reported_at.desc(), s.c.id)
-        ).mappings().all()
-    return [StatusReportOut.model_validate(dict(r)) for r in rows]
+    with runtime(request).database.reading() as store:
+        rows = store.reports.for_target(target_id)
+    return [StatusReportOut.model_validate(asdict(r)) for r in rows]
 
 
 def reporting_department(request: Request, authorization: str | None = Header(default=None)) -> str:
@@ -194,7 +189,7 @@ def reporting_department(request: Request, authorization: str | None = Header(de
     token = bearer_token(authorization)
     if token is None:
         raise HTTPException(401, "a department bearer token is required (Authorization: Bearer …)", challenge)
-    found = match_token(token, request.app.state.settings.status_report_tokens)
+    found = match_token(token, runtime(request).settings.status_report_tokens)
     if found is None:
         raise HTTPException(401, "the bearer token is not valid", challenge)
     return found
@@ -212,11 +207,11 @@ def file_report(
     department: str = Depends(reporting_department),
 ) -> FiledReportOut:
     """Store the report (history kept), re-evaluate the target and publish its status change, if any."""
-    state = request.app.state
-    now = state.clock()
+    rt = runtime(request)
+    now = rt.clock()
     try:
-        with state.engine.begin() as conn:
-            filed = file_status_report(conn, state.tracker, target_id=target_id, department=department,
+        with rt.database.transaction() as store:
+            filed = file_status_report(store, rt.recorder, target_id=target_id, department=department,
                                        reported=body.status, note=body.note.strip(), now=now)
     except UnknownTarget as exc:
         raise HTTPException(404, str(exc)) from exc
@@ -225,7 +220,7 @@ def file_report(
     except NotResponsible as exc:
         raise HTTPException(403, str(exc)) from exc
     if filed.published:
-        state.relay_wake()
+        rt.wake_relay()
     return FiledReportOut(
         id=filed.report_id, target_id=target_id, status=body.status.value, note=body.note.strip(),
         department=department, reported_at=now, evaluation_id=filed.evaluation_id, target_status=filed.status,

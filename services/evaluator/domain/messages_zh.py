@@ -1,8 +1,10 @@
-"""The Chinese sentence a department official reads about a target's status. Pure: no I/O.
+"""The Chinese sentence (研判) a department official reads about a target's status. Pure: no I/O.
 
-It follows how releases and 督查 notices put it: the period in release terms (2024年1—2月, 2024年一季度),
-the figure, the target, the gap in 个百分点, the projection and the monthly run-rate still needed, then the
-status and who owns the target.
+Its parts, in order: the target, the period in release terms and what kind of figure it is (初步数, 初步核算数,
+预计数, 核实数); the figure against the target; the rule that judges it, with its thresholds (判定标准); the
+status (and, when hysteresis holds it, the rule that holds it and the figure that releases it); what the rest
+of the year must do; notes on the verdict's data, the target's strength and a revision; who owns the target.
+No message contradicts its own status: every figure it states is the one that was judged.
 """
 
 from __future__ import annotations
@@ -10,15 +12,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from shared.catalogue.model import Comparator, Kind, Measure, Target
+from shared.catalogue.model import Accrual, Comparator, Kind, Measure, Strength, Target
 from shared.messages import ObservationStatus, Severity
+from shared.wording import amount, number, period_label, reading_of
 
-from .evaluation import STATUS_ZH, Evaluation, Reading, Status, band_of
+from .model import STATUS_ZH, Evaluation, Reading, Status
+from .phrases_zh import (
+    cap_parts,
+    flow_outlook_zh,
+    flow_parts,
+    growth_needed_zh,
+    growth_parts,
+    pct,
+    relational_parts,
+    share_parts,
+    stock_parts,
+)
+from .progress import progress_ladder
+from .rates import rate_ladder
 from .status_reports import REPORTED_ZH, ReportedStatus
 
-_OBS_STATUS_ZH = {ObservationStatus.PROVISIONAL: "初步数", ObservationStatus.ESTIMATED: "预计数",
-                  ObservationStatus.FINAL: "最终核实数"}
-_SUFFIX_ZH = {Comparator.ABOUT: "左右", Comparator.AT_MOST: "以内"}
+_WEAKEST = (ObservationStatus.ESTIMATED, ObservationStatus.PROVISIONAL, ObservationStatus.FINAL)
 
 
 @dataclass(frozen=True)
@@ -33,65 +47,80 @@ class Context:
     revised_from: float | None = None  # the value the revision replaced
     indicator_name_zh: str | None = None  # the target's own indicator, e.g. 居民人均可支配收入
     related_name_zh: str | None = None  # relational targets: the other indicator, e.g. 地区生产总值
+    deflator_name_zh: str | None = None  # and the price index, e.g. 居民消费价格
     related: Reading | None = None
+    deflator: Reading | None = None
+    provisional_zh: str = "初步数"  # what the indicator's provisional figures are called (初步核算数 for GDP)
+    at_date: bool = False  # the indicator's levels are positions at the period's end (余额, 覆盖率)
+
+
+@dataclass(frozen=True)
+class Composed:
+    """The sentence, and the parts an alert may show on their own."""
+
+    text: str
+    rule_zh: str  # 判定标准：…
+    figure_zh: str  # 初步数, 初步核算数, 预计数, 核实数, 最终核实数
+    period_zh: str
 
 
 def fmt(x: float, decimals: int = 2) -> str:
-    """A number as a Chinese release prints it: up to two decimals, no trailing zeros, no thousands separator."""
-    s = f"{x:.{decimals}f}".rstrip("0").rstrip(".")
-    return "0" if s in ("-0", "") else s
+    """A number with at most ``decimals`` decimals, as releases print it (see shared.wording.number)."""
+    return number(round(x, decimals))
 
 
-def goal_zh(target: Target, goal: float | None) -> str:
-    """The target value as the report words it: 5.5%左右, 4550亿元, 3%以内."""
-    if goal is None:
-        return ""
-    return f"{fmt(goal)}{target.unit or ''}{_SUFFIX_ZH.get(target.comparator, '')}"  # type: ignore[arg-type]
+def period_zh(target: Target, r: Reading, *, at_date: bool = False) -> str:
+    """The period as releases name it: 2024年1—2月 (year to date), 2024年一季度, 2024年6月末 (stocks)."""
+    return period_label(r.period, reading_of(target.measure, at_date=at_date or (target.measure == Measure.LEVEL
+                                             and target.accrual == Accrual.STOCK)))
+
+
+def figure_zh(r: Reading, ctx: Context) -> str:
+    """What kind of figure the evaluation stands on: the weakest of the figures it uses."""
+    statuses = [x.status for x in (r, ctx.related, ctx.deflator) if x is not None]
+    weakest = min(statuses, key=_WEAKEST.index)
+    if weakest == ObservationStatus.ESTIMATED:
+        return "预计数"
+    if weakest == ObservationStatus.PROVISIONAL:
+        return ctx.provisional_zh if ctx.related is None else "初步数"
+    return "最终核实数" if r.period.is_year_end else "核实数"
 
 
 def compose(target: Target, reading: Reading, ev: Evaluation, ctx: Context) -> str:
-    """The notification sentence for a quantitative target's new status."""
-    obs = _OBS_STATUS_ZH[reading.status]
-    if ctx.related is not None and ctx.related.status != ObservationStatus.FINAL:
-        obs = _OBS_STATUS_ZH[ctx.related.status]
-    head = f"{target.name_zh}（{period_zh(target, reading)}，{obs}）"
-    parts = [f"{head}：{_body(target, reading, ev, ctx)}。"]
-    parts.append(_verdict(ev, ctx))
-    if ev.softened:
-        parts.append(f"因数据为{obs}，尚未最终核实，预警级别暂按一般预警处理。")
-    if ctx.is_revision:
-        unit = "%" if target.measure in (Measure.YOY_PCT, Measure.CUMULATIVE_YOY_PCT) else (target.unit or "")
-        if ctx.revised_from is not None and fmt(ctx.revised_from) == fmt(reading.value):
-            # A new vintage with the same number: the figure was confirmed (e.g. 初步数 → 最终核实数), not changed.
-            parts.append(f"本次评估依据核实后的数据（{fmt(reading.value)}{unit}，数值未作调整）。")
-        else:
-            revised = ""
-            if ctx.revised_from is not None:
-                revised = f"（由{fmt(ctx.revised_from)}{unit}修订为{fmt(reading.value)}{unit}）"
-            parts.append(f"本次评估依据修订后的数据{revised}。")
+    """The notification sentence for a quantitative target's evaluation."""
+    return compose_parts(target, reading, ev, ctx).text
+
+
+def compose_parts(target: Target, reading: Reading, ev: Evaluation, ctx: Context) -> Composed:
+    """The notification sentence, with its rule and figure kind apart."""
+    figure = figure_zh(reading, ctx)
+    period = period_zh(target, reading, at_date=ctx.at_date)
+    body, rule = _parts(target, reading, ev, ctx)
+    parts = [f"{target.name_zh}（{period}，{figure}）：{body}。{rule}。", _verdict(ev, ctx), _hold(target, ev)]
+    if target.kind == Kind.GROWTH_RATE:
+        parts.append(growth_needed_zh(target, reading, ev))
+    elif target.kind in (Kind.COUNT, Kind.CUMULATIVE_TOTAL) or (
+            target.kind == Kind.LEVEL and target.accrual != Accrual.STOCK):
+        parts.append(flow_outlook_zh(target, reading, ev))
+    parts.append(_notes(target, reading, ev, ctx, figure))
     parts.append(_owners(ctx))
-    return "".join(parts)
+    return Composed("".join(parts), rule, figure, period)
 
 
-def compose_report(
-    target: Target, ev: Evaluation, ctx: Context, *, reported: ReportedStatus, reported_by_zh: str,
-    reported_on: date, note: str,
-) -> str:
-    """The notification sentence for a milestone or qualitative target after its department's status report."""
-    when = f"{reported_on.year}年{reported_on.month}月{reported_on.day}日"
-    text = f"{target.name_zh}（{reported_by_zh}{when}报告）：进展情况为“{REPORTED_ZH[reported]}”"
-    note = note.strip().rstrip("。")
-    if note:
-        text += f"，说明：{note}"
-    return text + "。" + _verdict(ev, ctx) + _owners(ctx)
-
-
-def period_zh(target: Target, r: Reading) -> str:
-    """The period as releases name it: 2024年1—2月 (cumulative), 2024年一季度, 2024年6月末 (levels)."""
-    if target.measure == Measure.LEVEL:
-        return r.period.label_end_zh()
-    cumulative = target.measure in (Measure.CUMULATIVE_LEVEL, Measure.CUMULATIVE_YOY_PCT)
-    return r.period.label_zh(cumulative)
+def _parts(target: Target, r: Reading, ev: Evaluation, ctx: Context) -> tuple[str, str]:
+    if target.kind == Kind.GROWTH_RATE:
+        return growth_parts(target, r, ev, at_date=ctx.at_date)
+    if target.kind == Kind.CAP:
+        return cap_parts(target, r, ev)
+    if target.kind == Kind.RELATIONAL:
+        return relational_parts(target, ev, ctx.indicator_name_zh or "", ctx.related_name_zh or "相关指标",
+                                ctx.deflator_name_zh)
+    subject = ctx.indicator_name_zh or target.name_zh
+    if target.kind == Kind.SHARE:
+        return share_parts(target, r, ev, subject)
+    if target.kind == Kind.LEVEL and target.accrual == Accrual.STOCK:
+        return stock_parts(target, r, ev, subject)
+    return flow_parts(target, r, ev, subject)
 
 
 def _verdict(ev: Evaluation, ctx: Context) -> str:
@@ -106,6 +135,66 @@ def _verdict(ev: Evaluation, ctx: Context) -> str:
     return text + "。"
 
 
+def _hold(target: Target, ev: Evaluation) -> str:
+    """When hysteresis holds a status: the rule, and the figure that releases it."""
+    h = ev.held
+    if h is None:
+        return ""
+    ladder = progress_ladder(target) if target.kind in (Kind.COUNT, Kind.CUMULATIVE_TOTAL, Kind.LEVEL) \
+        else rate_ladder(target)
+    if target.kind == Kind.CAP:
+        goal = ev.goal or 0.0
+        release = f"回落至{pct(goal - h.release)}及以下"
+        above = Status.ON_TRACK
+    else:
+        statuses = ladder.statuses
+        above = Status(statuses[statuses.index(ev.status) + 1])
+        if target.kind in (Kind.COUNT, Kind.CUMULATIVE_TOTAL, Kind.LEVEL):
+            if h.release < 0:
+                release = f"落后不超过{number(-h.release)}个百分点"
+            else:
+                release = f"超前{number(h.release)}个百分点以上"
+        elif target.kind == Kind.RELATIONAL:
+            release = f"差距缩小到{number(-h.release)}个百分点以内" if h.release < 0 \
+                else f"高出{number(h.release)}个百分点以上"
+        else:
+            sign = -1 if target.comparator == Comparator.AT_MOST else 1
+            value = (ev.goal or 0.0) + sign * h.release
+            release = f"高于{pct(value)}" if h.strict else f"达到{pct(value)}及以上"
+    now = STATUS_ZH[ev.status]
+    return f"上期为“{now}”，为防止在界限附近反复变动，须{release}方转为“{STATUS_ZH[above]}”，本期维持“{now}”。"
+
+
+def _notes(target: Target, r: Reading, ev: Evaluation, ctx: Context, figure: str) -> str:
+    out = ""
+    if ev.year_end and figure not in ("最终核实数", "核实数"):
+        out += f"年度数据为{figure}，最终核实后如有修订将重新判定。"
+    if ev.status == Status.MISSED:
+        if target.strength == Strength.BINDING:
+            marker = f"（报告用语“{target.strength_marker}”）" if target.strength_marker else ""
+            out += f"该目标为约束性目标{marker}，未完成按严重预警处理。"
+        elif ev.far_off:
+            out += "该目标为预期性目标，但差距较大，按严重预警处理。"
+        else:
+            out += "该目标为预期性目标，差距不大，按一般预警处理。"
+    if ev.softened:
+        out += "因数据为预计数，预警级别暂按一般预警处理。"
+    if ctx.is_revision:
+        unit = "%" if target.measure in (Measure.YOY_PCT, Measure.CUMULATIVE_YOY_PCT) else (target.unit or "")
+        version = f"第{r.vintage}版，" if r.vintage else ""
+        if ctx.revised_from is not None and fmt(ctx.revised_from) == fmt(r.value):
+            # A new vintage with the same number: the figure was confirmed (初步数 → 核实数, 预计数 → 初步数).
+            which = "核实后的数据" if r.status == ObservationStatus.FINAL else f"更新后的数据（{figure}）"
+            out += f"本次评估依据{which}（{version}{amount(r.value, unit)}，数值未作调整）。".replace("）（", "，")
+        else:
+            revised = ""
+            if ctx.revised_from is not None:
+                revised = f"由{amount(ctx.revised_from, unit)}修订为{amount(r.value, unit)}"
+            detail = f"（{version}{revised}）".replace("，）", "）")
+            out += f"本次评估依据修订后的数据{detail if detail != '（）' else ''}。"
+    return out
+
+
 def _owners(ctx: Context) -> str:
     text = f"牵头单位：{ctx.lead_zh}"
     if ctx.co_zh:
@@ -113,74 +202,18 @@ def _owners(ctx: Context) -> str:
     return text + "。"
 
 
-def _growth_phrase(measure: Measure | None, value: float, rising: str = "增长") -> str:
-    prefix = "累计同比" if measure == Measure.CUMULATIVE_YOY_PCT else "同比"
-    if value < 0:
-        return f"{prefix}下降{fmt(-value)}%"
-    return f"{prefix}{rising}{fmt(value)}%"
-
-
-def _pp_gap(gap: float, below: str = "低于目标", above: str = "高于目标", same: str = "与目标持平") -> str:
-    if round(gap, 1) < 0:
-        return f"，{below}{fmt(-gap, 1)}个百分点"
-    if round(gap, 1) > 0:
-        return f"，{above}{fmt(gap, 1)}个百分点"
-    return f"，{same}"
-
-
-def _expected_zh(target: Target, ev: Evaluation) -> str:
-    share = fmt((ev.expected_progress or 0) * 100, 1)
-    if isinstance(target.params.get("seasonal_profile"), list):
-        return f"，按往年季节规律应完成{share}%"
-    return f"，时序进度{share}%"
-
-
-def _body(target: Target, r: Reading, ev: Evaluation, ctx: Context) -> str:
-    unit = target.unit or ""
-    goal = goal_zh(target, ev.goal)
-    if target.kind == Kind.GROWTH_RATE:
-        return f"{_growth_phrase(target.measure, r.value)}，全年目标{goal}" + _pp_gap(ev.gap_pp or 0.0)
-    if target.kind == Kind.CAP:
-        source = "（省定范围）" if target.params.get("value_from") == "province" else ""
-        text = f"{_growth_phrase(target.measure, r.value, '上涨')}，控制目标{goal}{source}"
-        over = ev.gap_pp or 0.0
-        if round(over, 2) > 0:
-            return text + f"，超出上限{fmt(over)}个百分点"
-        if round(over, 2) == 0:
-            return text + "，已达上限"
-        return text + f"，距上限{fmt(-over)}个百分点"
-    if target.kind == Kind.RELATIONAL:
-        rel = ctx.related_name_zh or "相关指标"
-        own = ctx.indicator_name_zh or ""
-        text = (f"{own}{_growth_phrase(target.measure, r.value)}，"
-                f"{rel}{_growth_phrase(target.measure, ev.related_actual or 0.0)}")
-        text += _pp_gap(ev.gap_pp or 0.0, f"增速低于{rel}增速", f"增速高于{rel}增速", f"与{rel}增速持平")
-        return text + f"（基本同步按相差不超过{fmt(band_of(target))}个百分点掌握）"
-    if target.kind in (Kind.CUMULATIVE_TOTAL, Kind.COUNT) and ev.progress is not None:
-        text = f"累计完成{fmt(r.value)}{unit}，完成全年目标{goal}的{fmt(ev.progress * 100, 1)}%"
-        if r.is_final_annual:
-            return text
-        text += _expected_zh(target, ev)
-        text += _pp_gap(ev.gap_pp or 0.0, "落后", "超前", "与时序进度持平")
-        if ev.projection is not None:
-            text += f"；按当前进度预计全年{fmt(ev.projection)}{unit}"
-        if ev.run_rate_needed is not None and ev.months_left:
-            if ev.run_rate_needed > 0:
-                text += f"；完成全年目标，剩余{ev.months_left}个月月均需完成{fmt(ev.run_rate_needed)}{unit}"
-            else:
-                text += "；已提前完成全年目标"
-        return text
-    if target.kind in (Kind.LEVEL, Kind.SHARE):
-        text = f"达到{fmt(r.value)}{unit}，目标{goal}"
-        if ev.progress is not None and target.baseline_2023 is not None:
-            text += (f"；较2023年{fmt(target.baseline_2023, 4)}{unit}，完成提升任务的{fmt(ev.progress * 100, 1)}%"
-                     + _expected_zh(target, ev))
-            return text + _pp_gap(ev.gap_pp or 0.0, "落后", "超前", "与时序进度持平")
-        if ev.status == Status.NOT_EVALUATED:
-            short = f"{fmt(-(ev.gap_abs or 0.0))}{'个百分点' if unit == '%' else unit}"
-            return text + f"，尚差{short}（报告未给出2023年基数，年末判定是否完成）"
-        if unit == "%" and ev.gap_pp is not None:
-            return text + _pp_gap(ev.gap_pp)
-        gap = ev.gap_abs or 0.0
-        return text + (f"，尚差{fmt(-gap)}{unit}" if gap < 0 else "")
-    return f"最新数据{fmt(r.value)}{unit}，目标{goal}"
+def compose_report(
+    target: Target, ev: Evaluation, ctx: Context, *, reported: ReportedStatus, reported_by_zh: str,
+    reported_on: date, note: str,
+) -> str:
+    """The notification sentence for a milestone or qualitative target after its department's status report."""
+    when = f"{reported_on.year}年{reported_on.month}月{reported_on.day}日"
+    text = f"{target.name_zh}（{reported_by_zh}{when}报告）：进展情况为“{REPORTED_ZH[reported]}”"
+    note = note.strip().rstrip("。")
+    if note:
+        text += f"，说明：{note}"
+    text += "。" + _verdict(ev, ctx)
+    if ev.status == Status.MISSED:
+        text += ("该目标为约束性目标，未完成按严重预警处理。" if target.strength == Strength.BINDING
+                 else "该目标为预期性目标，按一般预警处理。")
+    return text + _owners(ctx)

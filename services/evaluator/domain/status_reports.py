@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from .evaluation import SEVERITY_OF, Evaluation, Status
+from shared.catalogue.model import Strength
+
+from .model import Evaluation, Status, severity_of
 
 
 class ReportedStatus(StrEnum):
@@ -34,7 +36,8 @@ _STATUS_OF = {
 }
 
 
-def evaluate_report(reported: ReportedStatus) -> Evaluation:
-    """The target's status from its department's report: done → achieved, at risk → warning, missed → critical."""
+def evaluate_report(reported: ReportedStatus, strength: Strength = Strength.BINDING) -> Evaluation:
+    """The target's status from its department's report: done → achieved, at risk → warning, missed → critical
+    for a binding target and a warning for an expected one (a report gives no measure of how far off it is)."""
     status = _STATUS_OF[reported]
-    return Evaluation(status, SEVERITY_OF[status], actual=None)
+    return Evaluation(status, severity_of(status, strength), actual=None)

@@ -103,11 +103,16 @@ def check_submission(catalogue: Catalogue, row: int, s: Submission, today: date)
         period = Period.parse(s.period)
     except PeriodError as exc:
         errors.append(FieldError(row, "period", "period_format", str(exc)))
-    if period is not None and period.end_date() > today and period.frequency != Frequency.ANNUAL:
+    if period is not None and period.start_date() > today:
         errors.append(FieldError(row, "period", "period_in_future",
-                                 f"period {s.period} ends {period.end_date()}, after today ({today})"))
-    if period is not None and period.frequency == Frequency.ANNUAL and period.year > today.year:
-        errors.append(FieldError(row, "period", "period_in_future", f"year {period.year} has not begun"))
+                                 f"期别{s.period}尚未开始；period {s.period} begins {period.start_date()}, "
+                                 f"after today ({today})"))
+    elif period is not None and not period.has_ended(today):
+        # A figure for a period under way (an annual figure in July) would become the latest reading and freeze
+        # the target; a 预计 full-year figure is sent once the year is over, as status "estimated".
+        errors.append(FieldError(row, "period", "period_not_ended",
+                                 f"期别{s.period}尚未结束（{period.end_date()}结束），其数据须在期末之后报送；"
+                                 f"period {s.period} has not ended (it ends {period.end_date()})"))
     if not math.isfinite(s.value):
         errors.append(FieldError(row, "value", "finite", "value must be a finite number"))
     value = s.value

@@ -1,0 +1,228 @@
+"""The evaluator's repositories on SQLAlchemy Core, bound to the caller's connection (the caller's transaction).
+
+Every query of the evaluator is here (and in ``database.py`` for the metrics' scrape): the use cases see the
+Protocols of ``services/evaluator/ports.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
+
+from services.evaluator.adapters.tables import evaluations, readings, status_reports, target_states
+from services.evaluator.domain.evaluation import Reading, Status
+from services.evaluator.ports import BoardRow, CurrentState, EvaluationRow, StatusReportRow
+from shared.messages import EventData, ObservationRecorded, ObservationStatus, Severity
+from shared.outbox import Outbox
+from shared.periods import Period
+
+# Statements built once: building SQLAlchemy expressions per message cost more than running them.
+_KEY = (readings.c.indicator == bindparam("k_indicator"), readings.c.region == bindparam("k_region"),
+        readings.c.period == bindparam("k_period"), readings.c.measure == bindparam("k_measure"))
+_VALUES: dict[str, Any] = {
+    c: bindparam(c) for c in ("value", "status", "vintage", "observation_id", "recorded_at", "received_at")}
+_SELECT_VINTAGES = select(readings.c.indicator, readings.c.region, readings.c.period, readings.c.measure,
+                          readings.c.vintage)
+_INSERT = readings.insert().values(indicator=bindparam("k_indicator"), region=bindparam("k_region"),
+                                   period=bindparam("k_period"), measure=bindparam("k_measure"), **_VALUES)
+_UPDATE = readings.update().where(*_KEY).values(**_VALUES)
+_EVALUATION_COLUMNS = tuple(f.name for f in fields(EvaluationRow))
+_REPORT_COLUMNS = tuple(f.name for f in fields(StatusReportRow))
+
+SeriesKey = tuple[str, str, str, str]
+
+
+class ReadingCache:
+    """The known vintages of a polled batch, and the readings still to write, across the batch's messages.
+
+    One query loads the known vintages of a whole batch; readings that trigger no evaluation are written
+    together at the end of the batch (or before the next evaluation reads the table).
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[SeriesKey, int | None] = {}
+        self._pending: dict[SeriesKey, dict[str, object]] = {}
+        self._prepared = False  # whether begin_batch loaded this batch's vintages
+
+    def begin_batch(self, conn: Connection, items: Sequence[ObservationRecorded]) -> None:
+        """Load the known vintages of every series in the batch."""
+        self._known.clear()
+        self._pending.clear()
+        self._prepared = True
+        keys = {(d.indicator, d.region, d.period, d.measure.value) for d in items}
+        indicators = sorted({k[0] for k in keys})
+        periods = sorted({k[2] for k in keys})
+        for i in range(0, len(indicators), 200):
+            rows = conn.execute(_SELECT_VINTAGES.where(readings.c.indicator.in_(indicators[i : i + 200]),
+                                                       readings.c.period.in_(periods)))
+            for ind, region, period, measure, vintage in rows:
+                if (ind, region, period, measure) in keys:
+                    self._known[(ind, region, period, measure)] = vintage
+
+    def record(self, conn: Connection, data: ObservationRecorded, now: datetime, *, defer: bool) -> bool:
+        """Record the reading if its vintage is new; False for a vintage already known (a repeat or replay)."""
+        key = (data.indicator, data.region, data.period, data.measure.value)
+        if not self._prepared:  # called outside a batch (a single message): look it up, write at once
+            self._known[key] = conn.execute(select(readings.c.vintage).where(*_KEY), {
+                "k_indicator": key[0], "k_region": key[1], "k_period": key[2], "k_measure": key[3]}).scalar()
+            defer = False
+        known = self._known.get(key)
+        if known is not None and known >= data.vintage:
+            return False
+        row = {"k_indicator": key[0], "k_region": key[1], "k_period": key[2], "k_measure": key[3],
+               "value": data.value, "status": data.status.value, "vintage": data.vintage,
+               "observation_id": data.observation_id, "recorded_at": data.recorded_at, "received_at": now,
+               "_exists": known is not None or self._pending.get(key, {}).get("_exists", False)}
+        self._known[key] = data.vintage
+        self._pending[key] = row
+        if not defer:
+            self.flush(conn)
+        return True
+
+    def flush(self, conn: Connection) -> None:
+        """Write the deferred readings (before anything reads the table, and at the end of the batch)."""
+        if not self._pending:
+            return
+        rows = list(self._pending.values())
+        self._pending.clear()
+        updates = [r for r in rows if r["_exists"]]
+        inserts = [r for r in rows if not r["_exists"]]
+        if updates:
+            conn.execute(_UPDATE, [{k: v for k, v in r.items() if k != "_exists"} for r in updates])
+        if inserts:
+            conn.execute(_INSERT, [{k: v for k, v in r.items() if k != "_exists"} for r in inserts])
+
+    def end_batch(self, conn: Connection) -> None:
+        """Write what is left and forget the batch."""
+        self.flush(conn)
+        self._prepared = False
+        self._known.clear()
+
+
+class SqlReadings:
+    """ReadingRepository on the ``readings`` table."""
+
+    def __init__(self, conn: Connection, cache: ReadingCache) -> None:
+        self._conn = conn
+        self._cache = cache
+
+    def record(self, data: ObservationRecorded, now: datetime, *, defer: bool) -> bool:
+        """Store the figure if its vintage is new; False when it is already known."""
+        return self._cache.record(self._conn, data, now, defer=defer)
+
+    def series(self, indicator: str, measure: str, year: int, region: str) -> list[Reading]:
+        """Every period's latest vintage of one series in one year."""
+        self._cache.flush(self._conn)  # evaluations read what this batch has received so far
+        r = readings
+        rows = self._conn.execute(
+            select(r.c.period, r.c.value, r.c.status, r.c.observation_id, r.c.vintage, r.c.recorded_at).where(
+                r.c.indicator == indicator, r.c.region == region, r.c.measure == measure,
+                r.c.period.like(f"{year}%"),
+            )
+        ).all()
+        return [Reading(x.value, Period.parse(x.period), ObservationStatus(x.status), x.observation_id, x.vintage,
+                        x.recorded_at) for x in rows]
+
+
+class SqlEvaluations:
+    """EvaluationRepository on the ``evaluations`` table."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, row: EvaluationRow) -> None:
+        """Store an evaluation."""
+        self._conn.execute(evaluations.insert(), [asdict(row)])
+
+    def history(self, target_id: str, limit: int) -> list[EvaluationRow]:
+        """A target's evaluations, newest first."""
+        e = evaluations
+        rows = self._conn.execute(
+            select(*(e.c[name] for name in _EVALUATION_COLUMNS)).where(e.c.target_id == target_id)
+            .order_by(e.c.evaluated_at.desc(), e.c.id).limit(limit)
+        ).mappings().all()
+        return [EvaluationRow(**dict(r)) for r in rows]
+
+
+class SqlTargetStates:
+    """TargetStateRepository on the ``target_states`` table."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def get(self, target_id: str) -> CurrentState | None:
+        """The target's stored status, or None before its first evaluation."""
+        s = target_states
+        row = self._conn.execute(select(s.c.status, s.c.severity, s.c.period).where(s.c.target_id == target_id)
+                                 ).first()
+        return CurrentState(Status(row.status), Severity(row.severity), row.period) if row else None
+
+    def put(self, target_id: str, *, period: str, evaluation_id: str, status: Status, severity: Severity,
+            changed: bool, now: datetime, exists: bool) -> None:
+        """Point the target at its latest evaluation; status and since-when move only when ``changed``."""
+        values: dict[str, object] = {"period": period, "evaluation_id": evaluation_id}
+        if changed or not exists:
+            values.update(status=status.value, severity=severity.value, updated_at=now)
+        s = target_states
+        if exists:
+            self._conn.execute(s.update().where(s.c.target_id == target_id).values(**values))
+        else:
+            self._conn.execute(s.insert().values(target_id=target_id, **values))
+
+    def board(self) -> dict[str, BoardRow]:
+        """Every evaluated target's state with its latest evaluation's figures."""
+        e, s = evaluations, target_states
+        rows = self._conn.execute(
+            select(s.c.target_id, s.c.period, s.c.status, s.c.severity, s.c.updated_at, e.c.message_zh, e.c.actual,
+                   e.c.expected, e.c.progress, e.c.expected_progress)
+            .join(e, e.c.id == s.c.evaluation_id)
+        ).mappings().all()
+        return {r["target_id"]: BoardRow(**dict(r)) for r in rows}
+
+
+class SqlStatusReports:
+    """StatusReportRepository on the ``status_reports`` table."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, row: StatusReportRow) -> None:
+        """Store a report."""
+        self._conn.execute(status_reports.insert().values(**asdict(row)))
+
+    def for_target(self, target_id: str) -> list[StatusReportRow]:
+        """A target's reports, newest first."""
+        s = status_reports
+        rows = self._conn.execute(
+            select(*(s.c[name] for name in _REPORT_COLUMNS)).where(s.c.target_id == target_id)
+            .order_by(s.c.reported_at.desc(), s.c.id)
+        ).mappings().all()
+        return [StatusReportRow(**dict(r)) for r in rows]
+
+
+class SqlOutbox:
+    """EventOutbox on the shared outbox table, in the connection's transaction."""
+
+    def __init__(self, conn: Connection, outbox: Outbox) -> None:
+        self._conn = conn
+        self._outbox = outbox
+
+    def add(self, events: Sequence[EventData], now: datetime) -> None:
+        """Queue events in the current transaction."""
+        self._outbox.add(self._conn, list(events), now)
+
+
+class SqlStore:
+    """The evaluator's repositories on one connection: a unit of work whose transaction the caller owns."""
+
+    def __init__(self, conn: Connection, outbox: Outbox, cache: ReadingCache | None = None) -> None:
+        self.readings = SqlReadings(conn, cache or ReadingCache())
+        self.evaluations = SqlEvaluations(conn)
+        self.states = SqlTargetStates(conn)
+        self.reports = SqlStatusReports(conn)
+        self.outbox = SqlOutbox(conn, outbox)

@@ -1,0 +1,38 @@
+"""docs/reading-rules.md and the README say the same thing, and the defaults they state are the code's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.evaluator.domain import model
+
+ROOT = Path(__file__).resolve().parents[2]
+RULES = (ROOT / "docs" / "reading-rules.md").read_text(encoding="utf-8")
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _table(text: str, header: str) -> list[str]:
+    start = text.index(header)
+    end = text.find("\n\n", start)
+    return text[start:end if end != -1 else len(text)].strip().splitlines()
+
+
+def test_the_readme_table_is_the_rules_summary() -> None:
+    header = "| kind | read as | statuses |"
+    assert _table(README, header) == _table(RULES, header)
+
+
+def test_the_stated_defaults_are_the_codes() -> None:
+    defaults = _table(RULES, "| 参数 `params` | 默认 | 理由 |")
+    row = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in defaults[2:]}
+    assert row["`band_pp`"] == f"{model.DEFAULT_BAND_PP:g}"
+    assert row["`tolerance_pp`"] == f"{model.DEFAULT_PROGRESS_TOLERANCE_PP:g}"
+    assert row["`far_behind_pp`"] == f"{model.DEFAULT_FAR_BEHIND_PP:g}"
+    assert row["`warn_margin_pp`"] == f"{model.DEFAULT_WARN_MARGIN_PP:g}"
+    assert row["`hysteresis_pp`"].startswith(f"{model.DEFAULT_RATE_HYSTERESIS_PP:g}（")
+    assert f"/ {model.DEFAULT_PROGRESS_HYSTERESIS_PP:g}（完成率）" in row["`hysteresis_pp`"]
+
+
+def test_one_term_for_the_expected_progress() -> None:
+    for text in (RULES, README):
+        assert "时序进度" not in text
