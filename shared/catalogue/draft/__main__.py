@@ -28,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="write to this file (whole or not at all) instead of stdout")
     p.add_argument("--year", type=int, help="the year the targets are for, when the report does not say")
     p.add_argument("--default-strength", choices=("binding", "expected"),
-                   help="the strength of a commitment no word qualifies (default: flag it for review)")
+                   help="the strength of a commitment no word qualifies, written unflagged (binding with the "
+                        "marker 约束性, expected with none); default: expected, flagged for review")
     return p
 
 

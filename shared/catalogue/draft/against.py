@@ -17,7 +17,8 @@ from shared.catalogue.draft.text import normalise
 from shared.catalogue.loader import Catalogue
 from shared.catalogue.model import Target
 
-_COMPARED = ("value", "unit", "comparator", "kind", "indicator", "lead_department")
+_COMPARED = ("value", "unit", "comparator", "kind", "indicator", "lead_department", "strength", "strength_marker",
+             "accrual", "schedule", "batch_months", "basis")
 
 
 @dataclass

@@ -7,13 +7,11 @@ import json
 from typing import Any
 
 from shared.catalogue.draft.items import Draft, DraftItem
-from shared.catalogue.model import Target
 
-# The catalogue model gains a ``strength`` field in another branch; until it has one, the loader (extra="forbid")
-# would refuse the key, so the draft writes it as a comment that becomes a key once the model knows it.
-STRENGTH_IS_A_FIELD = "strength" in Target.model_fields
+# In the catalogue's order (catalogue_2024.toml); empty values are left out, as the model's defaults.
 _TARGET_KEYS = ("id", "section", "name_zh", "name_en", "phrase", "kind", "indicator", "measure", "comparator",
-                "value", "unit", "frequency", "lead_department", "co_departments", "params")
+                "value", "unit", "frequency", "lead_department", "co_departments", "strength", "strength_marker",
+                "accrual", "schedule", "batch_months", "basis", "params")
 
 
 def toml_value(value: Any) -> str:
@@ -41,7 +39,7 @@ def _section_label(section: str) -> str:
 def _target_lines(item: DraftItem, items: list[DraftItem]) -> list[str]:
     notes = [_section_label(item.section)]
     if item.strength:
-        notes.append(f"strength: {item.strength} ({item.strength_word})")
+        notes.append(f"strength: {item.strength} ({item.strength_word or 'no word'})")
     notes += item.notes
     if item.review:
         notes.append(f"REVIEW ({len(item.review)})")
@@ -50,16 +48,12 @@ def _target_lines(item: DraftItem, items: list[DraftItem]) -> list[str]:
         lines.append(f"# range: {item.value:g}–{item.value_max:g} {item.unit} (upper end {item.value_max:g})")
     if item.parent is not None:
         lines.append(f"# part of: {items[item.parent].id}")
-    if item.strength and not STRENGTH_IS_A_FIELD:
-        lines.append(f"# strength = {toml_value(item.strength)}")
     lines.append("[[target]]")
     for key in _TARGET_KEYS:
         value = getattr(item, key)
         if value is None or value in ((), {}, ""):
             continue
         lines.append(f"{key} = {toml_value(value)}")
-    if item.strength and STRENGTH_IS_A_FIELD:
-        lines.append(f"strength = {toml_value(item.strength)}")
     if item.review:
         lines.append("review = [")
         lines += [f"    {toml_value(r)}," for r in item.review]
@@ -79,8 +73,6 @@ def to_toml(draft: Draft, source: str) -> str:
         f"# {len(draft.items)} targets, {flagged} entries to review, {len(draft.skipped)} numbers read and not "
         "drafted (listed at the end).",
     ]
-    if not STRENGTH_IS_A_FIELD:
-        out.append("# strength (binding/expected) is a comment `# strength = …` until the catalogue model has it.")
     out += [f"# WARNING: {w}" for w in draft.warnings]
     out += ["", f"year = {draft.year}", "", "# " + "-" * 75, "# Departments",
             "# The city's departments from the keyword table: a district's catalogue needs its own (区…).",
@@ -117,7 +109,9 @@ def item_dict(item: DraftItem, items: list[DraftItem]) -> dict[str, Any]:
         "id": item.id, "section": item.section, "phrase": item.phrase, "value": item.value,
         "value_max": item.value_max, "unit": item.unit, "comparator": item.comparator,
         "comparator_word": item.comparator_word, "kind": item.kind, "strength": item.strength,
-        "strength_word": item.strength_word, "indicator": item.indicator, "measure": item.measure,
+        "strength_word": item.strength_word, "strength_marker": item.strength_marker, "accrual": item.accrual,
+        "schedule": item.schedule, "batch_months": list(item.batch_months), "basis": item.basis,
+        "indicator": item.indicator, "measure": item.measure,
         "frequency": item.frequency, "lead_department": item.lead_department,
         "co_departments": list(item.co_departments), "name_zh": item.name_zh, "name_en": item.name_en,
         "params": item.params, "parent": items[item.parent].id if item.parent is not None else None,

@@ -23,19 +23,17 @@ from shared.catalogue.draft.grammar import (
 from shared.catalogue.draft.items import Draft, DraftError, DraftItem
 from shared.catalogue.draft.keywords import IndicatorEntry, KeywordTable, guess_indicator, guess_owner, load_table
 from shared.catalogue.draft.layout import Block, find_layout, report_year
+from shared.catalogue.draft.readings import set_basis, set_reading, set_strength
 from shared.catalogue.draft.references import assign_ids, collect_references
 from shared.catalogue.draft.rules import (
-    accrual_of,
     direction_word,
     is_decrease,
     is_scope,
     kind_of,
     milestone_word,
-    strength_of,
 )
 from shared.catalogue.draft.text import normalise
 
-HEADLINE_STRENGTH_WORD = "主要预期目标"  # the paragraph's own title calls its targets 预期 (expected)
 _LIST_MARKS = "、和及与"
 _ASPIRATION = re.compile(r"^(?:在实际工作中)?(?:力争|争取|努力)(?:实现|取得)?更好")
 # 增长5.5%左右、力争6%: a second, higher target for the same thing, with no subject of its own.
@@ -190,7 +188,8 @@ def _add_number(ctx: _Context, block: Block, clause: Clause, part: tuple[int, in
     )
     item.notes.append(f"comparator: {comparator_word or 'no qualifier'} → {comparator}")
     stretches = [own, norm[clause.start:p_start]]
-    _set_strength(ctx, item, stretches, block, tok.suffix_word == "左右")
+    set_strength(item, stretches, headline=block.headline, about=tok.suffix_word == "左右",
+                 default_strength=ctx.default_strength)
     if tok.value_max is not None:
         item.review.append(f"range: {tok.value:g}–{tok.value_max:g}{tok.unit}; the catalogue has one value: the "
                            f"lower end {tok.value:g} was taken as a floor; decide how to judge the range")
@@ -208,16 +207,10 @@ def _add_number(ctx: _Context, block: Block, clause: Clause, part: tuple[int, in
                            "evaluator judges a cap against its limit: at_most, or another kind")
     if parent is not None:
         item.notes.append(f"其中: part of the target above («{ctx.items[parent].phrase}»)")
-    # A 其中 target reads its verb in the sentence (新备案…80个以上，其中超50亿元15个: 新备案).
-    accrual, accrual_word = accrual_of(kind, tok, norm[clause.sentence_start if parent is not None else
-                                                       clause.start:p_end])
-    if kind in ("count", "level"):
-        if accrual:
-            item.notes.append(f"accrual: {accrual} ({accrual_word})")
-        else:
-            item.review.append("accrual: does it build up over the year (flow) or is it a year-end stock?")
     _set_indicator(ctx, item, entry, kind, norm[w_start:w_end] if entry is None else "",
                    ctx.items[parent] if parent is not None else None)
+    # A 其中 target reads its verb in the sentence (新备案…80个以上，其中超50亿元15个: 新备案).
+    set_reading(item, entry, tok, norm[clause.sentence_start if parent is not None else clause.start:p_end])
     if not block.numbered and not block.headline:
         item.review.append("section: outside the targets paragraph and the numbered sections; "
                            "headline was written, check it")
@@ -252,11 +245,13 @@ def _add_stretch(ctx: _Context, block: Block, part: tuple[int, int], tok: Token,
         lead_department=previous.lead_department, co_departments=previous.co_departments,
         name_zh=previous.name_zh, name_en=previous.name_en, params=dict(previous.params),
     )
-    _set_strength(ctx, item, [ctx.norm[p_start:p_end]], block, tok.suffix_word == "左右")
+    set_strength(item, [ctx.norm[p_start:p_end]], headline=block.headline, about=tok.suffix_word == "左右",
+                 default_strength=ctx.default_strength)
     item.notes.append(f"comparator: {item.comparator_word or 'no qualifier'} → {comparator}")
     item.review.append(f"stretch: a second, higher target for «{previous.phrase}»; keep both (two ids) or one")
     if tok.unit != previous.unit:
         item.review.append(f"unit: {tok.unit} here, {previous.unit} in the target it raises")
+    item.accrual, item.schedule, item.batch_months = previous.accrual, previous.schedule, previous.batch_months
     item.stretch_of = ctx.items.index(previous)  # a new (todo_) indicator gets its id at the end: share it then
     ctx.items.append(item)
 
@@ -277,19 +272,6 @@ def _window(norm: str, tokens: list[Token], i: int, part: tuple[int, int]) -> tu
         mark = max(between.rfind(m) for m in _LIST_MARKS)
         end = tokens[i].end + mark if mark >= 0 else tokens[i + 1].start
     return start, end
-
-
-def _set_strength(ctx: _Context, item: DraftItem, stretches: list[str], block: Block, about: bool) -> None:
-    strength, word = strength_of(stretches)
-    if strength is None and about:
-        strength, word = "expected", "左右"
-    if strength is None and block.headline:
-        strength, word = "expected", HEADLINE_STRENGTH_WORD
-    if strength is None and ctx.default_strength:
-        strength, word = ctx.default_strength, "--default-strength"
-    item.strength, item.strength_word = strength, word
-    if strength is None:
-        item.review.append("strength: no word decides it (binding: 确保/完成省下达/约束性; expected: 力争/争创/左右)")
 
 
 def _set_indicator(ctx: _Context, item: DraftItem, entry: IndicatorEntry | None, kind: str, words: str,
@@ -371,7 +353,7 @@ def _add_headline_words(ctx: _Context, start: int, end: int) -> None:
         return  # 力争实现更好结果: an aspiration beside a target, not one of its own
     item = DraftItem(phrase=ctx.text[start:end], start=start, end=end, section="headline", kind="qualitative",
                      name_zh=text, name_en="TODO")
-    _set_strength(ctx, item, [text], Block("headline", start, end, headline=True, numbered=False), False)
+    set_strength(item, [text], headline=True, about=False, default_strength=ctx.default_strength)
     item.notes.append("no number: a clause of the targets paragraph")
     relation = _RELATION.match(text)
     entry: IndicatorEntry | None
@@ -381,10 +363,11 @@ def _add_headline_words(ctx: _Context, start: int, end: int) -> None:
         entry = guess_indicator(ctx.table, subject, subject, None)
         other = guess_indicator(ctx.table, other_words, other_words, None)
         item.params = {"related_indicator": other.id if other else "todo", "related_measure": "cumulative_yoy_pct"}
-        item.review.append("relational basis: growth against growth (cumulative_yoy_pct of both)? Set "
+        item.review.append("relational: growth against growth (cumulative_yoy_pct of both)? Set "
                            "params.band_pp for 基本同步, and params.related_indicator if it is not right")
         if other is None:
             item.review.append("params.related_indicator: no keyword names the other indicator")
+        set_basis(item, entry, other)
         measure = "cumulative_yoy_pct"
     elif "控制在" in text or "范围内" in text or "以内" in text:
         item.kind, item.comparator = "cap", "at_most"
@@ -418,7 +401,7 @@ def _add_words(ctx: _Context, block: Block, start: int, end: int) -> None:
         return
     item = DraftItem(phrase=ctx.text[start:end], start=start, end=end, section=block.section,
                      kind="milestone" if word else "qualitative", name_zh=text, name_en="TODO")
-    _set_strength(ctx, item, [text], block, False)
+    set_strength(item, [text], headline=block.headline, about=False, default_strength=ctx.default_strength)
     entry = None if word else guess_indicator(ctx.table, text, text, None)
     if word:
         item.notes.append(f"milestone: “{word}”")

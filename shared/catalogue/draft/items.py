@@ -27,7 +27,12 @@ class DraftItem:
     comparator: str | None = None
     comparator_word: str = ""  # "" when no word qualifies the number (read as the catalogue reads it)
     strength: str | None = None
-    strength_word: str = ""
+    strength_word: str = ""  # the word that decided it, as found (主要预期目标, --default-strength) or ""
+    strength_marker: str = ""  # what the catalogue records (预期目标): one of the loader's markers, or flagged
+    accrual: str | None = None  # counts, totals and levels: new_this_year, stock or net_added
+    schedule: str | None = None  # counts, totals, levels and shares: linear, batch, year_end or direct
+    batch_months: tuple[int, ...] = ()
+    basis: str | None = None  # relational targets: real or nominal, when both indicators agree
     indicator: str | None = None
     measure: str | None = None
     frequency: str = "Q"

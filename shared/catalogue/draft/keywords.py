@@ -8,9 +8,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from shared.catalogue.model import Accrual
+
 DEFAULT_TABLE = Path(__file__).with_name("keywords.toml")
 # Keys of an [[indicator]] entry that belong to the draft tool, not to the catalogue's Indicator.
-_DRAFT_KEYS = frozenset({"keywords", "units", "kind", "bare", "lead", "co"})
+_DRAFT_KEYS = frozenset({"keywords", "units", "kind", "bare", "accrual", "batch_months", "lead", "co"})
 GAP = "…"  # in a keyword: the first piece anywhere earlier in the clause, the last in the target's own phrase
 
 
@@ -24,6 +26,8 @@ class IndicatorEntry:
     units: tuple[str, ...] = ()
     kind: str | None = None
     bare: str | None = None
+    accrual: str | None = None  # overrides the words' reading of how its targets build up
+    batch_months: tuple[int, ...] = ()  # recognised in batches in these months (schedule "batch")
     lead: str | None = None
     co: tuple[str, ...] = ()
 
@@ -70,9 +74,12 @@ def load_table(path: Path = DEFAULT_TABLE) -> KeywordTable:
             units=tuple(raw.get("units", ())),
             kind=raw.get("kind"),
             bare=raw.get("bare"),
+            accrual=raw.get("accrual"),
+            batch_months=tuple(raw.get("batch_months", ())),
             lead=raw.get("lead"),
             co=tuple(raw.get("co", ())),
         )
+        _check_reading(path, entry)
         indicators[entry.id] = entry
     owners = tuple(OwnerEntry(o["lead"], tuple(o["keywords"]), tuple(o.get("co", ()))) for o in doc.get("owner", []))
     for e in indicators.values():
@@ -83,6 +90,19 @@ def load_table(path: Path = DEFAULT_TABLE) -> KeywordTable:
         if o.lead not in departments:
             raise ValueError(f"{path.name}: owner {o.keywords[:1]} names unknown department {o.lead!r}")
     return KeywordTable(departments, indicators, owners)
+
+
+def _check_reading(path: Path, e: IndicatorEntry) -> None:
+    """The draft-only accrual and batch months must be ones the catalogue's loader accepts."""
+    if e.accrual is not None and e.accrual not in {a.value for a in Accrual}:
+        raise ValueError(f"{path.name}: indicator {e.id!r}: accrual {e.accrual!r} is not one of "
+                         f"{', '.join(a.value for a in Accrual)}")
+    months = list(e.batch_months)
+    if months and (months != sorted(set(months)) or not all(isinstance(m, int) and 1 <= m <= 12 for m in months)):
+        raise ValueError(f"{path.name}: indicator {e.id!r}: batch_months are months 1 to 12, ascending")
+    if months and e.fields.get("frequency") == "A":
+        raise ValueError(f"{path.name}: indicator {e.id!r}: batch_months on an annual indicator (its targets can "
+                         "only be read at the year end)")
 
 
 def keyword_score(keyword: str, context: str, own: str) -> int:

@@ -10,6 +10,8 @@ thresholds. How they are counted:
   precision is right ÷ drafted with a number.
 - Targets without a number (milestones, qualitative, relational, cap) are counted the same way, pairing by
   phrase overlap and kind family; they are guesses for a person to confirm, so their figures are lower.
+- Of all paired targets, how often the drafted ``strength``, ``accrual`` and ``schedule`` equal the catalogue's
+  (the catalogue's decisions; a draft never writes ``previous_year_path``, which needs last year's figures).
 """
 
 from __future__ import annotations
@@ -44,6 +46,13 @@ class Measurement:
     kind_agrees: int = 0
     indicator_agrees: int = 0
     owner_agrees: int = 0
+    paired: int = 0  # catalogue targets with a drafted partner, with or without a number
+    strength_agrees: int = 0
+    accrual_targets: int = 0  # paired counts, totals and levels (they state an accrual)
+    accrual_agrees: int = 0
+    schedule_targets: int = 0  # paired counts, totals, levels and shares (they state a schedule)
+    schedule_agrees: int = 0
+    schedule_differs: list[tuple[str, str, str]] = field(default_factory=list)  # (target id, catalogue, draft)
 
     @property
     def recall(self) -> float:
@@ -74,6 +83,25 @@ def _miss_reason(t: Target, item: DraftItem | None) -> str:
     return "; ".join(parts) or "paired, same"
 
 
+def _value(x: object) -> object:
+    return getattr(x, "value", x)  # an enum's value, None as it is
+
+
+def _count_reading(m: Measurement, t: Target, item: DraftItem) -> None:
+    m.paired += 1
+    m.strength_agrees += _value(t.strength) == item.strength
+    if t.accrual is not None:
+        m.accrual_targets += 1
+        m.accrual_agrees += _value(t.accrual) == item.accrual
+    if t.schedule is None:
+        return
+    m.schedule_targets += 1
+    if _value(t.schedule) == item.schedule and t.batch_months == item.batch_months:
+        m.schedule_agrees += 1
+    else:
+        m.schedule_differs.append((t.id, str(_value(t.schedule)), str(item.schedule)))
+
+
 def measure(text: str, catalogue: Catalogue) -> tuple[Measurement, Diff]:
     """Draft the text and count it against the catalogue."""
     diff = compare(draft_text(text), catalogue)
@@ -82,6 +110,8 @@ def measure(text: str, catalogue: Catalogue) -> tuple[Measurement, Diff]:
     paired_items = {id(item): t for t, item in diff.same} | {id(item): t for t, item, _ in diff.changed}
     for t in catalogue.targets.values():
         item = pairs.get(t.id)
+        if item is not None:
+            _count_reading(m, t, item)
         if t.value is None:
             m.other_targets += 1
             m.other_recalled += item is not None
@@ -120,10 +150,14 @@ def main() -> None:
     print(f"targets without a number: recall {m.other_recalled}/{m.other_targets} = "
           f"{m.other_recalled / m.other_targets:.3f}, precision {m.right_other}/{m.drafted_other} = "
           f"{m.right_other / m.drafted_other:.3f}")
+    print(f"of the {m.paired} paired targets: strength agrees {m.strength_agrees}/{m.paired}, accrual "
+          f"{m.accrual_agrees}/{m.accrual_targets}, schedule {m.schedule_agrees}/{m.schedule_targets}")
     for target_id, why in m.misses:
         print(f"miss  {target_id}: {why}")
     for phrase in m.wrong_numeric:
         print(f"wrong «{phrase}»")
+    for target_id, in_catalogue, drafted in m.schedule_differs:
+        print(f"schedule  {target_id}: {in_catalogue} in the catalogue, {drafted} drafted")
 
 
 if __name__ == "__main__":

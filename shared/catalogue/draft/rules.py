@@ -1,4 +1,4 @@
-"""Word rules that decide a drafted target's kind, strength, accrual and whether a clause is a milestone.
+"""Word rules that decide a drafted target's kind, strength, accrual, schedule and whether a clause is a milestone.
 
 Each rule records the word that decided it, so the reviewer sees why (strength: binding (确保)).
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from shared.catalogue.draft.grammar import COUNT_BASES, MONEY_BASES, Token
+from shared.catalogue.model import BINDING_MARKERS, EXPECTED_MARKERS
 
 # Strength of a commitment. A binding word wins over an expected one in the same stretch of text
 # (确保…左右 is binding: the band says how it is measured, 确保 says how firmly it is promised).
@@ -19,8 +20,10 @@ DECREASE_WORDS = ("下降", "降低", "减少", "压减", "削减", "降幅")
 _SHARE = re.compile(r"占比|比重|比例|占.{0,14}比|占GDP")
 _LEVEL_MONEY = ("余额", "规模", "存贷款", "存款", "人均", "村均", "户均", "总量", "保有")
 _STOCK = ("入库", "总数", "累计", "总量", "保有", "每千", "每万", "每百", "稳定在", "保持在")
-# Accrual only: a balance, an average or a threshold crossed is a year-end state.
+# Accrual only: a balance, an average or a threshold crossed is a state at a date.
 _STOCK_STATE = (*_STOCK, "余额", "规模", "村均", "人均", "户均", "突破", "覆盖率")
+# 达 just before the number: a level reached (托位数达4.5个). Not anywhere in the clause: 达标区 is a thing built.
+_REACHES = ("达到", "达")
 _FLOW = ("新增", "新备案", "备案", "新建", "新开工", "开工", "竣工", "建成", "完成", "引进", "招引", "培育", "实施",
          "开展", "打造", "建设", "举办", "推广", "组建", "开通", "净增", "改造", "发放", "认定", "启动", "开行",
          "提升", "新改建")
@@ -91,22 +94,69 @@ def is_decrease(before: str) -> str:
     return next((w for w in DECREASE_WORDS if w in lead_in), "")
 
 
-def accrual_of(kind: str, token: Token, text: str) -> tuple[str | None, str]:
-    """(flow|stock|None, word) for counts and levels: does it build up over the year or is it a year-end state?
+def strength_marker(strength: str, word: str) -> str | None:
+    """The catalogue's marker inside the deciding word (主要预期目标 holds 预期目标), or None if it holds none."""
+    accepted = BINDING_MARKERS if strength == "binding" else EXPECTED_MARKERS
+    return next((m for m in sorted(accepted, key=len, reverse=True) if m and m in word), None)
 
-    ``text`` is the clause up to the end of the target's own phrase (开工新建…14所、幼儿园9所: 开工).
+
+ACCRUING_KINDS = ("count", "cumulative_total", "level")
+SCHEDULED_KINDS = (*ACCRUING_KINDS, "share")
+
+
+def accrual_of(kind: str, token: Token, text: str, at_date: bool = False) -> tuple[str | None, str]:
+    """(new_this_year|stock|net_added|None, why) for counts, totals and levels: how the figure builds up.
+
+    ``text`` is the clause up to the end of the target's own phrase (开工新建…14所、幼儿园9所: 开工);
+    ``at_date`` says the indicator's values are positions at a date (余额, 覆盖率).
     """
-    if kind not in ("count", "level"):
+    if kind not in ACCRUING_KINDS:
         return None, ""
+    if "净增" in text:
+        return "net_added", "净增"  # the change of a stock since last year's end, may be negative
+    if kind == "cumulative_total":
+        return "new_this_year", "an amount of the year"  # a stock amount is a level (余额, 规模: kind_of)
+    if "新增" in text:
+        return "new_this_year", "新增"  # from zero, even beside a stock word (新增…达)
+    if at_date:
+        return "stock", "indicator at a date"
     if token.base == "%":
         return "stock", "%"
     stock = next((w for w in _STOCK_STATE if w in text), "")
+    if not stock and token.prefix_word in _REACHES:
+        stock = token.prefix_word
     if stock:
         return "stock", stock
     flow = next((w for w in _FLOW if w in text), "")
     if flow:
-        return "flow", flow
+        return "new_this_year", flow
     return None, ""
+
+
+def schedule_of(kind: str, frequency: str, batch_months: tuple[int, ...]) -> tuple[str | None, str]:
+    """(linear|batch|year_end|direct|None, why): how a count, total, level or share is read before the year ends.
+
+    Never ``previous_year_path``: a seasonal path needs last year's released figures, which a reviewer arranges.
+    """
+    if kind not in SCHEDULED_KINDS:
+        return None, ""
+    if frequency == "A":
+        return "year_end", "published once a year"  # the loader allows nothing else for an annual series
+    if kind == "share":
+        return "direct", "a ratio read against the target in every period"
+    if batch_months:
+        return "batch", "recognised in batches: keyword table"
+    return "linear", "序时进度"  # 时间过半、任务过半: the official default reading
+
+
+# Statuses granted in rounds: read along a straight line they are 滞后 all spring (issue 10, problem 6).
+_RECOGNITION = ("认定", "评定", "认证", "命名", "入选", "获评", "评为", "授牌", "入规", "规上", "规模以上", "专精特新",
+                "小巨人", "单项冠军", "高新技术企业", "瞪羚", "独角兽")
+
+
+def recognition_word(text: str) -> str:
+    """The word that makes a count a recognition granted in batches (认定, 专精特新 …), or ""."""
+    return next((w for w in _RECOGNITION if w in text), "")
 
 
 def is_scope(clause_text: str) -> bool:
