@@ -23,9 +23,30 @@ from shared.messages import Envelope, Severity
 
 CAT = load_catalogue()
 SECRET = "integration-webhook-secret"
+LINK_SECRET = "integration-link-secret-0123456789"
 TOKEN = "test-operator-token"
-TOKENS = {"ops": hashlib.sha256(TOKEN.encode()).hexdigest()}
+READ_TOKEN = "test-reader-token"
+TOKENS: dict[str, Any] = {
+    "ops": hashlib.sha256(TOKEN.encode()).hexdigest(),  # the earlier form: every scope
+    "reader": {"sha256": hashlib.sha256(READ_TOKEN.encode()).hexdigest(), "scopes": ["read"]},
+}
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+READ = {"Authorization": f"Bearer {READ_TOKEN}"}
+
+
+def webhook_secret(department: str) -> str:
+    """The signing secret the harness gives a department's directory webhook (each its own)."""
+    return f"{SECRET}-{department}"
+
+
+def with_webhook_secrets(env: dict[str, str]) -> dict[str, str]:
+    """``env`` plus NOTIFY_<DEPT>_WEBHOOK_SECRET for every NOTIFY_<DEPT>_WEBHOOK_URL that has none."""
+    out = dict(env)
+    for k in env:
+        if k.startswith("NOTIFY_") and k.endswith("_WEBHOOK_URL"):
+            dept = k[len("NOTIFY_"):-len("_WEBHOOK_URL")].lower()
+            out.setdefault(f"NOTIFY_{dept.upper()}_WEBHOOK_SECRET", webhook_secret(dept))
+    return out
 
 
 class SmtpSink:
@@ -55,7 +76,8 @@ def settings(database_url: str, broker: TansuBroker, topic_prefix: str, **over: 
         database_url=database_url, kafka_bootstrap_servers=broker.bootstrap, topic_prefix=topic_prefix,
         consumer_group=f"alerts-{topic_prefix}",  # its own group: never joins another test's on the shared broker
         topic_partitions=2, kafka_session_timeout_ms=2000, kafka_heartbeat_interval_ms=500,
-        webhook_secret=SECRET, public_url="http://alerts.test", api_tokens=TOKENS, retry_base_s=0.05,
+        webhook_secret=SECRET, link_secret=LINK_SECRET, public_url="http://alerts.test", api_tokens=TOKENS,
+        retry_base_s=0.05,
         retry_max_s=0.3, dispatch_poll_interval_s=0.1, lifecycle_interval_s=0.2, repeat_interval_s=0,
         escalate_after_s=0, delivery_timeout_s=2,
     )
@@ -64,10 +86,13 @@ def settings(database_url: str, broker: TansuBroker, topic_prefix: str, **over: 
 
 
 @contextmanager
-def running(s: AlertsSettings, env: dict[str, str]) -> Iterator[TestClient]:
-    """The app with its loops, until the block ends; waits until the consumer has joined its group."""
-    app = create_app(s, catalogue=CAT, env=env)
-    with TestClient(app) as client:
+def running(s: AlertsSettings, env: dict[str, str], **kw: Any) -> Iterator[TestClient]:
+    """The app with its loops, until the block ends; waits until the consumer has joined its group.
+
+    The client sends a read-only token unless a request gives its own ``Authorization``.
+    """
+    app = create_app(s, catalogue=CAT, env=with_webhook_secrets(env), **kw)
+    with TestClient(app, headers=READ) as client:
         deadline = time.monotonic() + 30
         while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
             time.sleep(0.05)
