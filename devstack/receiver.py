@@ -15,7 +15,8 @@ does (robots answer HTTP 200 with an error code in the body):
   (401 when wrong).
 
 A rejected request lands in ``rejected`` with the reason, not in ``requests``. ``fail_with`` makes it answer an
-HTTP error status (with ``retry_after``), ``robot_errcode`` a robot error code in a 200, ``delay_s`` slows it.
+HTTP error status (with ``retry_after`` and ``fail_body``), ``robot_errcode`` a robot error code in a 200,
+``delay_s`` slows every answer (the request is recorded as accepted after the delay, as a slow platform would).
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class Receiver:
 
     port: int = 0
     fail_with: int | None = None
+    fail_body: bytes = b'{"error":"unavailable"}'  # what an error answer carries (a proxy's binary page, say)
     retry_after: str | None = None
     robot_errcode: int | None = None
     delay_s: float = 0.0
@@ -177,7 +179,7 @@ class Receiver:
                         recv._cond.notify_all()
                     out = json.dumps(answer, ensure_ascii=False).encode()
                 else:
-                    out = b'{"error":"unavailable"}'
+                    out = recv.fail_body
                 self.send_response(status)
                 if recv.fail_with and recv.retry_after:
                     self.send_header("Retry-After", recv.retry_after)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,6 +13,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from fastapi.testclient import TestClient
 from kafka import KafkaProducer
 
@@ -50,18 +53,33 @@ def with_webhook_secrets(env: dict[str, str]) -> dict[str, str]:
 
 
 class SmtpSink:
-    """A real SMTP server (aiosmtpd) on loopback recording messages; ``refuse_with`` answers an error."""
+    """A real SMTP server (aiosmtpd) on loopback recording messages; ``refuse_with`` answers an error,
+    ``delay_s`` answers the final dot late (after keeping the message), ``tls`` speaks TLS from the first byte
+    (port 465 style) and ``login`` wants that user and password."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, tls: ssl.SSLContext | None = None, login: tuple[str, str] | None = None) -> None:
         self.messages: list[EmailMessage] = []
+        self.logins: list[str] = []
         self.refuse_with: str | None = None
+        self.delay_s = 0.0
         self.port = free_port()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        server_kwargs: dict[str, Any] = {}
+        if login is not None:
+            def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth: Any) -> AuthResult:
+                ok = (auth.login.decode(), auth.password.decode()) == login
+                if ok:
+                    self.logins.append(auth.login.decode())
+                return AuthResult(success=ok)
+
+            server_kwargs = {"authenticator": authenticate, "auth_required": True}
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, ssl_context=tls, **server_kwargs)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse_with:
             return self.refuse_with
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         return "250 Message accepted for delivery"
 
     def wait_for(self, n: int, timeout_s: float = 20.0) -> list[EmailMessage]:
