@@ -71,7 +71,9 @@ class SmtpSink:
                     self.logins.append(auth.login.decode())
                 return AuthResult(success=ok)
 
-            server_kwargs = {"authenticator": authenticate, "auth_required": True}
+            # aiosmtpd counts only STARTTLS as TLS; with implicit TLS the whole session is encrypted already.
+            server_kwargs = {"authenticator": authenticate, "auth_required": True,
+                             "auth_require_tls": tls is None}
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port, ssl_context=tls, **server_kwargs)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
