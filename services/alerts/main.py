@@ -176,6 +176,7 @@ def create_app(
                                       receivers=receivers, links=links, clock=clock, api_tokens=settings.api_tokens,
                                       wake_dispatcher=dispatcher.wake)
     app.state.dispatcher = dispatcher  # for tests that watch its rounds
+    app.state.flusher = flusher  # for tests that race two flushes
     app.include_router(router)
     app.include_router(ack.router)
     return app

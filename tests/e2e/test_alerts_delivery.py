@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -167,3 +168,34 @@ def test_ack_by_link_silences_and_escalation_over_http(start_alerts, broker: Tan
     acked = httpx.get(f"{alerts.url}/v1/alerts", params={"status": "acknowledged"}, headers=auth,
                       timeout=10).json()
     assert [a["target_id"] for a in acked] == ["gdp_growth"] and acked[0]["ack_measures"] == form["measures"]
+
+
+def test_two_replicas_with_grouping_send_each_group_once(start_alerts, broker: TansuBroker, topic_prefix: str,
+                                                         receiver: Receiver) -> None:
+    """Two alerts processes on one database (SQLite: a file; PostgreSQL) and one consumer group, grouping on."""
+    env = {"ALERTS_DEFAULT_WEBHOOK_URL": f"{receiver.url}/hook", "ALERTS_GROUP_WAIT_S": "2",
+           "ALERTS_GROUP_INTERVAL_S": "600", "ALERTS_CONSUMER_GROUP": f"alerts-{topic_prefix}"}
+    first, second = start_alerts(**env), start_alerts(**env)
+    targets = [t.id for t in CAT.targets.values()][:40]
+    _publish(broker, topic_prefix, [deviation(CAT, t, Severity.WARNING) for t in targets])
+    departments = {d for d, _ in _expected_pairs(targets)}
+
+    def settled() -> list[dict[str, Any]] | None:
+        rows = httpx.get(f"{first.url}/v1/deliveries", params={"limit": 1000}, headers=AUTH, timeout=10).json()
+        grouped = sum(len(r["alert_ids"]) for r in rows)
+        done = grouped == len(_expected_pairs(targets)) and all(r["status"] == "sent" for r in rows)
+        return rows if done else None
+
+    deadline = time.time() + 60
+    while (rows := settled()) is None and time.time() < deadline:
+        time.sleep(0.2)
+    assert rows is not None, "not every alert part was grouped and sent"
+    # One notification per department, each sent once: no replica grouped the same parts under another key.
+    assert sorted(r["department"] for r in rows) == sorted(departments)
+    keys = receiver.idempotency_keys()
+    assert sorted(set(keys)) == sorted(r["idempotency_key"] for r in rows) and len(keys) == len(rows)
+    assert set(_pairs(receiver)) == _expected_pairs(targets)
+    leaders = [float(line.split()[1]) for p in (first, second)
+               for line in httpx.get(f"{p.url}/metrics", timeout=10).text.splitlines()
+               if line.startswith("alerts_dispatcher_leader ")]
+    assert sorted(leaders) == [0.0, 1.0]

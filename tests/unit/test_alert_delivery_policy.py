@@ -14,6 +14,7 @@ from services.alerts.domain.directory import ChannelSpec, ChannelType, Departmen
 from services.alerts.domain.model import AttemptOutcome, DeliveryStatus
 from services.alerts.domain.retry import RetryBudget, backoff_s
 from services.alerts.domain.text import clean
+from services.alerts.grouping import group_key
 from services.alerts.receivers import ReceiverConfigError, Receivers
 
 T0 = datetime(2024, 7, 1, 1, 0, tzinfo=UTC)
@@ -128,3 +129,9 @@ def test_tokens_carry_scopes_and_the_bare_hash_keeps_every_scope() -> None:
     assert s.api_tokens["desk"].scopes == {Scope.READ, Scope.ACKNOWLEDGE} and s.api_tokens["desk"].sha256 == h
     with pytest.raises(ValidationError, match="64 hex digits"):
         _settings(api_tokens={"ops": {"sha256": "secret-token", "scopes": ["read"]}})
+
+
+def test_a_groups_key_is_made_of_its_parts_so_a_second_flush_meets_the_same_key() -> None:
+    assert group_key("fgw:webhook", ["b", "a"]) == group_key("fgw:webhook", ["a", "b"])
+    assert group_key("fgw:webhook", ["a", "b"]) != group_key("fgw:webhook", ["a", "c"])
+    assert group_key("fgw:webhook", ["a"]) != group_key("stats:webhook", ["a"])
