@@ -319,7 +319,8 @@ class Dispatcher:
                         raise  # a bug: the writer stops, and with it the dispatcher's readiness
                     log.warning("recording %d delivery outcomes failed (%s); retrying in %.1fs", len(batch),
                                 type(again).__name__, backoff)
-                    stop.wait(backoff)
+                    # Not stop.wait: after a stop the outcomes still have to be recorded, at this pace too.
+                    time.sleep(backoff)
                     backoff = min(backoff * 2, 5.0)
                     continue
             self._bookkeeping_failing_since, backoff = None, 0.1
