@@ -63,7 +63,7 @@ def create_app(
     leader: Leadership | None = None,
 ) -> FastAPI:
     """Build the alerts app; the consumer, dispatcher and lifecycle loops start with the app's lifespan."""
-    settings = settings or AlertsSettings()  # type: ignore[call-arg]
+    settings = settings or AlertsSettings()
     configure_logging(settings.log_level)
     catalogue = catalogue or load_catalogue()
     directory = load_directory(settings.directory_path, catalogue)

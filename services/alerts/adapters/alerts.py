@@ -23,7 +23,7 @@ class AlertRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def open_for_target(self, target_id: str) -> Row[Any] | None:
+    def open_for_target(self, target_id: str) -> Any:
         """The target's open alert (id, severity), if any."""
         return self.conn.execute(_OPEN_ALERT, {"t": target_id}).first()
 

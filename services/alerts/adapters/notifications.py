@@ -85,7 +85,9 @@ class NotificationRepository:
     def add_one(self, row: dict[str, Any]) -> int:
         """Queue one notification; returns its id."""
         try:
-            return int(self.conn.execute(n.insert().values(**row)).inserted_primary_key[0])
+            key = self.conn.execute(n.insert().values(**row)).inserted_primary_key
+            assert key is not None
+            return int(key[0])
         except IntegrityError as exc:
             raise DuplicateKey(f"idempotency key {row['idempotency_key']} is queued already") from exc
 

@@ -28,7 +28,7 @@ class TransportError(OSError):
 
 
 class _Headers(dict[str, str]):
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return super().get(key.lower(), default)
 
 

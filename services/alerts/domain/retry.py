@@ -18,7 +18,7 @@ def backoff_s(failures: int, base_s: float, max_s: float, rng: random.Random) ->
     Half the delay is fixed so a dead receiver is never hammered; half is random so receivers that failed
     together do not retry together.
     """
-    d = min(max_s, base_s * 2 ** (failures - 1))
+    d = min(max_s, base_s * 2.0 ** (failures - 1))
     return d / 2 + rng.uniform(0, d / 2)
 
 
