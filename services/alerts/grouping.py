@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from services.alerts.adapters.db import Database
 from services.alerts.adapters.groups import ClaimLost
 from services.alerts.adapters.notifications import DuplicateKey
+from services.alerts.channels.base import Destination
+from services.alerts.domain.directory import ChannelType
 from services.alerts.pipeline import Rendering, part_from_doc
 from services.alerts.receivers import Receivers
 
@@ -55,11 +57,13 @@ class GroupFlusher:
         return queued
 
     def _flush_one(self, ref: str, known: bool, now: datetime) -> int:
-        dest = self.receivers.resolve(ref)
         with self.db.transaction() as repos:
             rows = repos.groups.waiting(ref)
-            if not rows or dest is None:
+            if not rows:
                 return 0
+            # A receiver configured when its parts were queued but not now still gets its notification:
+            # the dispatcher records it as failed ("not configured any more") instead of parts waiting forever.
+            dest = self.receivers.resolve(ref) or Destination(ref, ChannelType(rows[0].channel), "")
             parts, causes = zip(*(part_from_doc(json.loads(r.content)) for r in rows), strict=True)
             key = group_key(ref, [r.part_key or f"item-{r.id}" for r in rows])
             nid = repos.notifications.add_one(self.rendering.row(dest, rows[0].department, parts, causes, key, now))

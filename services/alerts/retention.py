@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from services.alerts.adapters.db import Database
-from services.alerts.timed import run_every
+from services.alerts.loops import run_every
 from shared.clock import Clock, utc_now
 
 log = logging.getLogger(__name__)

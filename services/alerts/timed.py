@@ -17,10 +17,11 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from services.alerts.adapters.db import Database, Repositories, is_transient
+from services.alerts.adapters.db import Database, Repositories
 from services.alerts.domain.directory import Routing
 from services.alerts.domain.model import NotificationKind, Outgoing, Role
 from services.alerts.handlers import outgoing_for
+from services.alerts.loops import run_every
 from services.alerts.pipeline import Pipeline
 from shared.catalogue import Catalogue
 from shared.clock import Clock, utc_now
@@ -37,20 +38,6 @@ def chain_of(catalogue: Catalogue, department: str) -> list[str]:
         out.append(d.parent)
         d = catalogue.departments.get(d.parent)
     return out
-
-
-def run_every(interval_s: float, tick: Callable[[], object], stop: threading.Event, name: str) -> None:
-    """Call ``tick`` every ``interval_s`` until ``stop``; a transient database failure is retried next round,
-    anything else is a bug and ends the loop (readiness then fails)."""
-    while not stop.is_set():
-        try:
-            tick()
-        except Exception as exc:
-            if not is_transient(exc):
-                log.exception("%s stopped by a bug", name)
-                raise
-            log.warning("%s round failed (%s); retrying", name, type(exc).__name__)
-        stop.wait(interval_s)
 
 
 class TimedTransitions:

@@ -175,3 +175,21 @@ def test_finished_notifications_are_pruned_after_their_retention_and_alerts_kept
         assert client.get(f"/v1/alerts/{alert['id']}").status_code == 200  # kept for audit
         assert prune(401) == (0, 1)
         assert client.get(f"/v1/alerts/{alert['id']}").status_code == 404
+
+
+def test_parts_waiting_for_a_receiver_no_longer_configured_end_in_the_log_not_in_limbo(
+        database_url: str, broker: TansuBroker, topic_prefix: str, receiver: Receiver) -> None:
+    env = {"NOTIFY_FGW_WEBHOOK_URL": receiver.url}
+    with running(settings(database_url, broker, topic_prefix, group_wait_s=600), env) as client:
+        send(broker, topic_prefix, [("gdp_growth", Severity.WARNING)])
+        rt = client.app.state.runtime  # type: ignore[attr-defined]
+
+        def waiting() -> int:
+            with rt.db.read() as repos:
+                return len(repos.groups.waiting("fgw:webhook"))
+
+        wait_until(waiting, what="a part waiting to be grouped")
+    # Restarted without that webhook: the group still leaves, and is recorded as refused.
+    with running(settings(database_url, broker, topic_prefix, group_wait_s=0.2), {}) as client:
+        [failed] = wait_until(lambda: _deliveries(client, status="failed"), what="the group recorded as failed")
+        assert "not configured any more" in failed["last_error"]
