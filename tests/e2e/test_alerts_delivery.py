@@ -54,6 +54,8 @@ def start_alerts(tmp_path: Path, db_factory, broker: TansuBroker,
             "ALERTS_API_TOKENS": json.dumps({"e2e": hashlib.sha256(TOKEN.encode()).hexdigest()}),
             "ALERTS_RETRY_BASE_S": "0.1", "ALERTS_RETRY_MAX_S": "0.5", "ALERTS_DISPATCH_POLL_INTERVAL_S": "0.1",
             "ALERTS_KAFKA_SESSION_TIMEOUT_MS": "2000", "ALERTS_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+            # Its own consumer group: never the default group another test's app may have left on the broker.
+            "ALERTS_CONSUMER_GROUP": f"alerts-{topic_prefix}",
         })
         env.update(extra)
         p = ServiceProcess("alerts", port, env, tmp_path / "logs" / "alerts.log")
@@ -174,7 +176,7 @@ def test_two_replicas_with_grouping_send_each_group_once(start_alerts, broker: T
                                                          receiver: Receiver) -> None:
     """Two alerts processes on one database (SQLite: a file; PostgreSQL) and one consumer group, grouping on."""
     env = {"ALERTS_DEFAULT_WEBHOOK_URL": f"{receiver.url}/hook", "ALERTS_GROUP_WAIT_S": "2",
-           "ALERTS_GROUP_INTERVAL_S": "600", "ALERTS_CONSUMER_GROUP": f"alerts-{topic_prefix}"}
+           "ALERTS_GROUP_INTERVAL_S": "600"}
     first, second = start_alerts(**env), start_alerts(**env)
     targets = [t.id for t in CAT.targets.values()][:40]
     _publish(broker, topic_prefix, [deviation(CAT, t, Severity.WARNING) for t in targets])
