@@ -133,7 +133,7 @@ class Ours:
             "ALERTS_PORT": str(port), "ALERTS_WEBHOOK_SECRET": "benchmark-secret",
             "ALERTS_DEFAULT_WEBHOOK_URL": f"http://127.0.0.1:{receiver.port}/ours", "ALERTS_GROUP_WAIT_S": "0",
             "ALERTS_RECEIVER_CONCURRENCY": "16", "ALERTS_LOG_LEVEL": "WARNING",
-            "ALERTS_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "ALERTS_PUBLIC_URL": f"http://127.0.0.1:{port}", "ALERTS_LINK_SECRET": "benchmark-link-secret",
         })
         self.proc = ServiceProcess("alerts", port, env, work / "alerts.log")
         self.producer: KafkaProducer | None = None

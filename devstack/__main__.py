@@ -36,6 +36,10 @@ def main() -> None:
     if not secret_file.exists():  # a development secret, made once and kept with the data
         secret_file.write_text(secrets.token_hex(32))
         secret_file.chmod(0o600)
+    link_file = args.data_dir / "link-secret"
+    if not link_file.exists():  # the acknowledgement links' own key, independent of the webhook secret
+        link_file.write_text(secrets.token_hex(32))
+        link_file.chmod(0o600)
     admin_file = args.data_dir / "ingest-admin-token"
     if not admin_file.exists():  # the operator's token of ingest's /admin endpoints, made once
         admin_file.write_text(secrets.token_urlsafe(32))
@@ -43,6 +47,7 @@ def main() -> None:
     alerts_env = {
         "ALERTS_WEBHOOK_SECRET": os.environ.get("ALERTS_WEBHOOK_SECRET", secret_file.read_text().strip()),
         "ALERTS_PUBLIC_URL": os.environ.get("ALERTS_PUBLIC_URL", f"http://127.0.0.1:{args.alerts_port}"),
+        "ALERTS_LINK_SECRET": os.environ.get("ALERTS_LINK_SECRET", link_file.read_text().strip()),
     }
     # Settings exported in the shell (ALERTS_WEBHOOK_URLS=… ./dev run) reach their service; ports come from
     # the flags above, so the printed URLs stay true.

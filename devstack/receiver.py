@@ -9,10 +9,14 @@ does (robots answer HTTP 200 with an error code in the body):
   and ``sign`` query parameters; body ``{"msgtype": "markdown", "markdown": {"title", "text"}}``.
 - ``/feishu/…``: 飞书自定义机器人; with ``feishu_secret`` set, checks ``timestamp`` (s) and ``sign`` in the body;
   body ``{"msg_type": "post"|"text"|"interactive", "content"}``; answers ``{"code": 0, "msg": "success"}``.
-- anything else: the generic webhook; with ``secret`` set, checks ``X-Signature`` (401 when wrong).
+- anything else: the generic webhook; with a key for its path (``secrets``, by path prefix, or ``secret`` for
+  every path), checks the Standard Webhooks signature (``webhook-id``, ``webhook-timestamp`` within 5 minutes,
+  ``webhook-signature``), or the version-1 ``X-Signature`` when a sender has no Standard Webhooks headers
+  (401 when wrong).
 
 A rejected request lands in ``rejected`` with the reason, not in ``requests``. ``fail_with`` makes it answer an
-HTTP error status (with ``retry_after``), ``robot_errcode`` a robot error code in a 200, ``delay_s`` slows it.
+HTTP error status (with ``retry_after`` and ``fail_body``), ``robot_errcode`` a robot error code in a 200,
+``delay_s`` slows every answer (the request is recorded as accepted after the delay, as a slow platform would).
 """
 
 from __future__ import annotations
@@ -56,16 +60,32 @@ def _b64_hmac(key: bytes, msg: bytes) -> str:
     return base64.b64encode(hmac.new(key, msg, hashlib.sha256).digest()).decode()
 
 
+def _webhook_signed(key: bytes, req: Received) -> bool:
+    """Standard Webhooks: one of the space-separated ``v1,<base64>`` signatures over id.timestamp.body is ours."""
+    h = {k.lower(): v for k, v in req.headers.items()}
+    msg_id, ts, sigs = h.get("webhook-id", ""), h.get("webhook-timestamp", ""), h.get("webhook-signature", "")
+    if not sigs:  # a version-1 sender
+        want = "sha256=" + hmac.new(key, h.get("x-signature-timestamp", "").encode() + b"." + req.body,
+                                    hashlib.sha256).hexdigest()
+        return hmac.compare_digest(want, h.get("x-signature", ""))
+    if not msg_id or not ts.isdigit() or abs(time.time() - int(ts)) > 300:
+        return False
+    want = "v1," + _b64_hmac(key, f"{msg_id}.{ts}.".encode() + req.body)
+    return any(hmac.compare_digest(want, given) for given in sigs.split())
+
+
 @dataclass
 class Receiver:
     """A threaded HTTP server on 127.0.0.1 recording POSTs; ``fail_with`` makes it answer an error status."""
 
     port: int = 0
     fail_with: int | None = None
+    fail_body: bytes = b'{"error":"unavailable"}'  # what an error answer carries (a proxy's binary page, say)
     retry_after: str | None = None
     robot_errcode: int | None = None
     delay_s: float = 0.0
-    secret: bytes | None = None  # the generic webhook's signing key
+    secret: bytes | None = None  # the generic webhook's signing key, for every path
+    secrets: dict[str, bytes] = field(default_factory=dict)  # path prefix -> that webhook's own key
     dingtalk_secret: str | None = None
     feishu_secret: str | None = None
     requests: list[Received] = field(default_factory=list)
@@ -120,12 +140,15 @@ class Receiver:
                 return 200, {"code": 19002, "msg": "params error, msg_type need"}
             code = self.robot_errcode or 0
             return 200, {"code": code, "msg": "success" if not code else "error", "data": {}}
-        if self.secret is not None:
-            ts, sig = req.headers.get("X-Signature-Timestamp", ""), req.headers.get("X-Signature", "")
-            want = "sha256=" + hmac.new(self.secret, ts.encode() + b"." + req.body, hashlib.sha256).hexdigest()
-            if not hmac.compare_digest(want, sig):
-                return 401, {"error": "bad signature"}
+        key = self.key_for(req.path)
+        if key is not None and not _webhook_signed(key, req):
+            return 401, {"error": "bad signature"}
         return 200, {"ok": True}
+
+    def key_for(self, path: str) -> bytes | None:
+        """The signing key this receiver expects on ``path`` (the longest matching prefix), if any."""
+        prefixes = sorted((p for p in self.secrets if path.startswith(p)), key=len, reverse=True)
+        return self.secrets[prefixes[0]] if prefixes else self.secret
 
     def start(self) -> Receiver:
         recv = self
@@ -156,7 +179,7 @@ class Receiver:
                         recv._cond.notify_all()
                     out = json.dumps(answer, ensure_ascii=False).encode()
                 else:
-                    out = b'{"error":"unavailable"}'
+                    out = recv.fail_body
                 self.send_response(status)
                 if recv.fail_with and recv.retry_after:
                     self.send_header("Retry-After", recv.retry_after)

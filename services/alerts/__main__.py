@@ -5,5 +5,5 @@ from services.alerts.main import create_app
 from shared.app import serve
 
 if __name__ == "__main__":
-    s = AlertsSettings()  # type: ignore[call-arg]
+    s = AlertsSettings()
     serve(lambda: create_app(s), host=s.host, port=s.port, name="alerts")

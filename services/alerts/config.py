@@ -2,15 +2,45 @@
 
 from __future__ import annotations
 
-import hashlib
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.alerts.channels.email import SmtpSecurity
+from services.alerts.domain.directory import ChannelType
 from shared.settings import ServiceSettings
 
 DATA = Path(__file__).with_name("data")
+HEX64 = set("0123456789abcdef")
+
+
+class Scope(StrEnum):
+    """What a bearer token may do."""
+
+    READ = "read"  # every GET of /v1 (alerts and departments' explanations, silences, the delivery log)
+    ACKNOWLEDGE = "acknowledge"
+    SILENCE = "silence"  # create and expire silences
+    RESEND = "resend"  # queue given-up notifications again
+
+
+class ApiToken(BaseModel):
+    """One configured token: the hex SHA-256 of the token and what it may do."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sha256: str
+    scopes: frozenset[Scope] = Field(min_length=1)
+
+    @field_validator("sha256")
+    @classmethod
+    def _hex(cls, v: str) -> str:
+        v = v.strip().lower()
+        if len(v) != 64 or not set(v) <= HEX64:
+            raise ValueError("give the hex SHA-256 of the token (64 hex digits), not the token")
+        return v
 
 
 class AlertsSettings(ServiceSettings):
@@ -27,26 +57,33 @@ class AlertsSettings(ServiceSettings):
         default_factory=dict,
         description='JSON object: department id -> webhook URL, e.g. {"fgw": "https://…"}',
     )
+    webhook_secrets: dict[str, SecretStr] = Field(
+        default_factory=dict, description="JSON object: department id -> signing secret of its webhook URL"
+    )
     default_webhook_url: str | None = Field(
         default=None, description="Webhook for departments without their own entry in ALERTS_WEBHOOK_URLS"
     )
-    webhook_secret: SecretStr = Field(
-        description="HMAC-SHA256 key signing every webhook (no default: set it, also in development)"
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Signing secret of ALERTS_DEFAULT_WEBHOOK_URL (and of ALERTS_WEBHOOK_URLS entries "
+        "without their own, as long as no two addresses share it)"
     )
     link_secret: SecretStr | None = Field(
-        default=None, description="Key signing acknowledgement links; derived from the webhook secret when unset"
+        default=None, description="Key signing acknowledgement links; required with ALERTS_PUBLIC_URL, never derived"
     )
     ack_link_ttl_days: float = Field(default=30, gt=0, description="How long an acknowledgement link stays valid")
-    api_tokens: dict[str, str] = Field(
+    api_tokens: dict[str, ApiToken] = Field(
         default_factory=dict,
-        description="JSON object: token name -> hex SHA-256 of the bearer token allowed to call write endpoints",
+        description='JSON object: token name -> {"sha256": hex SHA-256 of the token, "scopes": [...]} (or the hex '
+        "alone: every scope)",
     )
     smtp_host: str | None = Field(default=None, description="SMTP server for e-mail notifications")
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str | None = Field(default=None, description="From address of e-mail notifications")
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
-    smtp_starttls: bool = False
+    smtp_security: SmtpSecurity = Field(default=SmtpSecurity.NONE, description="none, starttls or implicit (465)")
+    smtp_allow_plaintext_login: bool = Field(default=False, description="Allow a login over SMTP without TLS")
+    smtp_ca_file: Path | None = Field(default=None, description="CA bundle trusted for the SMTP server's certificate")
     group_wait_s: float = Field(default=0.0, ge=0, description="Wait to group a receiver's alerts; 0 = no grouping")
     group_interval_s: float = Field(default=60.0, ge=0, description="Least time between two groups to a receiver")
     repeat_interval_s: float = Field(default=86400.0, ge=0, description="Remind of open alerts after; 0 = never")
@@ -57,22 +94,57 @@ class AlertsSettings(ServiceSettings):
     delivery_timeout_s: float = Field(default=5.0, gt=0, le=60, description="Timeout of one delivery attempt")
     delivery_workers: int = Field(default=32, ge=1, le=512, description="Concurrent deliveries in all")
     receiver_concurrency: int = Field(default=4, ge=1, le=64, description="Concurrent deliveries to one receiver")
-    max_attempts: int = Field(default=24, ge=1, le=1000, description="Attempts before a notification is dead")
+    retry_budget_s: float = Field(
+        default=86400.0, gt=0, description="How long a notification is retried before it is given up (dead)"
+    )
     retry_base_s: float = Field(default=1.0, gt=0, description="First retry delay; doubles up to retry_max_s")
     retry_max_s: float = Field(default=15.0, gt=0)
+    retry_ambiguous_channels: str = Field(
+        default="webhook", description="Comma-separated channels whose ambiguous failures are retried (else uncertain)"
+    )
     dispatch_poll_interval_s: float = Field(default=0.5, gt=0, description="Dispatcher poll interval when idle")
     public_url: str | None = Field(default=None, description="Base URL of this service, for acknowledgement links")
+    delivery_log_retention_days: float = Field(
+        default=90, gt=0, description="Finished notifications and their delivery log are deleted after this"
+    )
+    alert_retention_days: float = Field(
+        default=730, ge=365, description="Resolved alerts are kept for audit this long (at least a year)"
+    )
+    prune_interval_s: float = Field(default=3600, gt=0, description="How often old rows are pruned")
 
-    @field_validator("api_tokens")
+    @field_validator("api_tokens", mode="before")
     @classmethod
-    def _hashes(cls, v: dict[str, str]) -> dict[str, str]:
-        for name, digest in v.items():
-            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest.lower()):
-                raise ValueError(f"token {name!r}: give the hex SHA-256 of the token (64 hex digits), not the token")
-        return {k: d.lower() for k, d in v.items()}
+    def _tokens(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        # The hex alone is the earlier form: such a token keeps every scope it had (writes, and reads were open).
+        return {name: {"sha256": t, "scopes": [s.value for s in Scope]} if isinstance(t, str) else t
+                for name, t in v.items()}
 
-    def link_key(self) -> bytes:
-        """The key signing acknowledgement links."""
-        if self.link_secret is not None:
-            return self.link_secret.get_secret_value().encode()
-        return hashlib.sha256(b"ack-links\x00" + self.webhook_secret.get_secret_value().encode()).digest()
+    @field_validator("retry_ambiguous_channels")
+    @classmethod
+    def _channels(cls, v: str) -> str:
+        for c in (x.strip() for x in v.split(",") if x.strip()):
+            if c not in {t.value for t in ChannelType}:
+                raise ValueError(f"{c!r} is not a channel ({', '.join(t.value for t in ChannelType)})")
+        return v
+
+    @model_validator(mode="after")
+    def _secrets(self) -> AlertsSettings:
+        if self.public_url and self.link_secret is None:
+            raise ValueError("ALERTS_LINK_SECRET: required when ALERTS_PUBLIC_URL is set (acknowledgement links are "
+                             "signed with it; it is never derived from another secret)")
+        if self.link_secret is not None and len(self.link_secret.get_secret_value()) < 16:
+            raise ValueError("ALERTS_LINK_SECRET: at least 16 characters")
+        if (self.smtp_username and self.smtp_security == SmtpSecurity.NONE and not self.smtp_allow_plaintext_login):
+            raise ValueError("ALERTS_SMTP_SECURITY: a login (ALERTS_SMTP_USERNAME) needs starttls or implicit TLS; "
+                             "set ALERTS_SMTP_ALLOW_PLAINTEXT_LOGIN=true to send the password in the clear")
+        return self
+
+    def ambiguous_retried(self) -> frozenset[ChannelType]:
+        """The channels whose ambiguous failures are retried."""
+        return frozenset(ChannelType(c.strip()) for c in self.retry_ambiguous_channels.split(",") if c.strip())
+
+    def link_key(self) -> bytes | None:
+        """The key signing acknowledgement links (None without links)."""
+        return self.link_secret.get_secret_value().encode() if self.link_secret is not None else None

@@ -1,16 +1,19 @@
 """Delivers queued notifications: a pool of workers, backoff and a concurrency cap kept per receiver.
 
+- Only the replica holding the dispatcher's leader lock fetches, groups and sends. A replica that loses
+  the lock drops what it had buffered at once, and its workers send nothing more (a request already on the
+  wire finishes; its outcome is still recorded).
 - A fetcher hands due notifications to a thread pool, at most ``per_receiver`` at once to one receiver
   (``department:channel``), so a slow or dead receiver only ever ties up its own share of the workers.
-- A retryable failure (network, timeout, 408/425/429, 5xx, a robot's rate-limit code) blocks the receiver
-  for an exponential backoff with jitter (at least its Retry-After); while blocked, only one notification at
-  a time probes it. The first success unblocks it and makes its whole backlog due at once, so a receiver
-  that comes back gets everything within a round trip or two. Other failures are permanent: no retry.
+- A retryable failure blocks the receiver for an exponential backoff with jitter (at least its Retry-After,
+  up to the retry budget); while blocked, one notification at a time probes it. The first success unblocks
+  it and makes its whole backlog due at once, dead letters whose budget has not run out included.
+- Retries are bounded by elapsed time (domain/retry.py); a notification is dead when its budget ran out.
+  An ambiguous failure on a channel that cannot drop repeats leaves it uncertain (domain/delivery.py).
+- Just before sending, silences are checked again: one created after the notification was queued holds it.
 - A writer commits each attempt (notification state and the delivery log) in batches; only then does a
   notification count as sent and leave the in-flight set. A kill -9 between a delivery and that commit
   re-sends it once after the restart with the same Idempotency-Key, which the receiver uses to drop it.
-- After ``max_attempts`` a notification is dead: its NotificationDeadLettered event goes to the outbox in
-  the same transaction, for ``<prefix>.notifications.dlq``.
 """
 
 from __future__ import annotations
@@ -21,34 +24,40 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Engine, bindparam, select, update
-
-from services.alerts.adapters.tables import delivery_attempts, notifications
-from services.alerts.channels.base import DeliveryResult, Notifier
+from services.alerts.adapters.db import Database, is_transient
+from services.alerts.adapters.notifications import DueNotification, Recorded
+from services.alerts.channels.base import Channel, DeliveryResult
+from services.alerts.domain.delivery import Attempted, settle
+from services.alerts.domain.directory import ChannelType
+from services.alerts.domain.model import AttemptOutcome, DeliveryStatus
+from services.alerts.domain.retry import RetryBudget, backoff_s
+from services.alerts.domain.silences import Silence, silenced_by
+from services.alerts.domain.text import clean
 from services.alerts.metrics import AlertsMetrics
 from services.alerts.receivers import Receivers
 from shared.clock import Clock, utc_now
-from shared.leader import LeaderLock
 from shared.messages import NotificationDeadLettered
 from shared.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
 
-def backoff_s(failures: int, base_s: float, max_s: float, rng: random.Random) -> float:
-    """Exponential backoff with "equal jitter" for the given number of consecutive failures (1-based).
+class Leadership(Protocol):
+    """The leader lock (shared/leader.py LeaderLock)."""
 
-    Half the delay is fixed so a dead receiver is never hammered; half is random so receivers that failed
-    together do not retry together.
-    """
-    d = min(max_s, base_s * 2 ** (failures - 1))
-    return d / 2 + rng.uniform(0, d / 2)
+    def held(self) -> bool:
+        """Whether this replica leads (taking the lock when free)."""
+        ...
+
+    def release(self) -> None:
+        """Give the lock up."""
+        ...
 
 
 @dataclass
@@ -63,31 +72,35 @@ class ReceiverState:
 
 @dataclass
 class _Outcome:
-    row: Any
+    row: DueNotification
     result: DeliveryResult
     duration_s: float
     delay_s: float
     recovered: bool  # first success after failures: make the receiver's backlog due
+    silence_id: str | None = None  # held back by a silence at send time
 
 
 class Dispatcher:
-    """Sends due notifications through the channels' notifiers."""
+    """Sends due notifications through the channels."""
 
-    def __init__(self, engine: Engine, receivers: Receivers, notifiers: dict[str, Notifier], *,
-                 metrics: AlertsMetrics, outbox: Outbox, timeout_s: float, max_attempts: int, retry_base_s: float,
-                 retry_max_s: float, poll_interval_s: float, workers: int = 32, per_receiver: int = 4,
-                 flush_groups: Callable[[], float | None] | None = None, clock: Clock = utc_now,
-                 rng: random.Random | None = None) -> None:
-        self.engine = engine
+    def __init__(self, db: Database, receivers: Receivers, channels: Mapping[ChannelType, Channel], *,
+                 leader: Leadership, metrics: AlertsMetrics, outbox: Outbox, timeout_s: float,
+                 budget: RetryBudget, retry_base_s: float, retry_max_s: float, poll_interval_s: float,
+                 retry_ambiguous: frozenset[ChannelType] = frozenset({ChannelType.WEBHOOK}), workers: int = 32,
+                 per_receiver: int = 4, flush_groups: Callable[[], float | None] | None = None,
+                 clock: Clock = utc_now, rng: random.Random | None = None) -> None:
+        self.db = db
         self.receivers = receivers
-        self.notifiers = notifiers
+        self.channels = channels
+        self.leader = leader
         self.metrics = metrics
         self.outbox = outbox
         self.timeout_s = timeout_s
-        self.max_attempts = max_attempts
+        self.budget = budget
         self.retry_base_s = retry_base_s
         self.retry_max_s = retry_max_s
         self.poll_interval_s = poll_interval_s
+        self.retry_ambiguous = retry_ambiguous
         self.workers = workers
         self.per_receiver = per_receiver
         self.flush_groups = flush_groups
@@ -97,51 +110,82 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._states: dict[str, ReceiverState] = {}
         self._inflight: set[int] = set()  # fetched and not yet committed: buffered, being sent, or being recorded
-        self._buffers: dict[str, deque[Any]] = {}
+        self._buffers: dict[str, deque[DueNotification]] = {}
+        self._silences: list[Silence] = []
         self._need_fetch = True
+        self._leading = False
         self._results: queue.Queue[_Outcome] = queue.Queue()
-        self.writer_alive = True
+        self._writer: threading.Thread | None = None
+        self._bookkeeping_failing_since: float | None = None
+        self.rounds = 0  # dispatch rounds run, for tests waiting on progress
         self.on_dead_letter: Callable[[], None] | None = None  # wakes the outbox relay
-        self._leader = LeaderLock(engine, "dispatcher", self.ADVISORY_LOCK_KEY)
+        metrics.watch_dispatcher(lambda: (self._leading, sum(len(b) for b in self._buffers.values())))
 
     def wake(self) -> None:
-        """Ask the dispatcher to look for due notifications now (new rows were committed)."""
+        """Ask the dispatcher to look for due notifications (and silences) now: new rows were committed."""
         self._need_fetch = True
         self._wake.set()
 
-    def state(self, ref: str) -> ReceiverState:
-        """The receiver's state (created on first use)."""
-        with self._lock:
-            return self._states.setdefault(ref, ReceiverState())
+    def check_ready(self) -> None:
+        """Raise when outcomes cannot be recorded: the writer died, or its commits keep failing."""
+        if self._writer is not None and not self._writer.is_alive():
+            raise RuntimeError("dispatcher: the delivery-log writer stopped")
+        since = self._bookkeeping_failing_since
+        if since is not None and time.monotonic() - since > 1.0:
+            raise RuntimeError(f"dispatcher: delivery outcomes not committed for {time.monotonic() - since:.0f}s")
 
     def run(self, stop: threading.Event) -> None:
-        """Deliver until ``stop`` is set."""
-        writer = threading.Thread(target=self._write_loop, args=(stop,), name="dispatch-writer", daemon=True)
-        writer.start()
+        """Deliver until ``stop`` is set; a bug stops the loop (readiness fails), a transient failure is retried."""
+        self._writer = threading.Thread(target=self._write_loop, args=(stop,), name="dispatch-writer", daemon=True)
+        self._writer.start()
         last_fetch = 0.0
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="deliver") as pool:
-            while not stop.is_set():
-                wait = self.poll_interval_s
-                self._wake.clear()
-                try:
-                    if self.flush_groups is not None and (self._need_fetch or
-                                                          time.monotonic() - last_fetch > self.poll_interval_s):
-                        next_flush = self.flush_groups()
-                        if next_flush is not None:
-                            wait = min(wait, max(0.01, next_flush))
-                    # Query only when new rows may be due; a freed slot is served from the buffer.
-                    if self._need_fetch or time.monotonic() - last_fetch >= min(wait, self._until_unblocked()):
-                        self._need_fetch = False
-                        last_fetch = time.monotonic()
-                        self.fetch_due()
-                    self.submit_buffered(pool.submit)
-                    wait = min(wait, self._until_unblocked())
-                except Exception:
-                    log.exception("dispatch round failed")
-                    wait = 1.0
-                self._wake.wait(wait)
-            writer.join(timeout=self.timeout_s + 5)
-        self._leader.release()
+        try:
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="deliver") as pool:
+                while not stop.is_set():
+                    if self._writer is not None and not self._writer.is_alive():
+                        raise RuntimeError("the delivery-log writer stopped")
+                    wait = self.poll_interval_s
+                    self._wake.clear()
+                    try:
+                        last_fetch, wait = self._round(pool.submit, last_fetch)
+                    except Exception as exc:
+                        if not is_transient(exc):
+                            raise
+                        log.warning("dispatch round failed (%s); retrying", type(exc).__name__)
+                        wait = 1.0
+                    self.rounds += 1
+                    self._wake.wait(wait)
+                self._writer.join(timeout=self.timeout_s + 5)
+        finally:
+            self.leader.release()
+
+    def _round(self, submit: Callable[..., Any], last_fetch: float) -> tuple[float, float]:
+        wait = self.poll_interval_s
+        if not self._check_leadership():
+            return last_fetch, wait
+        polled = time.monotonic() - last_fetch > self.poll_interval_s
+        if self.flush_groups is not None and (self._need_fetch or polled):
+            next_flush = self.flush_groups()
+            if next_flush is not None:
+                wait = min(wait, max(0.01, next_flush))
+        # Query only when new rows may be due; a freed slot is served from the buffer.
+        if self._need_fetch or time.monotonic() - last_fetch >= min(wait, self._until_unblocked()):
+            self._need_fetch = False
+            last_fetch = time.monotonic()
+            self.fetch_due()
+        self.submit_buffered(submit)
+        return last_fetch, min(wait, self._until_unblocked())
+
+    def _check_leadership(self) -> bool:
+        leading = self.leader.held()
+        if self._leading and not leading:
+            with self._lock:
+                dropped = [r.id for b in self._buffers.values() for r in b]
+                self._buffers.clear()
+                self._inflight.difference_update(dropped)
+            log.warning("dispatcher: leadership lost; dropped %d buffered notifications", len(dropped))
+        self._leading = leading
+        return leading
 
     def _until_unblocked(self) -> float:
         now = time.monotonic()
@@ -150,26 +194,14 @@ class Dispatcher:
                      if s.blocked_until > now and not s.probing]
         return max(0.01, min(waits)) if waits else self.poll_interval_s
 
-    ADVISORY_LOCK_KEY = 0x0A1E_D15B
-
-    def _is_leader(self) -> bool:
-        """Only the replica holding the leader lock dispatches, so replicas never send twice (shared/leader.py)."""
-        return self._leader.held()
-
     def fetch_due(self, limit: int = 2000) -> int:
         """Buffer due notifications not yet known to the dispatcher, per receiver; returns how many were new."""
-        if not self._is_leader():
-            return 0
-        n = notifications
         with self._lock:
             known = list(self._inflight)
-        q = (select(n.c.id, n.c.idempotency_key, n.c.channel, n.c.receiver, n.c.payload, n.c.attempts, n.c.kind,
-                    n.c.department, n.c.alert_ids, n.c.created_at)
-             .where(n.c.status == "pending", n.c.next_attempt_at <= self.clock()).order_by(n.c.id).limit(limit))
-        if known and len(known) <= 5000:
-            q = q.where(n.c.id.not_in(known))
-        with self.engine.connect() as conn:
-            due = conn.execute(q).all()
+        now = self.clock()
+        with self.db.read() as repos:
+            due = repos.notifications.due(now, exclude=known, limit=limit)
+            self._silences = repos.silences.active(now)
         new = 0
         with self._lock:
             for row in due:
@@ -198,24 +230,29 @@ class Dispatcher:
             submit(self._attempt, row)
         return len(picked)
 
-    def submit_due(self, submit: Callable[..., Any]) -> int:
-        """Fetch due notifications and hand what the receivers' caps allow to workers (tests call this)."""
-        self.fetch_due()
-        return self.submit_buffered(submit)
+    def _muted_by(self, row: DueNotification) -> Silence | None:
+        # Every alert of the notification must be muted for it to be held back (a group with one alert
+        # not silenced still goes, whole).
+        if not row.matchers:
+            return None
+        now = self.clock()
+        found = [silenced_by(self._silences, now, target_id=t, department=row.department, severity=sev)
+                 for t, sev in row.matchers]
+        return found[0] if all(found) else None
 
-    def _attempt(self, row: Any) -> None:
+    def _attempt(self, row: DueNotification) -> None:
+        if not self._leading:  # leadership lost while it waited for a worker: the new leader sends it
+            with self._lock:
+                self._inflight.discard(row.id)
+                s = self._states.setdefault(row.receiver, ReceiverState())
+                s.inflight, s.probing = max(0, s.inflight - 1), False
+            return
         started = time.perf_counter()
-        try:
-            dest = self.receivers.resolve(row.receiver)
-            notifier = self.notifiers.get(row.channel)
-            if dest is None or notifier is None:
-                result = DeliveryResult(False, False, None, f"receiver {row.receiver} is not configured any more")
-            else:
-                result = notifier.send(dest, row.payload.encode(), idempotency_key=row.idempotency_key,
-                                       timeout_s=self.timeout_s)
-        except Exception as exc:  # a bug in a notifier must not lose the notification: retry it
-            log.exception("notifier %s failed", row.channel)
-            result = DeliveryResult(False, True, None, f"{type(exc).__name__}: {exc}"[:300])
+        silence = self._muted_by(row)
+        if silence is not None:
+            result = DeliveryResult(False, False, None, f"held back by silence {silence.id}")
+        else:
+            result = self._send(row)
         duration = time.perf_counter() - started
         delay, recovered = 0.0, False
         with self._lock:
@@ -225,15 +262,28 @@ class Dispatcher:
             if result.delivered:
                 recovered = s.failures > 0
                 s.failures, s.blocked_until = 0, 0.0
-            elif result.retryable:
+            elif result.retryable and silence is None:
                 s.failures += 1
                 delay = backoff_s(s.failures, self.retry_base_s, self.retry_max_s, self._rng)
-                if result.retry_after_s is not None:
-                    delay = max(delay, min(result.retry_after_s, self.retry_max_s))
+                if result.retry_after_s is not None:  # honoured up to the budget
+                    delay = max(delay, min(result.retry_after_s, self.budget.budget_s))
                 s.blocked_until = time.monotonic() + delay
-        self.metrics.delivery_duration.labels(row.channel).observe(duration)
-        self._results.put(_Outcome(row, result, duration, delay, recovered))
+        if silence is None:
+            self.metrics.delivery_duration.labels(row.channel).observe(duration)
+        self._results.put(_Outcome(row, result, duration, delay, recovered, silence.id if silence else None))
         self._wake.set()  # a slot is free: serve the receiver's buffer
+
+    def _send(self, row: DueNotification) -> DeliveryResult:
+        dest = self.receivers.resolve(row.receiver)
+        channel = self.channels.get(ChannelType(row.channel))
+        if dest is None or channel is None:
+            return DeliveryResult(False, False, None, f"receiver {row.receiver} is not configured any more")
+        try:
+            return channel.send(dest, row.payload.encode(), idempotency_key=row.idempotency_key,
+                                timeout_s=self.timeout_s)
+        except Exception as exc:  # a bug in a channel must not lose the notification: retry it, loudly
+            log.exception("channel %s failed", row.channel)
+            return DeliveryResult(False, True, None, clean(f"{type(exc).__name__}: {exc}"))
 
     def _write_loop(self, stop: threading.Event) -> None:
         batch: list[_Outcome] = []
@@ -255,68 +305,84 @@ class Dispatcher:
                     break
             try:
                 self._commit(batch)
-            except Exception:
+            except Exception as exc:
                 # Keep the batch in flight (so it is not sent again) and retry the bookkeeping.
-                log.exception("recording %d delivery outcomes failed; retrying in %.1fs", len(batch), backoff)
-                self.writer_alive = False
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            self.writer_alive, backoff = True, 0.1
+                self.metrics.bookkeeping_failures.inc()
+                if self._bookkeeping_failing_since is None:
+                    self._bookkeeping_failing_since = time.monotonic()
+                try:
+                    if is_transient(exc):
+                        raise
+                    self._commit_one_by_one(batch)  # a row the database refuses must not hold up the rest
+                except Exception as again:
+                    if not is_transient(again):
+                        raise  # a bug: the writer stops, and with it the dispatcher's readiness
+                    log.warning("recording %d delivery outcomes failed (%s); retrying in %.1fs", len(batch),
+                                type(again).__name__, backoff)
+                    # Not stop.wait: after a stop the outcomes still have to be recorded, at this pace too.
+                    time.sleep(backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    continue
+            self._bookkeeping_failing_since, backoff = None, 0.1
             self._release(batch)
             batch = []
             self.wake()
 
+    def _commit_one_by_one(self, batch: list[_Outcome]) -> None:
+        """Commit each outcome alone; those committed leave ``batch`` (so a retry does not record them twice)."""
+        while batch:
+            o = batch[0]
+            try:
+                self._commit([o])
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                # What the receiver answered cannot be stored: store that instead (a bug if this fails too).
+                log.exception("delivery outcome of notification %d refused by the database", o.row.id)
+                self._commit([_Outcome(o.row, DeliveryResult(
+                    o.result.delivered, o.result.retryable, o.result.http_status,
+                    f"(the answer could not be stored: {type(exc).__name__})", o.result.retry_after_s,
+                    o.result.ambiguous), o.duration_s, o.delay_s, o.recovered, o.silence_id)])
+            self._release([batch.pop(0)])
+
     def _commit(self, batch: list[_Outcome]) -> None:
         now = self.clock()
-        updates, attempts, dead = [], [], []
+        records, dead = [], []
         recovered = {o.row.receiver for o in batch if o.recovered}
         for o in batch:
             r, res = o.row, o.result
-            attempt = r.attempts + 1
-            if res.delivered:
-                status, outcome, next_at = "sent", "delivered", now
-            elif res.retryable and attempt < self.max_attempts:
-                status, outcome, next_at = "pending", "retry", now + timedelta(seconds=o.delay_s)
-            elif res.retryable:
-                status, outcome, next_at = "dead", "dead", now
-                dead.append((r, attempt, res.error))
+            attempt = r.attempts + (0 if o.silence_id else 1)
+            if o.silence_id:
+                status, outcome, next_at = DeliveryStatus.SUPPRESSED, AttemptOutcome.SUPPRESSED, now
             else:
-                status, outcome, next_at = "failed", "failed", now
-            updates.append({"_id": r.id, "status": status, "attempts": attempt, "next_attempt_at": next_at,
-                            "last_error": res.error, "sent_at": now if res.delivered else None})
-            attempts.append({"notification_id": r.id, "attempt": attempt, "at": now, "outcome": outcome,
-                             "http_status": res.http_status, "error": res.error,
-                             "duration_ms": int(o.duration_s * 1000)})
-        n = notifications
-        with self.engine.begin() as conn:
-            conn.execute(update(n).where(n.c.id == bindparam("_id")).values(
-                status=bindparam("status"), attempts=bindparam("attempts"),
-                next_attempt_at=bindparam("next_attempt_at"), last_error=bindparam("last_error"),
-                sent_at=bindparam("sent_at")), updates)
-            conn.execute(delivery_attempts.insert(), attempts)
+                status, outcome, next_at = settle(
+                    Attempted(res.delivered, res.retryable, res.ambiguous, res.retry_after_s), since=r.retry_since,
+                    now=now, delay_s=o.delay_s, budget=self.budget,
+                    retry_ambiguous=ChannelType(r.channel) in self.retry_ambiguous)
+            if status == DeliveryStatus.DEAD:
+                dead.append(self._dead_letter(r, attempt, res.error, now))
+            records.append(Recorded(r.id, attempt, status, outcome, next_at, clean(res.error), res.http_status,
+                                    int(o.duration_s * 1000), now if res.delivered else None, o.silence_id))
+        with self.db.transaction() as repos:
+            repos.notifications.record(records, outbox=self.outbox, dead_letters=list(dead), now=now)
             if recovered:
-                conn.execute(update(n).where(n.c.receiver.in_(recovered), n.c.status == "pending",
-                                             n.c.next_attempt_at > now).values(next_attempt_at=now))
-            if dead:
-                self.outbox.add(conn, [self._dead_letter(r, attempt, err, now) for r, attempt, err in dead], now)
-        for o in batch:
-            ch = o.row.channel
-            if o.result.delivered:
-                self.metrics.notifications_sent.labels(ch).inc()
-            else:
-                self.metrics.notifications_failed.labels(ch, "retryable" if o.result.retryable else "permanent").inc()
-        for r, _, _ in dead:
-            self.metrics.dead_letters.labels(r.channel).inc()
+                repos.notifications.hurry(recovered, now)
+                revived = repos.notifications.revive(recovered, now, now - timedelta(seconds=self.budget.budget_s))
+                if revived:
+                    log.info("receivers %s answered again: %d dead letters queued again", sorted(recovered),
+                             len(revived))
+                    self.metrics.revived.inc(len(revived))
+        for o, rec in zip(batch, records, strict=True):
+            self.metrics.count(o.row.channel, rec.status, o.result)
         if dead and self.on_dead_letter is not None:
             self.on_dead_letter()
 
     @staticmethod
-    def _dead_letter(r: Any, attempts: int, error: str | None, now: datetime) -> NotificationDeadLettered:
+    def _dead_letter(r: DueNotification, attempts: int, error: str | None, now: datetime) -> NotificationDeadLettered:
         return NotificationDeadLettered(
             notification_id=r.id, idempotency_key=r.idempotency_key,
             alert_ids=tuple(a for a in (r.alert_ids or "").split(",") if a), kind=r.kind, department=r.department,
-            channel=r.channel, attempts=attempts, last_error=error, created_at=r.created_at, dead_at=now)
+            channel=r.channel, attempts=attempts, last_error=clean(error), created_at=r.created_at, dead_at=now)
 
     def _release(self, batch: list[_Outcome]) -> None:
         with self._lock:

@@ -8,44 +8,37 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.engine import Connection
-
-from services.alerts.adapters.tables import alerts
+from services.alerts.adapters.db import Conn, Repositories
 from services.alerts.domain.directory import Routing
 from services.alerts.domain.lifecycle import Action, OpenAlert, decide
-from services.alerts.notify import NotificationQueue, Outgoing
+from services.alerts.domain.model import AlertStatus, NotificationKind, Outgoing, Role
+from services.alerts.pipeline import Pipeline
 from shared.clock import Clock
 from shared.messages import Envelope, EventData, InvalidMessage, Severity, TargetStatusChanged
 
 
-def outgoing_for(routing: Routing, alert_id: str, kind: str, event: TargetStatusChanged, severity: Severity,
-                 cause: str) -> list[Outgoing]:
+def outgoing_for(routing: Routing, alert_id: str, kind: NotificationKind, event: TargetStatusChanged,
+                 severity: Severity, cause: str) -> list[Outgoing]:
     """One outgoing part per department the routing tells about this alert."""
     recipients = routing.recipients(severity=severity, section=event.section, target_id=event.target_id,
                                     lead=event.lead_department, co=event.co_departments)
-    return [Outgoing(alert_id, kind, r.department, r.reason.split(":")[0], event, cause) for r in recipients]
-
-
-# Built once: statements with bound parameters reuse SQLAlchemy's compiled cache (``.values(**kw)`` would not).
-_OPEN_ALERT = select(alerts.c.id, alerts.c.severity).where(alerts.c.target_id == bindparam("t"),
-                                                           alerts.c.status != "resolved")
-_INSERT_ALERT = alerts.insert()
+    return [Outgoing(alert_id, kind, r.department, Role(r.reason.split(":")[0]), event, cause) for r in recipients]
 
 
 class StatusChangeHandler:
     """Handles TargetStatusChanged events."""
 
-    def __init__(self, routing: Routing, queue: NotificationQueue, clock: Clock) -> None:
+    def __init__(self, routing: Routing, pipeline: Pipeline, clock: Clock) -> None:
         self.routing = routing
-        self.queue = queue
+        self.pipeline = pipeline
         self.clock = clock
 
-    def __call__(self, conn: Connection, envelope: Envelope, data: EventData) -> None:
+    def __call__(self, conn: Conn, envelope: Envelope, data: EventData) -> None:
         if not isinstance(data, TargetStatusChanged):
             raise InvalidMessage(f"the alerts service does not handle {envelope.type}")
         now = self.clock()
-        row = conn.execute(_OPEN_ALERT, {"t": data.target_id}).first()
+        repos = Repositories.on(conn)
+        row = repos.alerts.open_for_target(data.target_id)
         open_alert = OpenAlert(row.id, Severity(row.severity)) if row else None
         action = decide(open_alert, data.severity)
         if action == Action.IGNORE:
@@ -57,23 +50,26 @@ class StatusChangeHandler:
             fields["severity"] = data.severity.value
         if open_alert is None:
             alert_id = uuid.uuid4().hex
-            conn.execute(_INSERT_ALERT, [{
-                "id": alert_id, "target_id": data.target_id, "status": "firing",
+            repos.alerts.insert({
+                "id": alert_id, "target_id": data.target_id, "status": AlertStatus.FIRING.value,
                 "lead_department": data.lead_department, "co_departments": ",".join(data.co_departments),
                 "opened_at": now, "resolved_at": None, "escalation_level": 0, "last_notified_at": now,
                 "acknowledged_at": None, "acknowledged_by": None, "ack_explanation": None, "ack_measures": None,
                 "escalated_at": None, **fields,
-            }])
+            })
         else:
             alert_id = open_alert.id
             if action == Action.RESOLVE:
-                fields.update(status="resolved", resolved_at=now)
+                fields.update(status=AlertStatus.RESOLVED.value, resolved_at=now)
             elif action == Action.ESCALATE:
                 # Worse than what was acknowledged: it needs the department's attention again.
-                fields.update(status="firing", last_notified_at=now, escalated_at=now)
-            conn.execute(alerts.update().where(alerts.c.id == alert_id).values(**fields))
+                fields.update(status=AlertStatus.FIRING.value, last_notified_at=now, escalated_at=now)
+            # This partition's events are handled one at a time, so only an acknowledgement can race with
+            # this update, and it never resolves: the alert read as open is still open.
+            repos.alerts.update_open(alert_id, fields)
         if action == Action.UPDATE:
             return
         # A recovery goes to everyone the alert went to, so route it with the alert's last severity.
         severity = open_alert.severity if action == Action.RESOLVE and open_alert else data.severity
-        self.queue.enqueue(conn, outgoing_for(self.routing, alert_id, action.value, data, severity, envelope.id), now)
+        self.pipeline.run(repos, outgoing_for(self.routing, alert_id, NotificationKind(action.value), data, severity,
+                                              envelope.id), now)

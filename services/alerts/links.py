@@ -13,9 +13,10 @@ import urllib.parse
 class AckLinks:
     """Makes and checks acknowledgement links."""
 
-    def __init__(self, key: bytes, public_url: str | None, ttl_s: float) -> None:
-        self.key = key
-        self.public_url = public_url.rstrip("/") if public_url else None
+    def __init__(self, key: bytes | None, public_url: str | None, ttl_s: float) -> None:
+        self.key = key or b""
+        # No key, no links: ALERTS_LINK_SECRET is required with ALERTS_PUBLIC_URL (config.py).
+        self.public_url = public_url.rstrip("/") if public_url and key else None
         self.ttl_s = ttl_s
 
     def signature(self, alert_id: str, department: str, expires: int) -> str:
@@ -33,6 +34,8 @@ class AckLinks:
 
     def check(self, alert_id: str, department: str, expires: int, signature: str, now_ts: float) -> str | None:
         """None when the link is good, else why it is not."""
+        if not self.key:
+            return "signature: acknowledgement links are not enabled"
         # Bytes: compare_digest raises TypeError on non-ASCII str, and the link comes from anyone.
         if not hmac.compare_digest(self.signature(alert_id, department, expires).encode(), signature.encode()):
             return "signature: does not match (the link was altered or is not ours)"

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.e2e
 CAT = load_catalogue()
 SECRET = "e2e-alerts-secret"
 TOKEN = "e2e-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture
@@ -47,10 +49,13 @@ def start_alerts(tmp_path: Path, db_factory, broker: TansuBroker,
         env.update({
             "ALERTS_DATABASE_URL": url, "ALERTS_KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
             "ALERTS_TOPIC_PREFIX": topic_prefix, "ALERTS_PORT": str(port), "ALERTS_WEBHOOK_SECRET": SECRET,
-            "ALERTS_PUBLIC_URL": f"http://127.0.0.1:{port}", "ALERTS_TOPIC_PARTITIONS": "2",
+            "ALERTS_PUBLIC_URL": f"http://127.0.0.1:{port}", "ALERTS_LINK_SECRET": "e2e-link-secret-0123456789",
+            "ALERTS_TOPIC_PARTITIONS": "2",
             "ALERTS_API_TOKENS": json.dumps({"e2e": hashlib.sha256(TOKEN.encode()).hexdigest()}),
             "ALERTS_RETRY_BASE_S": "0.1", "ALERTS_RETRY_MAX_S": "0.5", "ALERTS_DISPATCH_POLL_INTERVAL_S": "0.1",
             "ALERTS_KAFKA_SESSION_TIMEOUT_MS": "2000", "ALERTS_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+            # Its own consumer group: never the default group another test's app may have left on the broker.
+            "ALERTS_CONSUMER_GROUP": f"alerts-{topic_prefix}",
         })
         env.update(extra)
         p = ServiceProcess("alerts", port, env, tmp_path / "logs" / "alerts.log")
@@ -129,7 +134,8 @@ def test_kill_9_mid_burst_and_a_receiver_down_for_a_while_change_nothing_at_the_
     repeats = len(receiver.requests) - len(receiver.unique())
     in_flight_cap = 4 * len({d for d, _ in expected})  # ALERTS_RECEIVER_CONCURRENCY per receiver
     assert repeats <= in_flight_cap, f"{repeats} repeats: only those in flight at the kill may be re-sent"
-    deliveries = httpx.get(f"{alerts.url}/v1/deliveries", params={"status": "pending"}, timeout=10).json()
+    deliveries = httpx.get(f"{alerts.url}/v1/deliveries", params={"status": "pending"}, headers=AUTH,
+                           timeout=10).json()
     assert deliveries == []
 
 
@@ -157,8 +163,41 @@ def test_ack_by_link_silences_and_escalation_over_http(start_alerts, broker: Tan
     assert [(o["department"]["id"], o["event"]["target_id"]) for o in overdue] == [
         ("gov_office", "retail_sales_growth")]  # gdp was acknowledged; the silenced target never went out
     assert not any(r.json()["event"]["target_id"] == "urban_new_jobs" for r in receiver.requests)
-    muted = httpx.get(f"{alerts.url}/v1/deliveries", params={"status": "suppressed"}, timeout=10).json()
-    assert muted and {m["silence_id"] for m in muted} == {httpx.get(f"{alerts.url}/v1/silences", timeout=10)
-                                                          .json()[0]["id"]}
-    acked = httpx.get(f"{alerts.url}/v1/alerts", params={"status": "acknowledged"}, timeout=10).json()
+    muted = httpx.get(f"{alerts.url}/v1/deliveries", params={"status": "suppressed"}, headers=auth,
+                      timeout=10).json()
+    assert muted and {m["silence_id"] for m in muted} == {httpx.get(f"{alerts.url}/v1/silences", headers=auth,
+                                                                    timeout=10).json()[0]["id"]}
+    acked = httpx.get(f"{alerts.url}/v1/alerts", params={"status": "acknowledged"}, headers=auth,
+                      timeout=10).json()
     assert [a["target_id"] for a in acked] == ["gdp_growth"] and acked[0]["ack_measures"] == form["measures"]
+
+
+def test_two_replicas_with_grouping_send_each_group_once(start_alerts, broker: TansuBroker, topic_prefix: str,
+                                                         receiver: Receiver) -> None:
+    """Two alerts processes on one database (SQLite: a file; PostgreSQL) and one consumer group, grouping on."""
+    env = {"ALERTS_DEFAULT_WEBHOOK_URL": f"{receiver.url}/hook", "ALERTS_GROUP_WAIT_S": "2",
+           "ALERTS_GROUP_INTERVAL_S": "600"}
+    first, second = start_alerts(**env), start_alerts(**env)
+    targets = [t.id for t in CAT.targets.values()][:40]
+    _publish(broker, topic_prefix, [deviation(CAT, t, Severity.WARNING) for t in targets])
+    departments = {d for d, _ in _expected_pairs(targets)}
+
+    def settled() -> list[dict[str, Any]] | None:
+        rows = httpx.get(f"{first.url}/v1/deliveries", params={"limit": 1000}, headers=AUTH, timeout=10).json()
+        grouped = sum(len(r["alert_ids"]) for r in rows)
+        done = grouped == len(_expected_pairs(targets)) and all(r["status"] == "sent" for r in rows)
+        return rows if done else None
+
+    deadline = time.time() + 60
+    while (rows := settled()) is None and time.time() < deadline:
+        time.sleep(0.2)
+    assert rows is not None, "not every alert part was grouped and sent"
+    # One notification per department, each sent once: no replica grouped the same parts under another key.
+    assert sorted(r["department"] for r in rows) == sorted(departments)
+    keys = receiver.idempotency_keys()
+    assert sorted(set(keys)) == sorted(r["idempotency_key"] for r in rows) and len(keys) == len(rows)
+    assert set(_pairs(receiver)) == _expected_pairs(targets)
+    leaders = [float(line.split()[1]) for p in (first, second)
+               for line in httpx.get(f"{p.url}/metrics", timeout=10).text.splitlines()
+               if line.startswith("alerts_dispatcher_leader ")]
+    assert sorted(leaders) == [0.0, 1.0]

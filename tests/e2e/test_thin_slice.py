@@ -29,6 +29,7 @@ def stack(tmp_path: Path, db_factory, broker: TansuBroker, receiver: Receiver, t
             "ALERTS_WEBHOOK_URLS": json.dumps({"fgw": f"{receiver.url}/fgw"}),
             "ALERTS_WEBHOOK_SECRET": SECRET,
             "ALERTS_PUBLIC_URL": "http://alerts.example",
+            "ALERTS_LINK_SECRET": "thin-slice-link-secret",
         }},
     )
     try:

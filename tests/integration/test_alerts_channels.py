@@ -8,10 +8,10 @@ import pytest
 
 from devstack.broker import TansuBroker
 from devstack.receiver import Receiver
-from services.alerts.channels.webhook import verify
+from services.alerts.channels.webhook import verify_standard
 from shared.messages import Severity
 
-from .alerts_harness import SECRET, SmtpSink, running, send, settings, wait_until
+from .alerts_harness import SmtpSink, running, send, settings, wait_until, webhook_secret
 
 DING, FEI = "ding-secret-0123", "feishu-secret-4567"
 
@@ -26,7 +26,9 @@ def smtp() -> Iterator[SmtpSink]:
 
 def test_a_critical_deviation_reaches_every_channel_signed_and_in_chinese(
         database_url: str, broker: TansuBroker, topic_prefix: str, smtp: SmtpSink) -> None:
-    recv = Receiver(secret=SECRET.encode(), dingtalk_secret=DING, feishu_secret=FEI).start()
+    keys = {"fgw": webhook_secret("fgw").encode(), "supervision": webhook_secret("supervision").encode()}
+    recv = Receiver(secrets={f"/hook/{d}": k for d, k in keys.items()}, dingtalk_secret=DING,
+                    feishu_secret=FEI).start()
     try:
         env = {
             "NOTIFY_FGW_WEBHOOK_URL": f"{recv.url}/hook/fgw",
@@ -50,8 +52,9 @@ def test_a_critical_deviation_reaches_every_channel_signed_and_in_chinese(
             assert paths == ["/dingtalk/robot/send", "/feishu/open-apis/bot/v2/hook/fgw", "/hook/fgw",
                              "/hook/supervision", "/wecom/send", "/wecom/send"]
             hook = next(r for r in got if r.path == "/hook/fgw")
-            assert verify(SECRET.encode(), hook.headers["X-Signature-Timestamp"], hook.body,
-                          hook.headers["X-Signature"])
+            # Signed with fgw's own key: supervision's key does not verify it.
+            assert verify_standard((keys["fgw"],), hook.headers, hook.body)
+            assert not verify_standard((keys["supervision"],), hook.headers, hook.body)
             body = hook.json()
             assert body["version"] == "1" and body["kind"] == "firing"
             assert body["idempotency_key"] == hook.headers["Idempotency-Key"]
@@ -62,6 +65,7 @@ def test_a_critical_deviation_reaches_every_channel_signed_and_in_chinese(
             assert any("致：市统计局" in c and "请配合牵头单位" in c for c in wecom)
             feishu = next(r for r in got if r.path.startswith("/feishu")).json()
             assert feishu["msg_type"] == "post" and feishu["timestamp"] and feishu["sign"]
+            assert mails
             [mail] = mails
             assert mail["Subject"] == "【目标预警】固定资产投资"
             assert mail["To"] == "duty@fgw.example, head@fgw.example"

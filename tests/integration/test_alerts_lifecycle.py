@@ -45,7 +45,7 @@ def test_a_receiver_down_holds_up_no_one_and_gets_its_backlog_on_return_once(
     down, up = Receiver(fail_with=503).start(), Receiver(delay_s=0).start()
     try:
         env = {"NOTIFY_FGW_WEBHOOK_URL": f"{down.url}/fgw", "NOTIFY_STATS_WEBHOOK_URL": f"{up.url}/stats"}
-        s = settings(database_url, broker, topic_prefix, retry_max_s=0.5, max_attempts=1000)
+        s = settings(database_url, broker, topic_prefix, retry_max_s=0.5)
         with running(s, env) as client:
             started = time.time()
             send(broker, topic_prefix, [(t, Severity.WARNING) for t in FGW_TARGETS])
@@ -72,10 +72,10 @@ def test_exhausted_retries_dead_letter_to_kafka_and_resend_through_the_api(
         database_url: str, broker: TansuBroker, topic_prefix: str, receiver: Receiver) -> None:
     receiver.fail_with = 500
     env = {"NOTIFY_FGW_WEBHOOK_URL": f"{receiver.url}/fgw"}
-    with running(settings(database_url, broker, topic_prefix, max_attempts=3), env) as client:
+    with running(settings(database_url, broker, topic_prefix, retry_budget_s=0.5), env) as client:
         send(broker, topic_prefix, [("gdp_growth", Severity.WARNING)])
         [dead] = wait_until(lambda: client.get("/v1/dead-letters").json(), what="a dead letter")
-        assert dead["attempts"] == 3 and "HTTP 500" in dead["last_error"]
+        assert dead["attempts"] >= 2 and "HTTP 500" in dead["last_error"]
         consumer = KafkaConsumer(bootstrap_servers=[broker.bootstrap], auto_offset_reset="earliest",
                                  consumer_timeout_ms=200)
         tps = [TopicPartition(f"{topic_prefix}.notifications.dlq", p) for p in range(2)]
@@ -84,7 +84,7 @@ def test_exhausted_retries_dead_letter_to_kafka_and_resend_through_the_api(
         consumer.close()
         assert events[0]["type"] == NotificationDeadLettered.event_type
         assert events[0]["data"]["idempotency_key"] == dead["idempotency_key"]
-        assert client.post(f"/v1/dead-letters/{dead['id']}/resend").status_code == 401
+        assert client.post(f"/v1/dead-letters/{dead['id']}/resend").status_code == 403  # a read-only token
         receiver.fail_with = None
         r = client.post(f"/v1/dead-letters/{dead['id']}/resend", headers=AUTH)
         assert r.status_code == 200 and r.json()["status"] == "pending"
@@ -149,7 +149,7 @@ def test_ack_by_signed_link_stops_escalation_and_an_unacknowledged_critical_aler
         assert open_alert["escalation_level"] == 1
         # The API acknowledges too (with a token), and a resolved alert cannot be acknowledged.
         body = {"explanation": "消费恢复偏慢", "measures": "发放消费券，举办促消费活动"}
-        assert client.post(f"/v1/alerts/{open_alert['id']}/acknowledge", json=body).status_code == 401
+        assert client.post(f"/v1/alerts/{open_alert['id']}/acknowledge", json=body).status_code == 403
         r = client.post(f"/v1/alerts/{open_alert['id']}/acknowledge", json=body, headers=AUTH)
         assert r.status_code == 200 and r.json()["acknowledged_by"] == "ops"
         send(broker, topic_prefix, [("gdp_growth", Severity.OK)])
@@ -165,7 +165,7 @@ def test_silences_mute_by_department_are_recorded_and_expire(
     env = {"NOTIFY_FGW_WEBHOOK_URL": f"{receiver.url}/fgw", "NOTIFY_STATS_WEBHOOK_URL": f"{receiver.url}/stats"}
     with running(settings(database_url, broker, topic_prefix), env) as client:
         body = {"department": "fgw", "duration_minutes": 0.05, "owner": "李四", "reason": "系统割接，临时静默"}
-        assert client.post("/v1/silences", json=body).status_code == 401
+        assert client.post("/v1/silences", json=body).status_code == 403
         bad = client.post("/v1/silences", json={**body, "department": None}, headers=AUTH)
         assert bad.status_code == 422 and "at least one of" in bad.text
         assert client.post("/v1/silences", json={**body, "department": "nope"}, headers=AUTH).status_code == 422

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from devstack.broker import TansuBroker
 from services.alerts.config import AlertsSettings
 from services.alerts.main import create_app as create_alerts
+from services.alerts.receivers import ReceiverConfigError
 from services.evaluator.config import EvaluatorSettings
 from services.evaluator.main import create_app as create_evaluator
 from services.ingest.adapters.tables import api_keys
@@ -96,6 +97,12 @@ def test_keys_are_stored_hashed_and_never_logged(ingest: Ingest, caplog: pytest.
 
 
 def test_secrets_have_no_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("ALERTS_WEBHOOK_SECRET", raising=False)
-    with pytest.raises(ValidationError, match="webhook_secret"):
-        AlertsSettings()  # type: ignore[call-arg]
+    for var in ("ALERTS_WEBHOOK_SECRET", "ALERTS_WEBHOOK_SECRETS", "ALERTS_LINK_SECRET"):
+        monkeypatch.delenv(var, raising=False)
+    # Acknowledgement links need their own key, never derived from another one.
+    with pytest.raises(ValidationError, match="ALERTS_LINK_SECRET"):
+        AlertsSettings(public_url="http://alerts.example")  # type: ignore[call-arg]
+    # A webhook without a signing secret stops start-up, naming the variable to set.
+    with pytest.raises(ReceiverConfigError, match="ALERTS_WEBHOOK_SECRET"):
+        create_alerts(AlertsSettings(default_webhook_url="http://127.0.0.1:9/hook"),  # type: ignore[call-arg]
+                      registry=CollectorRegistry())

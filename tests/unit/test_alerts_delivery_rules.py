@@ -9,8 +9,10 @@ import httpx
 import pytest
 
 from services.alerts.channels.base import classify_http, robot_result
-from services.alerts.channels.robots import DINGTALK_RETRYABLE, FEISHU_RETRYABLE, WECOM_RETRYABLE
-from services.alerts.dispatcher import backoff_s
+from services.alerts.channels.dingtalk import DINGTALK_RETRYABLE
+from services.alerts.channels.feishu import FEISHU_RETRYABLE
+from services.alerts.channels.wecom import WECOM_RETRYABLE
+from services.alerts.domain.retry import backoff_s
 from services.alerts.domain.silences import Silence, silenced_by
 from services.alerts.links import AckLinks
 

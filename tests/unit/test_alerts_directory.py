@@ -36,7 +36,7 @@ def test_shipped_files_cover_every_department_and_route_critical_to_supervision(
     ({"department": [{"id": "fgw", "channels": [{"type": "wecom", "address_env": "lower"}]}]},
      "department 'fgw': field 'channels.0.address_env'"),
     ({"department": [{"id": "fgw", "channels": [{"type": "wecom", "address_env": "A", "secret_env": "B"}]}]},
-     "secret_env only applies to dingtalk and feishu"),
+     "secret_env only applies to webhook, dingtalk and feishu"),
     ({"department": [{"id": "fgw", "channels": [{"type": "pager", "address_env": "A"}]}]},
      "field 'channels.0.type'"),
     ({"department": [{"id": "fgw"}, {"id": "fgw"}]}, "department 'fgw': field 'id': defined twice"),

@@ -5,13 +5,32 @@ from __future__ import annotations
 import json
 
 from devstack.deviations import deviation
-from services.alerts.channels.render import WECOM_MAX_BYTES, render
+from services.alerts.channels.base import Channel, Message
+from services.alerts.channels.dingtalk import DingTalkChannel
+from services.alerts.channels.email import EmailChannel
+from services.alerts.channels.feishu import FeishuChannel
+from services.alerts.channels.http import HttpPoster
+from services.alerts.channels.webhook import WebhookChannel
+from services.alerts.channels.wecom import WECOM_MAX_BYTES, WeComChannel
 from services.alerts.domain.directory import ChannelType
 from services.alerts.domain.templates import AlertPart, part_text
 from shared.catalogue import load_catalogue
 from shared.messages import Severity
 
 CAT = load_catalogue()
+_HTTP = HttpPoster()
+CHANNELS: dict[ChannelType, Channel] = {
+    ChannelType.WEBHOOK: WebhookChannel(_HTTP), ChannelType.WECOM: WeComChannel(_HTTP),
+    ChannelType.DINGTALK: DingTalkChannel(_HTTP), ChannelType.FEISHU: FeishuChannel(_HTTP),
+    ChannelType.EMAIL: EmailChannel(host=None, port=25, sender=None),
+}
+
+
+def render(channel: ChannelType, parts: list[AlertPart], *, department: str, department_zh: str,
+           idempotency_key: str) -> str:
+    """Each channel class renders its own payload."""
+    return CHANNELS[channel].render(Message(parts, department, department_zh, idempotency_key,
+                                            [f"event-{i}" for i in range(len(parts))]))
 
 
 def _part(target: str = "fixed_asset_investment_total", kind: str = "firing", role: str = "lead") -> AlertPart:
@@ -48,6 +67,8 @@ def test_group_renders_every_part_under_one_title_per_channel() -> None:
                             idempotency_key="k"))
     assert web["version"] == "1" and web["kind"] == "grouped" and len(web["alerts"]) == 2
     assert web["department"] == {"id": "fgw", "name_zh": "市发展改革委"}
+    # Each alert names the event that caused it, inside the signed body.
+    assert web["event_id"] == "event-0" and [a["event_id"] for a in web["alerts"]] == ["event-0", "event-1"]
 
 
 def test_wecom_content_stays_within_its_4096_bytes() -> None:

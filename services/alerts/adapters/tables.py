@@ -26,7 +26,7 @@ alerts = Table(
     Column("last_event_id", String(64), nullable=False),
     Column("opened_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
-    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("resolved_at", UTCDateTime, nullable=True, index=True),
     Column("section", String(32), nullable=False, server_default=""),
     Column("event", Text, nullable=True),  # the last status-change event's data (JSON), for reminders
     Column("acknowledged_at", UTCDateTime, nullable=True),
@@ -53,7 +53,7 @@ notifications = Table(
     Column("channel", String(16), nullable=False),  # webhook, wecom, dingtalk, feishu, email
     Column("receiver", Text, nullable=False),  # department:channel; the address is resolved when sending
     Column("payload", Text, nullable=False),  # the channel's JSON, rendered once so retries send the same bytes
-    Column("status", String(16), nullable=False),  # pending, sent, failed, dead, suppressed
+    Column("status", String(16), nullable=False),  # DeliveryStatus: pending, sent, failed, dead, suppressed, uncertain
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("last_error", Text, nullable=True),
@@ -61,6 +61,9 @@ notifications = Table(
     Column("sent_at", UTCDateTime, nullable=True),
     Column("alert_ids", Text, nullable=False, server_default=""),  # comma-separated, every alert in the group
     Column("silence_id", String(32), nullable=True),  # the silence that suppressed it
+    Column("retry_since", UTCDateTime, nullable=True),  # start of its retry budget (NULL: created_at)
+    Column("matchers", Text, nullable=True),  # JSON [[target_id, severity], …]: what silences match at send time
+    Index("ix_notifications_created_at", "created_at"),
     Index("ix_notifications_due", "next_attempt_at", postgresql_where=text("status = 'pending'"),
           sqlite_where=text("status = 'pending'")),
 )
@@ -78,6 +81,7 @@ notification_items = Table(
     Column("content", Text, nullable=False),  # JSON: the alert's rendered part and its event
     Column("created_at", UTCDateTime, nullable=False),
     Column("notification_id", BigId, nullable=True),  # set when grouped into a notification
+    Column("part_key", String(64), nullable=True),  # the part's own idempotency key; a group's key is made of them
     Index("ix_notification_items_ungrouped", "receiver", postgresql_where=text("notification_id IS NULL"),
           sqlite_where=text("notification_id IS NULL")),
 )
@@ -98,7 +102,7 @@ delivery_attempts = Table(
     Column("notification_id", BigId, nullable=False, index=True),
     Column("attempt", Integer, nullable=False),
     Column("at", UTCDateTime, nullable=False),
-    Column("outcome", String(16), nullable=False),  # delivered, retry, failed, dead
+    Column("outcome", String(16), nullable=False),  # AttemptOutcome: delivered, retry, failed, dead, uncertain, …
     Column("http_status", Integer, nullable=True),
     Column("error", Text, nullable=True),
     Column("duration_ms", Integer, nullable=False),

@@ -7,14 +7,14 @@ credential: it names one alert and one department and expires (links.py).
 from __future__ import annotations
 
 import html
+import json
 import urllib.parse
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
 from services.alerts import service
-from services.alerts.adapters.tables import alerts
+from services.alerts.runtime import runtime
 
 router = APIRouter(prefix="/v1", tags=["acknowledgement link"])
 
@@ -34,8 +34,8 @@ def _check(request: Request, alert_id: str, department: str | None, expires: int
     # A link without its parameters is no credential at all: 403, like a wrong one (not 422).
     if not department or expires is None or not signature:
         raise HTTPException(403, "acknowledgement link: department, expires and signature are required")
-    problem = request.app.state.links.check(alert_id, department, expires, signature,
-                                            request.app.state.clock().timestamp())
+    rt = runtime(request)
+    problem = rt.links.check(alert_id, department, expires, signature, rt.clock().timestamp())
     if problem:
         raise HTTPException(403, f"acknowledgement link: {problem}")
 
@@ -47,11 +47,12 @@ def ack_form(alert_id: str, request: Request, department: str | None = Query(def
     """The acknowledgement form of one alert, for the department the link was made for."""
     _check(request, alert_id, department, expires, signature)
     assert department is not None and expires is not None and signature is not None
-    with request.app.state.engine.connect() as conn:
-        row = conn.execute(select(alerts).where(alerts.c.id == alert_id)).first()
+    rt = runtime(request)
+    with rt.db.read() as repos:
+        row = repos.alerts.get(alert_id)
     if row is None:
         raise HTTPException(404, f"no alert {alert_id!r}")
-    dept_zh = html.escape(request.app.state.catalogue.department_name(department))
+    dept_zh = html.escape(rt.catalogue.department_name(department))
     info = f"<p>致：{dept_zh}</p><p>{html.escape(row.message_zh)}</p>"
     if row.status == "resolved":
         return _page("预警已解除", info + "<p>该目标已恢复正常进度，预警已自动解除，无需确认。</p>")
@@ -77,8 +78,6 @@ async def ack_submit(alert_id: str, request: Request, department: str | None = Q
     assert department is not None
     raw = await request.body()
     if request.headers.get("content-type", "").startswith("application/json"):
-        import json
-
         try:
             doc = json.loads(raw)
         except ValueError:
@@ -89,12 +88,14 @@ async def ack_submit(alert_id: str, request: Request, department: str | None = Q
     for field in ("by", "explanation", "measures"):
         if len(form.get(field, "").strip()) < (1 if field == "by" else 2):
             raise HTTPException(422, f"field {field!r}: required")
-    dept_zh = request.app.state.catalogue.department_name(department)
+    rt = runtime(request)
+    dept_zh = rt.catalogue.department_name(department)
     try:
-        with request.app.state.engine.begin() as conn:
-            service.acknowledge(conn, alert_id, by=f"{form['by'].strip()}（{dept_zh}）",
+        with rt.db.transaction() as repos:
+            # The link names the department; the person filling the form names themselves (kept beside it).
+            service.acknowledge(repos, alert_id, by=f"{form['by'].strip()[:200]}（{dept_zh}）",
                                 explanation=form["explanation"].strip()[:5000],
-                                measures=form["measures"].strip()[:5000], now=request.app.state.clock())
+                                measures=form["measures"].strip()[:5000], now=rt.clock())
     except service.NotFound as exc:
         raise HTTPException(404, str(exc)) from None
     except service.Conflict:

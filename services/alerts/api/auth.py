@@ -1,24 +1,48 @@
-"""Bearer tokens for the write endpoints: ALERTS_API_TOKENS holds token name -> hex SHA-256 of the token.
+"""Bearer tokens with scopes: ALERTS_API_TOKENS holds token name -> hex SHA-256 of the token and its scopes.
 
-No token is built in: with none configured every write endpoint answers 401. The signed acknowledgement
-link is its own credential and needs no token.
+No token is built in: with none configured every /v1 endpoint but the acknowledgement link answers 401.
+Reads need the ``read`` scope (they show departments' explanations, names and receivers' error bodies);
+acknowledging, silencing and re-sending each need their own. The token's name is recorded as who acted.
+The signed acknowledgement link is its own credential and needs no token.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import HTTPException, Request
 
+from services.alerts.config import Scope
+from services.alerts.runtime import runtime
 from shared.tokens import bearer_token, match_token
 
+AUTH_RESPONSES: dict[int | str, dict[str, str]] = {
+    401: {"description": "No bearer token, or an unknown one"},
+    403: {"description": "The token lacks the scope this operation needs"},
+}
 
-def require_token(request: Request) -> str:
-    """The name of the caller's token; 401 without a valid ``Authorization: Bearer <token>``."""
-    tokens: dict[str, str] = request.app.state.api_tokens
-    token = bearer_token(request.headers.get("Authorization"))
-    if token is None:
-        raise HTTPException(401, "header 'Authorization': a bearer token is required for this endpoint",
-                            headers={"WWW-Authenticate": "Bearer"})
-    name = match_token(token, tokens)
-    if name is not None:
+
+def require(scope: Scope) -> Callable[[Request], str]:
+    """A dependency: the caller's token name, when its token has ``scope``; 401 or 403 otherwise."""
+
+    def check(request: Request) -> str:
+        tokens = runtime(request).api_tokens
+        token = bearer_token(request.headers.get("Authorization"))
+        if token is None:
+            raise HTTPException(401, "header 'Authorization': a bearer token is required for this endpoint "
+                                     "（需要令牌）", headers={"WWW-Authenticate": "Bearer"})
+        name = match_token(token, {n: t.sha256 for n, t in tokens.items()})
+        if name is None:
+            raise HTTPException(401, "header 'Authorization': unknown token（令牌无效）",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if scope not in tokens[name].scopes:
+            raise HTTPException(403, f"token {name!r} lacks the {scope.value!r} scope（令牌无此权限）")
         return name
-    raise HTTPException(401, "header 'Authorization': unknown token", headers={"WWW-Authenticate": "Bearer"})
+
+    return check
+
+
+require_read = require(Scope.READ)
+require_acknowledge = require(Scope.ACKNOWLEDGE)
+require_silence = require(Scope.SILENCE)
+require_resend = require(Scope.RESEND)

@@ -1,7 +1,7 @@
 """The alerts service's HTTP API: alerts and acknowledgement, silences, the delivery log, dead letters, the directory.
 
-Reads are open; writes need a bearer token (api/auth.py). The signed acknowledgement link (api/ack.py) is
-its own credential.
+Every operation needs a bearer token with the scope it names (api/auth.py): reads ``read``, writes
+``acknowledge``, ``silence`` or ``resend``. The signed acknowledgement link (api/ack.py) is its own credential.
 """
 
 from __future__ import annotations
@@ -11,16 +11,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
 
 from services.alerts import service
-from services.alerts.adapters.tables import alerts, delivery_attempts, notifications, silences
-from services.alerts.api.auth import require_token
+from services.alerts.api.auth import (
+    AUTH_RESPONSES,
+    require_acknowledge,
+    require_read,
+    require_resend,
+    require_silence,
+)
+from services.alerts.runtime import runtime
 
 # A database id: bounded, so a huge number is a 422, not an integer overflow in the database driver.
 DeliveryId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
-router = APIRouter(prefix="/v1", tags=["alerts"])
+router = APIRouter(prefix="/v1", tags=["alerts"], responses=AUTH_RESPONSES)
 
 
 class AlertOut(BaseModel):
@@ -83,8 +88,7 @@ class AcknowledgeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     explanation: str = Field(min_length=2, max_length=5000, description="原因说明")
-    measures: str = Field(min_length=2, max_length=5000, description="整改措施")
-    by: str | None = Field(default=None, max_length=200, description="Who acknowledges (the token name if omitted)")
+    measures: str = Field(min_length=2, max_length=5000, description="整改措施 (who acknowledged is the token's name)")
 
 
 class SilenceIn(BaseModel):
@@ -131,12 +135,8 @@ class SilenceOut(BaseModel):
     active: bool
 
 
-def _engine(request: Request):  # type: ignore[no-untyped-def]
-    return request.app.state.engine
-
-
 def _now(request: Request) -> datetime:
-    return request.app.state.clock()
+    return runtime(request).clock()
 
 
 def _alert(row: Any) -> AlertOut:
@@ -166,27 +166,19 @@ def list_alerts(
     department: str | None = Query(default=None, max_length=64, description="Lead or co-department id"),
     severity: str | None = Query(default=None, pattern="^(warning|critical)$"),
     limit: int = Query(default=100, ge=1, le=1000),
+    _: str = Depends(require_read),
 ) -> list[AlertOut]:
     """Alerts filtered by status, department and severity."""
-    q = select(alerts).order_by(alerts.c.updated_at.desc()).limit(limit)
-    if status == "open":
-        q = q.where(alerts.c.status != "resolved")
-    elif status:
-        q = q.where(alerts.c.status == status)
-    if severity:
-        q = q.where(alerts.c.severity == severity)
-    if department:
-        co = "," + alerts.c.co_departments + ","
-        q = q.where((alerts.c.lead_department == department) | co.contains(f",{department},"))
-    with _engine(request).connect() as conn:
-        return [_alert(r) for r in conn.execute(q)]
+    with runtime(request).db.read() as repos:
+        rows = repos.alerts.search(status=status, department=department, severity=severity, limit=limit)
+    return [_alert(r) for r in rows]
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut, responses={404: {"description": "No such alert"}})
-def get_alert(alert_id: str, request: Request) -> AlertOut:
+def get_alert(alert_id: str, request: Request, _: str = Depends(require_read)) -> AlertOut:
     """One alert."""
-    with _engine(request).connect() as conn:
-        row = conn.execute(select(alerts).where(alerts.c.id == alert_id)).first()
+    with runtime(request).db.read() as repos:
+        row = repos.alerts.get(alert_id)
     if row is None:
         raise HTTPException(404, f"no alert {alert_id!r}")
     return _alert(row)
@@ -195,11 +187,11 @@ def get_alert(alert_id: str, request: Request) -> AlertOut:
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertOut,
              responses={401: {}, 404: {}, 409: {"description": "The alert is resolved"}})
 def acknowledge_alert(alert_id: str, body: AcknowledgeIn, request: Request,
-                      token: str = Depends(require_token)) -> AlertOut:
+                      token: str = Depends(require_acknowledge)) -> AlertOut:
     """firing → acknowledged, with the explanation and 整改措施 (stops reminders and escalation)."""
     try:
-        with _engine(request).begin() as conn:
-            row = service.acknowledge(conn, alert_id, by=body.by or token, explanation=body.explanation,
+        with runtime(request).db.transaction() as repos:
+            row = service.acknowledge(repos, alert_id, by=token, explanation=body.explanation,
                                       measures=body.measures, now=_now(request))
     except service.NotFound as exc:
         raise HTTPException(404, str(exc)) from None
@@ -210,22 +202,19 @@ def acknowledge_alert(alert_id: str, body: AcknowledgeIn, request: Request,
 
 @router.get("/silences", response_model=list[SilenceOut], summary="Silences, newest first")
 def list_silences(request: Request, active: bool | None = Query(default=None),
-                  limit: int = Query(default=100, ge=1, le=1000)) -> list[SilenceOut]:
+                  limit: int = Query(default=100, ge=1, le=1000), _: str = Depends(require_read)) -> list[SilenceOut]:
     """Silences, optionally only those in force (or not) now."""
     now = _now(request)
-    q = select(silences).order_by(silences.c.created_at.desc())
-    if active is True:
-        q = q.where(silences.c.starts_at <= now, silences.c.ends_at > now)
-    elif active is False:
-        q = q.where((silences.c.starts_at > now) | (silences.c.ends_at <= now))
-    with _engine(request).connect() as conn:
-        return [_silence(r, now) for r in conn.execute(q.limit(limit))]
+    with runtime(request).db.read() as repos:
+        rows = repos.silences.search(active=active, now=now, limit=limit)
+    return [_silence(r, now) for r in rows]
 
 
 @router.post("/silences", response_model=SilenceOut, status_code=201, responses={401: {}, 422: {}})
-def create_silence(body: SilenceIn, request: Request, token: str = Depends(require_token)) -> SilenceOut:
-    """Mute notifications by target, department or severity for a period; it expires by itself."""
-    catalogue = request.app.state.catalogue
+def create_silence(body: SilenceIn, request: Request, token: str = Depends(require_silence)) -> SilenceOut:
+    """Mute notifications by target, department or severity for a period (queued ones too); it expires by itself."""
+    rt = runtime(request)
+    catalogue = rt.catalogue
     if body.target_id and body.target_id not in catalogue.targets:
         raise HTTPException(422, f"field 'target_id': {body.target_id!r} is not a target of the catalogue")
     if body.department and body.department not in catalogue.departments:
@@ -235,30 +224,31 @@ def create_silence(body: SilenceIn, request: Request, token: str = Depends(requi
     ends = body.ends_at or starts + timedelta(minutes=body.duration_minutes or 0)
     if ends <= starts:
         raise HTTPException(422, "field 'ends_at': must be after starts_at")
-    with _engine(request).begin() as conn:
-        row = service.create_silence(conn, target_id=body.target_id, department=body.department,
+    with rt.db.transaction() as repos:
+        row = service.create_silence(repos, target_id=body.target_id, department=body.department,
                                      severity=body.severity, starts_at=starts, ends_at=ends, owner=body.owner,
                                      reason=body.reason, created_by=token, now=now)
+    rt.wake_dispatcher()  # it re-reads silences before sending what is queued
     return _silence(row, now)
 
 
 @router.get("/silences/{silence_id}", response_model=SilenceOut, responses={404: {}})
-def get_silence(silence_id: str, request: Request) -> SilenceOut:
+def get_silence(silence_id: str, request: Request, _: str = Depends(require_read)) -> SilenceOut:
     """One silence."""
-    with _engine(request).connect() as conn:
-        row = conn.execute(select(silences).where(silences.c.id == silence_id)).first()
+    with runtime(request).db.read() as repos:
+        row = repos.silences.get(silence_id)
     if row is None:
         raise HTTPException(404, f"no silence {silence_id!r}")
     return _silence(row, _now(request))
 
 
 @router.delete("/silences/{silence_id}", response_model=SilenceOut, responses={401: {}, 404: {}})
-def expire_silence(silence_id: str, request: Request, token: str = Depends(require_token)) -> SilenceOut:
+def expire_silence(silence_id: str, request: Request, token: str = Depends(require_silence)) -> SilenceOut:
     """Expire a silence now (it stays listed)."""
     now = _now(request)
     try:
-        with _engine(request).begin() as conn:
-            row = service.expire_silence(conn, silence_id, now)
+        with runtime(request).db.transaction() as repos:
+            row = service.expire_silence(repos, silence_id, now)
     except service.NotFound as exc:
         raise HTTPException(404, str(exc)) from None
     return _silence(row, now)
@@ -267,84 +257,78 @@ def expire_silence(silence_id: str, request: Request, token: str = Depends(requi
 @router.get("/deliveries", response_model=list[DeliveryOut], summary="The delivery log")
 def list_deliveries(
     request: Request,
-    status: str | None = Query(default=None, pattern="^(pending|sent|failed|dead|suppressed)$"),
+    status: str | None = Query(default=None, pattern="^(pending|sent|failed|dead|suppressed|uncertain)$"),
     alert_id: str | None = Query(default=None, max_length=32),
     department: str | None = Query(default=None, max_length=64),
     channel: str | None = Query(default=None, pattern="^(webhook|wecom|dingtalk|feishu|email)$"),
     limit: int = Query(default=100, ge=1, le=1000),
+    _: str = Depends(require_read),
 ) -> list[DeliveryOut]:
     """Notifications and their delivery state, newest first."""
-    n = notifications
-    q = select(n).order_by(n.c.id.desc()).limit(limit)
-    if status:
-        q = q.where(n.c.status == status)
-    if alert_id:
-        q = q.where(("," + n.c.alert_ids + ",").contains(f",{alert_id},") | (n.c.alert_id == alert_id))
-    if department:
-        q = q.where(n.c.department == department)
-    if channel:
-        q = q.where(n.c.channel == channel)
-    with _engine(request).connect() as conn:
-        return [_delivery(r) for r in conn.execute(q)]
+    with runtime(request).db.read() as repos:
+        rows = repos.notifications.search(status=status, alert_id=alert_id, department=department, channel=channel,
+                                          limit=limit)
+    return [_delivery(r) for r in rows]
 
 
 @router.get("/deliveries/{delivery_id}/attempts", response_model=list[AttemptOut])
-def list_attempts(delivery_id: DeliveryId, request: Request) -> list[AttemptOut]:
-    """Every attempt to deliver one notification."""
-    d = delivery_attempts
-    with _engine(request).connect() as conn:
-        rows = conn.execute(select(d).where(d.c.notification_id == delivery_id).order_by(d.c.id)).all()
+def list_attempts(delivery_id: DeliveryId, request: Request, _: str = Depends(require_read)) -> list[AttemptOut]:
+    """Every attempt to deliver one notification (the delivery log)."""
+    with runtime(request).db.read() as repos:
+        rows = repos.notifications.attempts(delivery_id)
     return [AttemptOut.model_validate(r._mapping) for r in rows]
 
 
 @router.get("/dead-letters", response_model=list[DeliveryOut], summary="Notifications given up on")
-def list_dead_letters(request: Request, limit: int = Query(default=100, ge=1, le=1000)) -> list[DeliveryOut]:
-    """Dead notifications (retries exhausted), newest first; each was also published to the .dlq topic."""
-    n = notifications
-    with _engine(request).connect() as conn:
-        rows = conn.execute(select(n).where(n.c.status == "dead").order_by(n.c.id.desc()).limit(limit))
-        return [_delivery(r) for r in rows]
+def list_dead_letters(request: Request, limit: int = Query(default=100, ge=1, le=1000),
+                      _: str = Depends(require_read)) -> list[DeliveryOut]:
+    """Dead notifications (retry budget spent), newest first; each was also published to the .dlq topic."""
+    with runtime(request).db.read() as repos:
+        rows = repos.notifications.search(status="dead", alert_id=None, department=None, channel=None, limit=limit)
+    return [_delivery(r) for r in rows]
 
 
 @router.post("/dead-letters/{delivery_id}/resend", response_model=DeliveryOut, responses={401: {}, 404: {}, 409: {}})
-def resend_dead_letter(delivery_id: DeliveryId, request: Request, token: str = Depends(require_token)) -> DeliveryOut:
-    """Queue a dead or failed notification again, with the same Idempotency-Key."""
+def resend_dead_letter(delivery_id: DeliveryId, request: Request,
+                       token: str = Depends(require_resend)) -> DeliveryOut:
+    """Queue a dead, failed or uncertain notification again, with the same Idempotency-Key and a fresh budget."""
     try:
-        with _engine(request).begin() as conn:
-            row = service.resend(conn, delivery_id, by=token, now=_now(request))
+        with runtime(request).db.transaction() as repos:
+            row = service.resend(repos, delivery_id, by=token, now=_now(request))
     except service.NotFound as exc:
         raise HTTPException(404, str(exc)) from None
     except service.Conflict as exc:
         raise HTTPException(409, str(exc)) from None
-    request.app.state.wake_dispatcher()
+    runtime(request).wake_dispatcher()
     return _delivery(row)
 
 
 @router.get("/directory", summary="The department directory: contacts and channels")
-def list_directory(request: Request) -> list[dict[str, Any]]:
+def list_directory(request: Request, _: str = Depends(require_read)) -> list[dict[str, Any]]:
     """Every department of the catalogue with its contacts and channels (variable names, configured or not)."""
-    return [_department(request, d) for d in request.app.state.catalogue.departments]
+    return [_department(request, d) for d in runtime(request).catalogue.departments]
 
 
 @router.get("/directory/{department_id}", responses={404: {}})
-def get_department(department_id: str, request: Request) -> dict[str, Any]:
+def get_department(department_id: str, request: Request, _: str = Depends(require_read)) -> dict[str, Any]:
     """One department's directory entry."""
-    if department_id not in request.app.state.catalogue.departments:
+    if department_id not in runtime(request).catalogue.departments:
         raise HTTPException(404, f"no department {department_id!r}")
     return _department(request, department_id)
 
 
 @router.get("/routing", summary="The routing rules in force")
-def get_routing(request: Request) -> dict[str, Any]:
+def get_routing(request: Request, _: str = Depends(require_read)) -> dict[str, Any]:
     """The routing file as loaded."""
-    return request.app.state.routing.config.model_dump(mode="json")
+    return runtime(request).routing.config.model_dump(mode="json")
 
 
 def _department(request: Request, dept_id: str) -> dict[str, Any]:
-    dep = request.app.state.catalogue.departments[dept_id]
-    entry = request.app.state.directory.entries.get(dept_id)
+    rt = runtime(request)
+    dep = rt.catalogue.departments[dept_id]
+    entry = rt.directory.entries.get(dept_id)
     return {
         "id": dep.id, "name_zh": dep.name_zh, "name_en": dep.name_en, "parent": dep.parent,
         "contacts": [c.model_dump() for c in entry.contacts] if entry else [],
-        "channels": request.app.state.receivers.describe(dept_id),
+        "channels": rt.receivers.describe(dept_id),
     }

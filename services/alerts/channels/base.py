@@ -1,8 +1,10 @@
-"""What every channel shares: where a notification goes, what an attempt came to, and the notifier interface.
+"""What every channel shares: where a notification goes, what an attempt came to, and the channel interface.
 
 As in Alertmanager's notifiers, each channel says whether a failure is worth retrying: network errors,
-timeouts, 408/425/429 and 5xx are; other 4xx are not. The chat robots answer HTTP 200 with an error code in
-the body, so each robot channel reads that code too.
+timeouts, 408/425/429 and 5xx are; other 4xx are not. A failure after the request went out whole (a timeout
+waiting for the answer, a connection reset) is *ambiguous*: the platform may have accepted the message.
+The dispatcher retries those only on channels whose receivers drop repeats (the webhook's Idempotency-Key);
+elsewhere they are recorded as uncertain (ALERTS_RETRY_AMBIGUOUS_CHANNELS).
 """
 
 from __future__ import annotations
@@ -11,16 +13,19 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from services.alerts.domain.directory import ChannelType
+from services.alerts.domain.templates import AlertPart
+from services.alerts.domain.text import clean
 
 
 @dataclass(frozen=True)
 class Destination:
-    """A resolved receiver: its reference (``department:channel``), type, address and secret."""
+    """A resolved receiver: its reference (``department:channel``), type, address and secrets."""
 
     ref: str
     type: ChannelType
     address: str  # URL, or comma-separated e-mail addresses
-    secret: str | None = None
+    secret: str | None = None  # a robot's signing secret
+    signing_keys: tuple[bytes, ...] = ()  # a webhook's active signing keys, newest first (two while rotating)
 
 
 @dataclass(frozen=True)
@@ -32,10 +37,28 @@ class DeliveryResult:
     http_status: int | None = None
     error: str | None = None
     retry_after_s: float | None = None
+    ambiguous: bool = False  # failed after the message went out whole: it may have been accepted
 
 
-class Notifier(Protocol):
-    """Sends one stored payload to one destination."""
+@dataclass(frozen=True)
+class Message:
+    """One department's notification before rendering: its alert parts and what identifies it."""
+
+    parts: list[AlertPart]
+    department: str
+    department_zh: str
+    idempotency_key: str
+    event_ids: list[str]  # per part, what caused it: the status change's event id, or the reminder or step
+
+
+class Channel(Protocol):
+    """One channel type: renders a notification once (stored, so retries send the same bytes) and sends it."""
+
+    type: ChannelType
+
+    def render(self, message: Message) -> str:
+        """The stored payload (text) of one notification."""
+        ...
 
     def send(self, dest: Destination, payload: bytes, *, idempotency_key: str, timeout_s: float) -> DeliveryResult:
         """One attempt; never raises for delivery failures."""
@@ -58,13 +81,14 @@ def classify_http(response: Any) -> DeliveryResult | None:
     if 200 <= code < 300:
         return None
     retryable = code in (408, 425, 429) or code >= 500
-    return DeliveryResult(False, retryable, code, f"HTTP {code}: {response.text[:200]}",
+    return DeliveryResult(False, retryable, code, clean(f"HTTP {code}: {response.text[:300]}"),
                           retry_after(response.headers.get("Retry-After")))
 
 
 def network_failure(exc: Exception) -> DeliveryResult:
-    """Connection errors and timeouts are worth retrying."""
-    return DeliveryResult(False, True, None, f"{type(exc).__name__}: {exc}"[:300])
+    """No answer: worth retrying; ambiguous when the request had gone out whole."""
+    return DeliveryResult(False, True, None, clean(f"{type(exc).__name__}: {exc}"),
+                          ambiguous=bool(getattr(exc, "ambiguous", False)))
 
 
 def robot_result(response: Any, code_field: str, retryable_codes: frozenset[int],
@@ -76,14 +100,31 @@ def robot_result(response: Any, code_field: str, retryable_codes: frozenset[int]
     try:
         body = response.json()
     except ValueError:
-        return DeliveryResult(False, True, response.status_code, f"not JSON: {response.text[:200]}")
+        # A 200 we cannot read: the platform may well have posted the message.
+        return DeliveryResult(False, True, response.status_code, clean(f"not JSON: {response.text[:200]}"),
+                              ambiguous=True)
     code = body.get(code_field) if isinstance(body, dict) else None
     if code is None and alt_code_field and isinstance(body, dict):
         code = body.get(alt_code_field)
     if code is None:
-        return DeliveryResult(False, False, response.status_code, f"no {code_field} in answer: {response.text[:200]}")
+        return DeliveryResult(False, False, response.status_code,
+                              clean(f"no {code_field} in answer: {response.text[:200]}"))
     if code == 0:
         return DeliveryResult(True, False, response.status_code)
     msg = body.get("errmsg") or body.get("msg") or body.get("StatusMessage") or ""
-    error = f"{code_field} {code}: {msg}"[:300]
-    return DeliveryResult(False, int(code) in retryable_codes, response.status_code, error)
+    try:
+        retryable = int(code) in retryable_codes
+    except (TypeError, ValueError):
+        retryable = False
+    return DeliveryResult(False, retryable, response.status_code, clean(f"{code_field} {code}: {msg}"))
+
+
+def fit(parts_text: list[str], head: str, limit: int, sep: str) -> str:
+    """``head`` and as many parts as fit in ``limit`` bytes, then a line saying how many were left out."""
+    out = head
+    for i, t in enumerate(parts_text):
+        candidate = out + sep + t
+        if len(candidate.encode()) > limit - 200:
+            return out + sep + f"……另有{len(parts_text) - i}项，请登录系统查看。"
+        out = candidate
+    return out

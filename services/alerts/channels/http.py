@@ -17,11 +17,18 @@ from typing import Any
 
 
 class TransportError(OSError):
-    """The request did not get an answer: connection refused or lost, timeout, malformed answer."""
+    """The request did not get an answer: connection refused or lost, timeout, malformed answer.
+
+    ``ambiguous`` when the request had gone out whole before the failure: the server may have acted on it.
+    """
+
+    def __init__(self, message: str, *, ambiguous: bool = False) -> None:
+        super().__init__(message)
+        self.ambiguous = ambiguous
 
 
 class _Headers(dict[str, str]):
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return super().get(key.lower(), default)
 
 
@@ -79,8 +86,10 @@ class HttpPoster:
         for attempt in (1, 2):
             conn = self._conn(parts.scheme, parts.netloc, timeout)
             reused = conn.sock is not None
+            sent = False
             try:
                 conn.request("POST", target, body=content, headers={**headers, "Content-Length": str(len(content))})
+                sent = True
                 r = conn.getresponse()
                 body = r.read()
                 resp = Response(r.status, _Headers({k.lower(): v for k, v in r.getheaders()}), body)
@@ -89,14 +98,14 @@ class HttpPoster:
                 return resp
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
                 self._drop(parts.scheme, parts.netloc)
-                # A kept-alive connection the server closed meanwhile: try once on a fresh one. The request
-                # may have been received; the Idempotency-Key lets the receiver drop it if so.
+                # A kept-alive connection the server had closed while idle: it never read this request, so
+                # one more try on a fresh connection is safe (what browsers and urllib3 do for idle sockets).
                 if reused and attempt == 1:
                     continue
-                raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+                raise TransportError(f"{type(exc).__name__}: {exc}", ambiguous=sent) from exc
             except (TimeoutError, OSError, http.client.HTTPException) as exc:
                 self._drop(parts.scheme, parts.netloc)
-                raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+                raise TransportError(f"{type(exc).__name__}: {exc}", ambiguous=sent) from exc
         raise TransportError("unreachable")  # pragma: no cover
 
     def close(self) -> None:

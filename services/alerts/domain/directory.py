@@ -50,12 +50,13 @@ class ChannelSpec(BaseModel):
 
     type: ChannelType
     address_env: str = Field(pattern=ENV_NAME)  # URL for webhook and robots; comma-separated addresses for e-mail
-    secret_env: str | None = Field(default=None, pattern=ENV_NAME)  # DingTalk / Feishu signing secret
+    # The channel's signing secret: the webhook's own key(s), DingTalk's or Feishu's robot secret.
+    secret_env: str | None = Field(default=None, pattern=ENV_NAME)
 
     @model_validator(mode="after")
     def _secret_fits_type(self) -> ChannelSpec:
-        if self.secret_env and self.type not in (ChannelType.DINGTALK, ChannelType.FEISHU):
-            raise ValueError(f"secret_env only applies to dingtalk and feishu channels, not {self.type.value}")
+        if self.secret_env and self.type not in (ChannelType.WEBHOOK, ChannelType.DINGTALK, ChannelType.FEISHU):
+            raise ValueError(f"secret_env only applies to webhook, dingtalk and feishu channels, not {self.type.value}")
         return self
 
 

@@ -17,13 +17,12 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select, update
-from sqlalchemy.engine import Connection
-
-from services.alerts.adapters.tables import alerts
+from services.alerts.adapters.db import Database, Repositories
 from services.alerts.domain.directory import Routing
+from services.alerts.domain.model import NotificationKind, Outgoing, Role
 from services.alerts.handlers import outgoing_for
-from services.alerts.notify import NotificationQueue, Outgoing
+from services.alerts.loops import run_every
+from services.alerts.pipeline import Pipeline
 from shared.catalogue import Catalogue
 from shared.clock import Clock, utc_now
 from shared.messages import Severity, TargetStatusChanged
@@ -41,16 +40,16 @@ def chain_of(catalogue: Catalogue, department: str) -> list[str]:
     return out
 
 
-class LifecycleLoop:
-    """Runs escalations and reminders every ``interval_s``."""
+class TimedTransitions:
+    """Escalations and reminders, every ``interval_s``."""
 
-    def __init__(self, engine: Engine, catalogue: Catalogue, routing: Routing, queue: NotificationQueue, *,
+    def __init__(self, db: Database, catalogue: Catalogue, routing: Routing, pipeline: Pipeline, *,
                  escalate_after_s: float, repeat_interval_s: float, interval_s: float,
                  after_commit: Callable[[], None] | None = None, clock: Clock = utc_now) -> None:
-        self.engine = engine
+        self.db = db
         self.catalogue = catalogue
         self.routing = routing
-        self.queue = queue
+        self.pipeline = pipeline
         self.escalate_after_s = escalate_after_s
         self.repeat_interval_s = repeat_interval_s
         self.interval_s = interval_s
@@ -59,66 +58,46 @@ class LifecycleLoop:
 
     def run(self, stop: threading.Event) -> None:
         """Tick until ``stop`` is set."""
-        while not stop.is_set():
-            try:
-                self.tick()
-            except Exception:
-                log.exception("escalation round failed; retrying")
-            stop.wait(self.interval_s)
+        run_every(self.interval_s, self.tick, stop, "escalations and reminders")
 
     def tick(self) -> int:
         """One round; returns how many alerts were escalated or reminded."""
         now = self.clock()
-        with self.engine.begin() as conn:
-            done = self._escalate(conn, now) + self._remind(conn, now)
+        with self.db.transaction() as repos:
+            done = self._escalate(repos, now) + self._remind(repos, now)
         if done and self.after_commit:
             self.after_commit()
         return done
 
-    def _escalate(self, conn: Connection, now: datetime) -> int:
+    def _escalate(self, repos: Repositories, now: datetime) -> int:
         if self.escalate_after_s <= 0:
             return 0
-        a = alerts
         cutoff = now - timedelta(seconds=self.escalate_after_s)
-        rows = conn.execute(select(a.c.id, a.c.lead_department, a.c.escalation_level, a.c.escalated_at,
-                                   a.c.opened_at, a.c.event)
-                            .where(a.c.status == "firing", a.c.severity == Severity.CRITICAL.value)).all()
         done = 0
-        for r in rows:
+        for r in repos.alerts.firing_critical():
             since = r.escalated_at or r.opened_at
             chain = chain_of(self.catalogue, r.lead_department)
             if since > cutoff or r.escalation_level >= len(chain) or not r.event:
                 continue
-            level = r.escalation_level + 1
-            res = conn.execute(update(a).where(a.c.id == r.id, a.c.escalation_level == r.escalation_level,
-                                               a.c.status == "firing")
-                               .values(escalation_level=level, escalated_at=now))
-            if res.rowcount != 1:
+            if not repos.alerts.escalate_step(r.id, r.escalation_level, now):
                 continue  # acknowledged or escalated meanwhile
+            level = r.escalation_level + 1
             event = TargetStatusChanged.model_validate_json(r.event)
-            self.queue.enqueue(conn, [Outgoing(r.id, "overdue", chain[level - 1], "overdue", event,
+            self.pipeline.run(repos, [Outgoing(r.id, NotificationKind.OVERDUE, chain[level - 1], Role.OVERDUE, event,
                                                f"overdue-{level}", level)], now)
             log.info("alert %s unacknowledged: escalated to %s (level %d)", r.id, chain[level - 1], level)
             done += 1
         return done
 
-    def _remind(self, conn: Connection, now: datetime) -> int:
+    def _remind(self, repos: Repositories, now: datetime) -> int:
         if self.repeat_interval_s <= 0:
             return 0
-        a = alerts
-        cutoff = now - timedelta(seconds=self.repeat_interval_s)
-        rows = conn.execute(select(a.c.id, a.c.severity, a.c.last_notified_at, a.c.event)
-                            .where(a.c.status == "firing", a.c.last_notified_at <= cutoff)).all()
         done = 0
-        for r in rows:
-            if not r.event:
-                continue
-            res = conn.execute(update(a).where(a.c.id == r.id, a.c.last_notified_at == r.last_notified_at)
-                               .values(last_notified_at=now))
-            if res.rowcount != 1:
+        for r in repos.alerts.firing_notified_before(now - timedelta(seconds=self.repeat_interval_s)):
+            if not r.event or not repos.alerts.mark_reminded(r.id, r.last_notified_at, now):
                 continue
             event = TargetStatusChanged.model_validate_json(r.event)
-            self.queue.enqueue(conn, outgoing_for(self.routing, r.id, "reminder", event, Severity(r.severity),
-                                                  f"reminder-{now.isoformat()}"), now)
+            self.pipeline.run(repos, outgoing_for(self.routing, r.id, NotificationKind.REMINDER, event,
+                                                  Severity(r.severity), f"reminder-{now.isoformat()}"), now)
             done += 1
         return done

@@ -1,0 +1,105 @@
+"""Alerts: one per target while it deviates. State changes are compare-and-set on the status read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.engine import Connection, Row
+
+from services.alerts.adapters.tables import alerts
+from services.alerts.domain.model import AlertStatus
+
+# Built once: statements with bound parameters reuse SQLAlchemy's compiled cache (``.values(**kw)`` would not).
+_OPEN_ALERT = select(alerts.c.id, alerts.c.severity).where(alerts.c.target_id == bindparam("t"),
+                                                           alerts.c.status != AlertStatus.RESOLVED.value)
+_OPEN = (AlertStatus.FIRING.value, AlertStatus.ACKNOWLEDGED.value)
+
+
+class AlertRepository:
+    """Reads and writes the ``alerts`` table in the caller's transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def open_for_target(self, target_id: str) -> Any:
+        """The target's open alert (id, severity), if any."""
+        return self.conn.execute(_OPEN_ALERT, {"t": target_id}).first()
+
+    def get(self, alert_id: str) -> Row[Any] | None:
+        """One alert."""
+        return self.conn.execute(select(alerts).where(alerts.c.id == alert_id)).first()
+
+    def insert(self, row: dict[str, Any]) -> None:
+        """A new alert."""
+        self.conn.execute(alerts.insert(), [row])
+
+    def update_open(self, alert_id: str, fields: dict[str, Any]) -> bool:
+        """Change an alert that is still open; False when it was resolved meanwhile."""
+        res = self.conn.execute(update(alerts).where(alerts.c.id == alert_id, alerts.c.status.in_(_OPEN))
+                                .values(**fields))
+        return res.rowcount == 1
+
+    def acknowledge(self, alert_id: str, *, by: str, explanation: str, measures: str, now: datetime) -> bool:
+        """firing/acknowledged → acknowledged, only while still open (compare-and-set); False otherwise."""
+        return self.update_open(alert_id, {"status": AlertStatus.ACKNOWLEDGED.value, "acknowledged_at": now,
+                                           "acknowledged_by": by, "ack_explanation": explanation,
+                                           "ack_measures": measures, "updated_at": now})
+
+    def escalate_step(self, alert_id: str, level_read: int, now: datetime) -> bool:
+        """One step up the chain, if nobody acknowledged or escalated it since ``level_read`` was read."""
+        res = self.conn.execute(update(alerts).where(alerts.c.id == alert_id,
+                                                     alerts.c.escalation_level == level_read,
+                                                     alerts.c.status == AlertStatus.FIRING.value)
+                                .values(escalation_level=level_read + 1, escalated_at=now))
+        return res.rowcount == 1
+
+    def mark_reminded(self, alert_id: str, last_read: datetime, now: datetime) -> bool:
+        """Record a reminder, if no other round sent one since ``last_read``."""
+        res = self.conn.execute(update(alerts).where(alerts.c.id == alert_id, alerts.c.last_notified_at == last_read,
+                                                     alerts.c.status == AlertStatus.FIRING.value)
+                                .values(last_notified_at=now))
+        return res.rowcount == 1
+
+    def firing_critical(self) -> list[Row[Any]]:
+        """Critical alerts nobody acknowledged, for escalation."""
+        a = alerts
+        return list(self.conn.execute(select(a.c.id, a.c.lead_department, a.c.escalation_level, a.c.escalated_at,
+                                             a.c.opened_at, a.c.event)
+                                      .where(a.c.status == AlertStatus.FIRING.value, a.c.severity == "critical")))
+
+    def firing_notified_before(self, cutoff: datetime) -> list[Row[Any]]:
+        """Firing alerts last notified at or before ``cutoff``, for reminders."""
+        a = alerts
+        return list(self.conn.execute(select(a.c.id, a.c.severity, a.c.last_notified_at, a.c.event)
+                                      .where(a.c.status == AlertStatus.FIRING.value,
+                                             a.c.last_notified_at <= cutoff)))
+
+    def search(self, *, status: str | None, department: str | None, severity: str | None,
+               limit: int) -> list[Row[Any]]:
+        """Alerts newest first, filtered (status ``open`` = firing or acknowledged)."""
+        q = select(alerts).order_by(alerts.c.updated_at.desc()).limit(limit)
+        if status == "open":
+            q = q.where(alerts.c.status != AlertStatus.RESOLVED.value)
+        elif status:
+            q = q.where(alerts.c.status == status)
+        if severity:
+            q = q.where(alerts.c.severity == severity)
+        if department:
+            co = "," + alerts.c.co_departments + ","
+            q = q.where((alerts.c.lead_department == department) | co.contains(f",{department},"))
+        return list(self.conn.execute(q))
+
+    def open_by_severity(self) -> dict[str, int]:
+        """How many alerts are open, per severity."""
+        rows = self.conn.execute(select(alerts.c.severity, func.count())
+                                 .where(alerts.c.status != AlertStatus.RESOLVED.value)
+                                 .group_by(alerts.c.severity)).all()
+        return {sev: n for sev, n in rows}
+
+    def prune_resolved(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` alerts resolved before ``before``; returns how many."""
+        ids = select(alerts.c.id).where(alerts.c.status == AlertStatus.RESOLVED.value,
+                                        alerts.c.resolved_at < before).limit(limit)
+        return self.conn.execute(delete(alerts).where(alerts.c.id.in_(ids.scalar_subquery()))).rowcount

@@ -1,0 +1,252 @@
+"""The alert path as stages, in the order they run, like Alertmanager's notify pipeline:
+
+route → inhibit → silence → group → render → store, then deliver (the dispatcher, after the commit).
+
+Each stage takes the notices so far and returns what goes on; they run in the caller's transaction (the
+consumer batch, or the lifecycle round), so the alert change and its queued notifications commit together.
+A notice is one alert part on its way to one receiver (a department's channel).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from services.alerts.adapters.db import Repositories
+from services.alerts.adapters.notifications import matchers_json
+from services.alerts.channels.base import Channel, Destination, Message
+from services.alerts.domain.directory import ChannelType
+from services.alerts.domain.model import DeliveryStatus, NotificationKind, Outgoing, Role, kind_of
+from services.alerts.domain.silences import Silence, silenced_by
+from services.alerts.domain.templates import AlertPart
+from services.alerts.links import AckLinks
+from services.alerts.receivers import Receivers
+from shared.catalogue import Catalogue
+from shared.messages import TargetStatusChanged
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One alert part on its way to one receiver."""
+
+    outgoing: Outgoing
+    dest: Destination | None = None  # set by the route stage
+    silence_id: str | None = None  # set by the silence stage
+    grouped: bool = False  # set by the group stage: waits in notification_items
+    part: AlertPart | None = None  # set by the render stage
+    payload: str | None = None  # set by the render stage for notices sent alone
+
+    @property
+    def key(self) -> str:
+        """The part's idempotency key: the same for a redelivered event, different per receiver."""
+        o = self.outgoing
+        ref = self.dest.ref if self.dest else ""
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"{o.cause}/{o.alert_id}/{o.kind.value}/{ref}").hex
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every stage of one run sees: the transaction's repositories and the time."""
+
+    repos: Repositories
+    now: datetime
+
+
+class Stage(Protocol):
+    """One step of the alert path."""
+
+    def run(self, ctx: Context, notices: list[Notice]) -> list[Notice]:
+        """The notices that go on (fewer, more or changed)."""
+        ...
+
+
+class RouteStage:
+    """To the receivers: one notice per configured channel of the department (none: nothing to send)."""
+
+    def __init__(self, receivers: Receivers) -> None:
+        self.receivers = receivers
+
+    def run(self, ctx: Context, notices: list[Notice]) -> list[Notice]:
+        """One notice per destination."""
+        return [replace(n, dest=d) for n in notices for d in self.receivers.for_department(n.outgoing.department)]
+
+
+class InhibitStage:
+    """Inhibition rules (one alert muting others) come with a later change; until then every notice passes."""
+
+    def run(self, ctx: Context, notices: list[Notice]) -> list[Notice]:
+        """Every notice, unchanged."""
+        return notices
+
+
+class SilenceStage:
+    """Marks notices muted by a silence in force: stored as suppressed, never sent."""
+
+    def __init__(self) -> None:
+        self._cache: tuple[object, list[Silence]] | None = None
+
+    def _active(self, ctx: Context) -> list[Silence]:
+        # Read once per transaction (a consumer batch), not once per event: silences change rarely, and the
+        # batch is short. A silence created later is checked again at send time (the dispatcher).
+        tx = ctx.repos.silences.transaction()
+        if self._cache is None or self._cache[0] is not tx:
+            self._cache = (tx, ctx.repos.silences.active(ctx.now))
+        return self._cache[1]
+
+    def run(self, ctx: Context, notices: list[Notice]) -> list[Notice]:
+        """Notices with ``silence_id`` set where a silence mutes them."""
+        if not notices:
+            return notices
+        muted = self._active(ctx)
+        out = []
+        for n in notices:
+            o = n.outgoing
+            s = silenced_by(muted, ctx.now, target_id=o.event.target_id, department=o.department,
+                            severity=o.severity)
+            out.append(replace(n, silence_id=s.id) if s else n)
+        return out
+
+
+class GroupStage:
+    """With group_wait > 0, notices not silenced wait to leave as one notification per receiver (grouping.py)."""
+
+    def __init__(self, group_wait_s: float) -> None:
+        self.group_wait_s = group_wait_s
+
+    def run(self, ctx: Context, notices: list[Notice]) -> list[Notice]:
+        """Notices marked ``grouped`` when grouping is on."""
+        if self.group_wait_s <= 0:
+            return notices
+        return [n if n.silence_id else replace(n, grouped=True) for n in notices]
+
+
+class Rendering:
+    """Builds alert parts and notification rows; shared by the render stage and the group flusher."""
+
+    def __init__(self, catalogue: Catalogue, links: AckLinks, channels: Mapping[ChannelType, Channel]) -> None:
+        self.catalogue = catalogue
+        self.links = links
+        self.channels = channels
+
+    def department_zh(self, dept: str) -> str:
+        """The department's Chinese name (its id when unknown)."""
+        return self.catalogue.department_name(dept) if dept in self.catalogue.departments else dept
+
+    def part(self, o: Outgoing, now: datetime) -> AlertPart:
+        """What one alert contributes to a department's notification."""
+        target = self.catalogue.targets.get(o.event.target_id)
+        ack = None
+        if o.kind != NotificationKind.RESOLVED and o.role in (Role.LEAD, Role.OVERDUE):
+            # The lead department acknowledges; a superior chasing an overdue alert may too.
+            ack = self.links.url(o.alert_id, o.department, now.timestamp())
+        return AlertPart(o.alert_id, o.kind.value, o.event, self.department_zh(o.department), o.role.value,
+                         getattr(target, "phrase", None), ack, self.department_zh(o.event.lead_department),
+                         o.escalation_level)
+
+    def row(self, dest: Destination, dept: str, parts: Sequence[AlertPart], event_ids: Sequence[str], key: str,
+            now: datetime, *, status: DeliveryStatus = DeliveryStatus.PENDING,
+            silence_id: str | None = None, payload: str | None = None) -> dict[str, Any]:
+        """A row of the ``notifications`` table."""
+        if payload is None:
+            payload = self.channels[dest.type].render(Message(list(parts), dept, self.department_zh(dept), key,
+                                                              list(event_ids)))
+        matchers = [(p.event.target_id, "ok" if p.kind == NotificationKind.RESOLVED else p.event.severity.value)
+                    for p in parts]
+        return {
+            "idempotency_key": key, "alert_id": parts[0].alert_id, "kind": kind_of([p.kind for p in parts]).value,
+            "department": dept, "channel": dest.type.value, "receiver": dest.ref, "payload": payload,
+            "status": status.value, "attempts": 0, "next_attempt_at": now, "last_error": None, "created_at": now,
+            "sent_at": None, "alert_ids": ",".join(dict.fromkeys(p.alert_id for p in parts)),
+            "silence_id": silence_id, "retry_since": now, "matchers": matchers_json(matchers),
+        }
+
+
+class RenderStage:
+    """Renders each notice that leaves alone into its channel's payload (once: retries send the same bytes)."""
+
+    def __init__(self, rendering: Rendering) -> None:
+        self.rendering = rendering
+
+    def run(self, ctx: Context, notices: list[Notice]) -> list[Notice]:
+        """Notices with their part and, unless grouped, their payload."""
+        out = []
+        for n in notices:
+            part = self.rendering.part(n.outgoing, ctx.now)
+            payload = None
+            if not n.grouped and n.dest is not None:
+                o = n.outgoing
+                payload = self.rendering.channels[n.dest.type].render(Message(
+                    [part], o.department, self.rendering.department_zh(o.department), n.key, [o.cause]))
+            out.append(replace(n, part=part, payload=payload))
+        return out
+
+
+class StoreStage:
+    """Writes notifications (sent alone or suppressed) and waiting parts (grouped) in the caller's transaction."""
+
+    def __init__(self, rendering: Rendering) -> None:
+        self.rendering = rendering
+
+    def run(self, ctx: Context, notices: list[Notice]) -> list[Notice]:
+        """The notices, stored."""
+        rows, items = [], []
+        for n in notices:
+            assert n.dest is not None and n.part is not None
+            o = n.outgoing
+            if n.grouped:
+                items.append({"alert_id": o.alert_id, "kind": o.kind.value, "department": o.department,
+                              "channel": n.dest.type.value, "receiver": n.dest.ref, "created_at": ctx.now,
+                              "part_key": n.key, "content": json.dumps(part_doc(n.part, o.cause), ensure_ascii=False)})
+            else:
+                rows.append(self.rendering.row(
+                    n.dest, o.department, [n.part], [o.cause], n.key, ctx.now, payload=n.payload,
+                    status=DeliveryStatus.SUPPRESSED if n.silence_id else DeliveryStatus.PENDING,
+                    silence_id=n.silence_id))
+        ctx.repos.notifications.add(rows)
+        ctx.repos.groups.add(items)
+        return notices
+
+
+class Pipeline:
+    """Runs the stages in order over the outgoing alert parts."""
+
+    def __init__(self, stages: Sequence[Stage]) -> None:
+        self.stages = stages
+
+    def run(self, repos: Repositories, outgoing: list[Outgoing], now: datetime) -> int:
+        """Queue notifications for ``outgoing``; returns how many notices were stored."""
+        ctx = Context(repos, now)
+        notices = [Notice(o) for o in outgoing]
+        for stage in self.stages:
+            if not notices:
+                return 0
+            notices = stage.run(ctx, notices)
+        return len(notices)
+
+
+def build_pipeline(receivers: Receivers, rendering: Rendering, *, group_wait_s: float) -> Pipeline:
+    """The stages in the order they run."""
+    return Pipeline([RouteStage(receivers), InhibitStage(), SilenceStage(), GroupStage(group_wait_s),
+                     RenderStage(rendering), StoreStage(rendering)])
+
+
+def part_doc(p: AlertPart, cause: str) -> dict[str, object]:
+    """A waiting part as stored JSON."""
+    return {"alert_id": p.alert_id, "kind": p.kind, "event": p.event.model_dump(mode="json"),
+            "department_zh": p.department_zh, "role": p.role, "phrase": p.phrase, "ack_url": p.ack_url,
+            "lead_department_zh": p.lead_department_zh, "escalation_level": p.escalation_level, "cause": cause}
+
+
+def part_from_doc(d: dict[str, Any]) -> tuple[AlertPart, str]:
+    """A stored waiting part and its cause (event id)."""
+    return AlertPart(
+        alert_id=str(d["alert_id"]), kind=str(d["kind"]), event=TargetStatusChanged.model_validate(d["event"]),
+        department_zh=str(d["department_zh"]), role=str(d["role"]),
+        phrase=d["phrase"] if isinstance(d["phrase"], str) else None,
+        ack_url=d["ack_url"] if isinstance(d["ack_url"], str) else None,
+        lead_department_zh=str(d["lead_department_zh"]), escalation_level=int(d["escalation_level"]),
+    ), str(d.get("cause") or d["alert_id"])
