@@ -17,6 +17,8 @@ for name in postgres_password ingest_db_password evaluator_db_password alerts_db
   fi
 done
 [ -e secrets/alerts_smtp_password ] || : > secrets/alerts_smtp_password
+# Each ALERTS_WEBHOOK_URLS entry's own signing key (JSON: department id -> key); none until the operator adds them.
+[ -s secrets/alerts_webhook_secrets ] || echo '{}' > secrets/alerts_webhook_secrets
 if [ ! -s secrets/operator_webhook_url ]; then
   echo "now write the operator's webhook URL into secrets/operator_webhook_url (Alertmanager's receiver)" >&2
   exit 1
