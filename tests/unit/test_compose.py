@@ -61,7 +61,10 @@ def settings_as_the_container_reads_them(app: str, tmp_path: Path, monkeypatch: 
             path = tmp_path / value.rsplit("/", 1)[1]
             field = cls.model_fields[key.removeprefix(prefix).removesuffix("_FILE").lower()]
             # A mapping of secrets (ALERTS_WEBHOOK_SECRETS) is JSON, as deploy/make-secrets.sh writes it.
-            content = '{"fgw": "p@ss/w:rd#?%"}' if "dict" in str(field.annotation) else f"{path.name}-value: p@ss/w:rd#?%"
+            content = f"{path.name}-value: p@ss/w:rd#?%"
+            if "dict" in str(field.annotation):
+                content = '{"fgw": "p@ss/w:rd#?%"}'
+
             path.write_text(content + "\n")
             value = str(path)
         monkeypatch.setenv(key, value)
