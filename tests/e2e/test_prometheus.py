@@ -88,8 +88,9 @@ def ops(tmp_path_factory: pytest.TempPathFactory, broker: TansuBroker) -> Iterat
             "evaluator": {f"EVALUATOR_{k}": v for k, v in group.items()},
             "alerts": {"ALERTS_WEBHOOK_SECRET": "operations-test",
                        "ALERTS_DEFAULT_WEBHOOK_URL": f"{departments.url}/all",
-                       # one attempt: the first 503 dead-letters the notification (a NotificationDeadLettered event)
-                       "ALERTS_MAX_ATTEMPTS": "1", **{f"ALERTS_{k}": v for k, v in group.items()}},
+                       # a half-second retry budget: the receiver's 503s soon dead-letter the notification (a
+                       # NotificationDeadLettered event)
+                       "ALERTS_RETRY_BUDGET_S": "0.5", **{f"ALERTS_{k}": v for k, v in group.items()}},
         },
     )
     # The shipped routing, with the operator's address and a 1 s first wait instead of 30 s.
