@@ -1,9 +1,10 @@
-"""Kafka clients (kafka-python only), configured as the Kafka notes found working on Tansu and Apache Kafka."""
+"""Kafka clients (kafka-python only), configured as found working on Tansu and Apache Kafka (docs/kafka.md)."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
@@ -44,7 +45,7 @@ def make_producer(settings: ServiceSettings, client_id: str) -> KafkaProducer:
         bootstrap_timeout_ms=5_000,
         reconnect_backoff_max_ms=2_000,
     )
-    # kafka-python 3.0.12 ignores allow_auto_create_topics=False in the constructor (Kafka notes);
+    # kafka-python 3.0.12 ignores allow_auto_create_topics=False in the constructor (docs/kafka.md);
     # topics are created explicitly by ensure_topics, so a typo must fail rather than create one.
     producer._metadata.config["allow_auto_create_topics"] = False
     return producer
@@ -107,6 +108,15 @@ def ensure_topics(settings: ServiceSettings, topics: list[str], *, timeout_s: fl
                 pass  # another replica created it first
     finally:
         admin.close()
+
+
+def topic_creator(settings: ServiceSettings, timeout_s: float = 2.0) -> Callable[[list[str]], None]:
+    """``ensure_topics`` for background loops: they call it after a failure, and retry when it raises."""
+
+    def ensure(topics: list[str]) -> None:
+        ensure_topics(settings, topics, timeout_s=timeout_s)
+
+    return ensure
 
 
 def broker_reachable(settings: ServiceSettings, timeout_s: float = 1.0) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -32,4 +34,28 @@ class ServiceSettings(BaseSettings):
         default=0.5, gt=0, description="Outbox relay poll interval when nothing wakes it"
     )
     outbox_batch_size: int = Field(default=1000, ge=1, le=10000)
+    outbox_retention_h: float = Field(
+        default=168.0, gt=0, description="Hours a published outbox row is kept before it is deleted"
+    )
+    processed_events_retention_h: float = Field(
+        default=336.0, gt=0,
+        description="Hours a processed event id is remembered; keep it above the topics' retention (docs/kafka.md)",
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body accepted; larger ones get 413"
+    )
+    sqlite_busy_timeout_s: float = Field(
+        default=30.0, gt=0, le=600,
+        description="How long a SQLite write waits for another process's lock before it is retried",
+    )
     log_level: str = Field(default="INFO")
+
+    @property
+    def outbox_retention(self) -> timedelta:
+        """How long published outbox rows are kept."""
+        return timedelta(hours=self.outbox_retention_h)
+
+    @property
+    def processed_events_retention(self) -> timedelta:
+        """How long processed event ids are kept."""
+        return timedelta(hours=self.processed_events_retention_h)
