@@ -136,6 +136,7 @@ class ConsumerLoop:
         self._positions: dict[TopicPartition, int] = {}
         self._lag_updated = 0.0
         self._topics_ensured = 0.0
+        self._partitions_seen: int | None = None  # partitions of our topics in the metadata, while unassigned
 
     def run(self, stop: threading.Event) -> None:
         """Consume until ``stop`` is set; raises (after closing its clients) when a bug stops it."""
@@ -180,8 +181,8 @@ class ConsumerLoop:
         if polled:
             self._process(consumer, polled)
         self._update_lag(consumer)
-        if not assigned:
-            self._ensure_topics()
+        if not assigned and time.monotonic() - self._topics_ensured >= ENSURE_TOPICS_INTERVAL_S:
+            self._rejoin_if_topics_appeared(consumer, created=self._ensure_topics())
         if self.pruner is not None:
             self.pruner.maybe_run()
 
@@ -319,18 +320,29 @@ class ConsumerLoop:
                 self._positions[tp] = pos
             self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, high - pos))
 
-    def _ensure_topics(self, force: bool = False) -> None:
+    def _ensure_topics(self) -> list[str]:
+        """Make sure the topics and their dead-letter topics exist; returns those it had to create."""
+        self._topics_ensured = time.monotonic()
         if self.ensure_topics is None:
-            return
-        now = time.monotonic()
-        if not force and now - self._topics_ensured < ENSURE_TOPICS_INTERVAL_S:
-            return
-        self.ensure_topics([*self.topics, *(dead_letter_topic(t) for t in self.topics)])
-        self._topics_ensured = now
+            return []
+        return list(self.ensure_topics([*self.topics, *(dead_letter_topic(t) for t in self.topics)]) or [])
+
+    def _rejoin_if_topics_appeared(self, consumer: KafkaConsumer, created: list[str]) -> None:
+        # A group that formed while its topics were missing keeps its empty assignment when they come back
+        # (kafka-python 3.0.12 does not rebalance then; docs/kafka.md): join again once they exist, whoever
+        # created them. A replica left without partitions because the group has more members than
+        # partitions sees no change and stays.
+        seen = sum(len(consumer.partitions_for_topic(t) or ()) for t in self.topics)
+        appeared = self._partitions_seen == 0 and seen > 0
+        if appeared or set(created) & set(self.topics):
+            log.info("%s: its topics are back; joining the group again to get partitions", self.name)
+            self._close_consumer()
+        self._partitions_seen = seen
 
     def _get_consumer(self) -> KafkaConsumer:
         if self._consumer is None:
-            self._ensure_topics(force=True)
+            self._partitions_seen = None
+            self._ensure_topics()
             self._consumer = self.consumer_factory()
             self._consumer.subscribe(self.topics)
         return self._consumer

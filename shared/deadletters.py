@@ -24,7 +24,8 @@ PARTITION = "dlq-partition"
 OFFSET = "dlq-offset"
 CONSUMER = "dlq-consumer"  # the consumer loop that set it aside
 
-EnsureTopics = Callable[[list[str]], None]
+# Creates the topics that are missing; returns those it created (shared.kafka.topic_creator).
+EnsureTopics = Callable[[list[str]], list[str]]
 
 
 def dead_letter_topic(topic: str) -> str:

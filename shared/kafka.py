@@ -53,7 +53,7 @@ def make_producer(settings: ServiceSettings, client_id: str) -> KafkaProducer:
 
 def make_consumer(settings: ServiceSettings, group_id: str, client_id: str) -> KafkaConsumer:
     """A group consumer that never auto-commits: offsets are committed after the database commit."""
-    return KafkaConsumer(
+    consumer = KafkaConsumer(
         bootstrap_servers=_bootstrap(settings),
         client_id=settings.kafka_client_id or client_id,
         group_id=group_id,
@@ -69,11 +69,18 @@ def make_consumer(settings: ServiceSettings, group_id: str, client_id: str) -> K
         allow_auto_create_topics=False,
         reconnect_backoff_max_ms=2_000,
         bootstrap_timeout_ms=10_000,
+        # A group that formed while its topic was missing (a broker that restarted empty) gets partitions once
+        # the metadata shows the re-created topic: within 10 s, not kafka-python's default 5 minutes.
+        metadata_max_age_ms=10_000,
     )
+    # As for the producer (docs/kafka.md): the constructor's allow_auto_create_topics=False never reaches the
+    # cluster metadata, so a consumer's metadata request would create a lost topic with Tansu's 4 partitions.
+    consumer._cluster.config["allow_auto_create_topics"] = False
+    return consumer
 
 
-def ensure_topics(settings: ServiceSettings, topics: list[str], *, timeout_s: float = 30.0) -> None:
-    """Create the given (full-name) topics when absent, with the configured partition count.
+def ensure_topics(settings: ServiceSettings, topics: list[str], *, timeout_s: float = 30.0) -> list[str]:
+    """Create the given (full-name) topics when absent, with the configured partition count; returns those created.
 
     Waits up to ``timeout_s`` for the broker, so services can start before it.
     """
@@ -105,16 +112,17 @@ def ensure_topics(settings: ServiceSettings, topics: list[str], *, timeout_s: fl
                 admin.create_topics(new)
                 log.info("created topics %s with %d partitions", missing, settings.topic_partitions)
             except TopicAlreadyExistsError:
-                pass  # another replica created it first
+                return []  # another replica created it first
+        return missing
     finally:
         admin.close()
 
 
-def topic_creator(settings: ServiceSettings, timeout_s: float = 2.0) -> Callable[[list[str]], None]:
+def topic_creator(settings: ServiceSettings, timeout_s: float = 2.0) -> Callable[[list[str]], list[str]]:
     """``ensure_topics`` for background loops: they call it after a failure, and retry when it raises."""
 
-    def ensure(topics: list[str]) -> None:
-        ensure_topics(settings, topics, timeout_s=timeout_s)
+    def ensure(topics: list[str]) -> list[str]:
+        return ensure_topics(settings, topics, timeout_s=timeout_s)
 
     return ensure
 
