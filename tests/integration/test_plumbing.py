@@ -184,7 +184,8 @@ def test_a_newer_producer_with_extra_fields_is_read_by_the_older_evaluator(db_fa
     topic = f"{topic_prefix}.observations"
     data = _obs(0).model_copy(update={"value": 4.9, "vintage": 1}).model_dump(mode="json")
     newer = {"specversion": "1.0", "id": "newer-1", "source": "/wuxi-targets/ingest",
-             "type": ObservationRecorded.event_type, "time": NOW.isoformat(), "datacontenttype": "application/json", "traceparent": "00-abc-def-01",
+             "type": ObservationRecorded.event_type, "time": NOW.isoformat(), "datacontenttype": "application/json",
+             "traceparent": "00-abc-def-01",
              "data": {**data, "seasonally_adjusted": False, "quality": {"grade": "B"}}}
     registry = CollectorRegistry()
     app = create_evaluator(settings, clock=FrozenClock(datetime(2024, 4, 20, tzinfo=UTC)), registry=registry)
