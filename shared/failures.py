@@ -17,11 +17,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 # PostgreSQL's lock timeouts, serialization failures and deadlocks (psycopg's TransactionRollback and
 # LockNotAvailable are OperationalErrors); InterfaceError a connection closed under us; PoolTimeoutError no
 # free connection in the pool.
-TRANSIENT: tuple[type[BaseException], ...] = (
+TRANSIENT: tuple[type[Exception], ...] = (
     OperationalError, InterfaceError, PoolTimeoutError, KafkaError, ConnectionError, TimeoutError,
 )
 # OverflowError: SQLite's driver refuses an integer beyond 64 bits before the database sees it.
-UNSTORABLE: tuple[type[BaseException], ...] = (DataError, IntegrityError, OverflowError)
+UNSTORABLE: tuple[type[Exception], ...] = (DataError, IntegrityError, OverflowError)
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -91,11 +91,11 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{k.id}  {k.key_prefix}…  {k.organisation}  [{scope_i}] [{scope_r}]  {state}")
         else:
             with store.transaction() as tx:
-                key = tx.keys.revoke(args.key_id, utc_now())
-            if key is None:
+                revoked = tx.keys.revoke(args.key_id, utc_now())
+            if revoked is None:
                 print(f"no key {args.key_id!r}", file=sys.stderr)
                 return 1
-            print(f"revoked {key.id} of {key.organisation} at {key.revoked_at:%Y-%m-%d %H:%M:%S} UTC")
+            print(f"revoked {revoked.id} of {revoked.organisation} at {revoked.revoked_at:%Y-%m-%d %H:%M:%S} UTC")
     finally:
         engine.dispose()
     return 0

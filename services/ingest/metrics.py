@@ -62,8 +62,11 @@ class IngestBusinessCollector(DatabaseCollector):
         ]
 
     def fill(self, families: dict[str, Metric]) -> None:
+        lag = _gauge(families, f"{NS}_release_lag_days")
+        recorded_at = _gauge(families, f"{NS}_indicator_last_recorded_timestamp_seconds")
+        overdue = _gauge(families, f"{NS}_indicator_next_release_overdue_timestamp_seconds")
         for freq, days in RELEASE_LAG_DAYS.items():
-            families[f"{NS}_release_lag_days"].add_metric([freq.name.lower()], float(days))
+            lag.add_metric([freq.name.lower()], float(days))
         year = self.catalogue.year
         with self.store.reading() as reads:
             rows = reads.observations.last_recorded(CITY)
@@ -78,11 +81,15 @@ class IngestBusinessCollector(DatabaseCollector):
                 continue
             if period.year == year:
                 reached[indicator] = max(reached.get(indicator, 0), period.last_month)
-        for indicator in self.catalogue.indicators.values():
-            if indicator.id in last_recorded:
-                families[f"{NS}_indicator_last_recorded_timestamp_seconds"].add_metric(
-                    [indicator.id], last_recorded[indicator.id].timestamp())
-            due = next_due(year, indicator.frequency, reached.get(indicator.id))
+        for ind in self.catalogue.indicators.values():
+            if ind.id in last_recorded:
+                recorded_at.add_metric([ind.id], last_recorded[ind.id].timestamp())
+            due = next_due(year, ind.frequency, reached.get(ind.id))
             if due is not None:
-                families[f"{NS}_indicator_next_release_overdue_timestamp_seconds"].add_metric(
-                    [indicator.id, indicator.frequency.name.lower(), due.code], overdue_at(due).timestamp())
+                overdue.add_metric([ind.id, ind.frequency.name.lower(), due.code], overdue_at(due).timestamp())
+
+
+def _gauge(families: dict[str, Metric], name: str) -> GaugeMetricFamily:
+    family = families[name]
+    assert isinstance(family, GaugeMetricFamily)
+    return family

@@ -27,6 +27,7 @@ from services.ingest.api.schemas import (
     ObservationIn,
     ObservationOut,
     UploadAccepted,
+    UploadRowResult,
 )
 from services.ingest.domain.files import FileProblem, parse_file
 from services.ingest.domain.idempotency import fingerprint
@@ -343,8 +344,8 @@ def _upload(rt: IngestWiring, request: Request, key: ApiKey, idem: str | None, b
         counts = _counts(results)
         payload = UploadAccepted(
             format=parsed.format, encoding=parsed.encoding, dry_run=dry_run, ignored_columns=parsed.ignored_columns,
-            rows=[{"line": lines[r.row], "id": r.id, "outcome": r.outcome.value, "vintage": r.vintage}
-                  for r in results],  # type: ignore[misc]
+            rows=[UploadRowResult(line=lines[r.row], id=r.id, outcome=r.outcome.value, vintage=r.vintage)
+                  for r in results],
             created=counts[Outcome.CREATED], revised=counts[Outcome.REVISED], unchanged=counts[Outcome.UNCHANGED],
         ).model_dump_json().encode()
         return (200 if dry_run else 201), payload, results

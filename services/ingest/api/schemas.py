@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,7 +13,7 @@ from shared.messages import ObservationStatus
 # PostgreSQL text cannot hold NUL characters: refuse them at the door (422), not in the database (500).
 NO_NUL = r"^[^\x00]*$"
 
-_EXAMPLE = {
+_EXAMPLE: dict[str, Any] = {
     "indicator": "gdp",
     "region": "wuxi",
     "period": "2024-Q1",

@@ -229,9 +229,9 @@ def parse_file(data: bytes, catalogue: Catalogue, fmt: str = "auto") -> ParsedFi
     missing = [f for f in REQUIRED if f not in columns]
     if missing:
         names = "; ".join(f"{f} ({' / '.join(HEADERS[f][:3])})" for f in missing)
-        names_zh = "；".join(f"{HEADERS[f][0]}（{' / '.join(HEADERS[f][1:3])}）" for f in missing)
+        headers_zh = "；".join(f"{HEADERS[f][0]}（{' / '.join(HEADERS[f][1:3])}）" for f in missing)
         raise FileProblem("missing_column", f"the header line lacks the column(s): {names}",
-                          f"表头缺少以下列：{names_zh}", 1)
+                          f"表头缺少以下列：{headers_zh}", 1)
 
     parsed = ParsedFile("sdmx-csv" if is_sdmx else "csv", csv_text.encoding, written, ignored)
     names_zh = {ind.name_zh: ind.id for ind in catalogue.indicators.values()}

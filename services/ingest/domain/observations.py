@@ -150,11 +150,11 @@ def check_submission(catalogue: Catalogue, row: int, s: Submission, today: date)
                 fail("unit", "unit_mismatch", str(exc),
                      f"单位“{s.unit}”无法换算为{ind.name_zh}的单位“{ind.unit}”（可用：{'、'.join(convertible_units(ind.unit))}）")
             else:
-                lo, hi = ind.min_value, ind.max_value
-                if math.isfinite(value) and ((lo is not None and value < lo) or (hi is not None and value > hi)):
+                low, high = ind.min_value, ind.max_value
+                if math.isfinite(value) and ((low is not None and value < low) or (high is not None and value > high)):
                     fail("value", "plausible_range", f"{value:g} {ind.unit} is outside the plausible range "
-                         f"{lo}..{hi} {ind.unit} for {ind.id}",
-                         f"{value:g}{ind.unit}超出{ind.name_zh}的合理范围（{lo}至{hi}{ind.unit}），请核对数值和单位")
+                         f"{low}..{high} {ind.unit} for {ind.id}",
+                         f"{value:g}{ind.unit}超出{ind.name_zh}的合理范围（{low}至{high}{ind.unit}），请核对数值和单位")
     if errors:
         return errors
     assert ind is not None and period is not None
