@@ -26,7 +26,13 @@ from datetime import timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.errors import KafkaError
+from kafka.errors import (
+    CommitFailedError,
+    IllegalGenerationError,
+    KafkaError,
+    RebalanceInProgressError,
+    UnknownMemberIdError,
+)
 from sqlalchemy import Engine, Table
 from sqlalchemy.engine import Connection
 
@@ -40,6 +46,10 @@ from shared.retention import Pruner
 
 log = logging.getLogger(__name__)
 
+# The group is changing under the member (its commit came during a rebalance): it rejoins by itself on the
+# next poll. Closing it then would leave a member the broker still waits for (on Tansu a ghost that keeps
+# the group rebalancing), so the loop keeps it and retries the batch.
+GROUP_CHANGING = (RebalanceInProgressError, CommitFailedError, IllegalGenerationError, UnknownMemberIdError)
 # Without partitions for this long, the loop makes sure its topics exist (a broker that restarted empty
 # lost them, and whichever service comes back first re-creates them).
 ENSURE_TOPICS_INTERVAL_S = 10.0
@@ -136,7 +146,8 @@ class ConsumerLoop:
         self._positions: dict[TopicPartition, int] = {}
         self._lag_updated = 0.0
         self._topics_ensured = 0.0
-        self._partitions_seen: int | None = None  # partitions of our topics in the metadata, while unassigned
+        self._topics_were_missing = False  # this consumer, unassigned, once saw its topics without partitions
+        self._topic_ids: dict[str, object] = {}  # topic -> its id in the broker's metadata, as last seen
 
     def run(self, stop: threading.Event) -> None:
         """Consume until ``stop`` is set; raises (after closing its clients) when a bug stops it."""
@@ -152,7 +163,7 @@ class ConsumerLoop:
                     log.warning("%s: transient failure, retrying in %.1fs: %s", self.name, backoff, describe(exc))
                     self.metrics.transient_failures.labels("consumer", dependency_of(exc)).inc()
                     self.healthy = False
-                    if isinstance(exc, KafkaError | ConnectionError):
+                    if isinstance(exc, KafkaError | ConnectionError) and not isinstance(exc, GROUP_CHANGING):
                         self._close_consumer()  # a database failure keeps the group membership: no rebalance
                     stop.wait(backoff)
                     backoff = min(backoff * 2, 5.0)
@@ -180,9 +191,12 @@ class ConsumerLoop:
         self.healthy = assigned or _joined(consumer)
         if polled:
             self._process(consumer, polled)
+        self._rewind_recreated_topics(consumer)
         self._update_lag(consumer)
         if not assigned and time.monotonic() - self._topics_ensured >= ENSURE_TOPICS_INTERVAL_S:
-            self._rejoin_if_topics_appeared(consumer, created=self._ensure_topics())
+            self._ensure_topics()
+        if not assigned:
+            self._rejoin_if_topics_appeared(consumer)
         if self.pruner is not None:
             self.pruner.maybe_run()
 
@@ -320,28 +334,59 @@ class ConsumerLoop:
                 self._positions[tp] = pos
             self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, high - pos))
 
-    def _ensure_topics(self) -> list[str]:
-        """Make sure the topics and their dead-letter topics exist; returns those it had to create."""
+    def _ensure_topics(self) -> None:
+        """Make sure the topics and their dead-letter topics exist."""
         self._topics_ensured = time.monotonic()
-        if self.ensure_topics is None:
-            return []
-        return list(self.ensure_topics([*self.topics, *(dead_letter_topic(t) for t in self.topics)]) or [])
+        if self.ensure_topics is not None:
+            self.ensure_topics([*self.topics, *(dead_letter_topic(t) for t in self.topics)])
 
-    def _rejoin_if_topics_appeared(self, consumer: KafkaConsumer, created: list[str]) -> None:
+    def _rewind_recreated_topics(self, consumer: KafkaConsumer) -> None:
+        """Read a topic that came back with a new id (a broker that restarted empty) from its start.
+
+        kafka-python keeps its positions in partitions that stay assigned: in the new topic, whose first
+        messages lie below them, it would wait for offsets that come only later and skip those
+        (docs/kafka.md). Seeking, not rebuilding the consumer: a member closed while the new broker's group
+        forms leaves a ghost that keeps Tansu's group rebalancing.
+        """
+        topic_id = getattr(getattr(consumer, "_cluster", None), "topic_id", None)
+        if topic_id is None:
+            return
+        for t in self.topics:
+            new = topic_id(t)
+            if new is None:
+                continue
+            old = self._topic_ids.get(t)
+            self._topic_ids[t] = new
+            if old is not None and old != new:
+                parts = [tp for tp in consumer.assignment() if tp.topic == t]
+                log.warning("%s: %s was re-created (the broker lost it); reading %d partitions from the start",
+                            self.name, t, len(parts))
+                for tp in parts:
+                    self._positions.pop(tp, None)
+                if parts:
+                    consumer.seek_to_beginning(*parts)
+
+    def _rejoin_if_topics_appeared(self, consumer: KafkaConsumer) -> None:
         # A group that formed while its topics were missing keeps its empty assignment when they come back
-        # (kafka-python 3.0.12 does not rebalance then; docs/kafka.md): join again once they exist, whoever
-        # created them. A replica left without partitions because the group has more members than
-        # partitions sees no change and stays.
-        seen = sum(len(consumer.partitions_for_topic(t) or ()) for t in self.topics)
-        appeared = self._partitions_seen == 0 and seen > 0
-        if appeared or set(created) & set(self.topics):
-            log.info("%s: its topics are back; joining the group again to get partitions", self.name)
+        # (docs/kafka.md): join again, as a new member, once the metadata shows them, whoever created them.
+        # A replica left without partitions because the group has more members than partitions sees no
+        # change and stays. Rejoining in place does not help on Tansu, which answers the same generation
+        # with the same empty assignment; and only a stable member leaves, since one closed while its group
+        # forms leaves a ghost (see above).
+        partitions_for = getattr(getattr(consumer, "_cluster", None), "partitions_for_topic", None)
+        if partitions_for is None:
+            return
+        seen = sum(len(partitions_for(t) or ()) for t in self.topics)  # the metadata at hand: no request
+        if seen == 0:
+            self._topics_were_missing = True
+        elif self._topics_were_missing and _joined(consumer):
+            log.warning("%s: its topics appeared after the group formed; joining again to get partitions",
+                        self.name)
             self._close_consumer()
-        self._partitions_seen = seen
 
     def _get_consumer(self) -> KafkaConsumer:
         if self._consumer is None:
-            self._partitions_seen = None
+            self._topics_were_missing = False
             self._ensure_topics()
             self._consumer = self.consumer_factory()
             self._consumer.subscribe(self.topics)

@@ -73,9 +73,10 @@ def make_consumer(settings: ServiceSettings, group_id: str, client_id: str) -> K
         # the metadata shows the re-created topic: within 10 s, not kafka-python's default 5 minutes.
         metadata_max_age_ms=10_000,
     )
-    # As for the producer (docs/kafka.md): the constructor's allow_auto_create_topics=False never reaches the
-    # cluster metadata, so a consumer's metadata request would create a lost topic with Tansu's 4 partitions.
-    consumer._cluster.config["allow_auto_create_topics"] = False
+    # Unlike the producer's, the consumer's metadata requests may create a topic on Tansu (kafka-python ignores
+    # allow_auto_create_topics=False): after a broker loss that brings a subscribed topic back at once, with
+    # Tansu's 4 partitions, and the group gets it without waiting. Apache Kafka refuses (automatic creation is
+    # off on the broker), and the loops re-create their topics themselves (docs/kafka.md).
     return consumer
 
 

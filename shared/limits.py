@@ -103,8 +103,8 @@ class RefuseNul:
             where = "query" if b"%00" in scope["query_string"] else "path"
             await nul_refused(where).response()(scope, receive, send)
             return
-        content_type = dict(scope["headers"]).get(b"content-type", b"")
-        if b"json" not in content_type:
+        content_type = dict(scope["headers"]).get(b"content-type")
+        if content_type is not None and b"json" not in content_type:  # without one, a body may be read as JSON
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
