@@ -377,9 +377,10 @@ class ConsumerLoop:
         if partitions_for is None:
             return
         seen = sum(len(partitions_for(t) or ()) for t in self.topics)  # the metadata at hand: no request
-        if seen == 0:
+        joined = _joined(consumer)  # a member that joined has its topics' metadata: a zero then is real
+        if seen == 0 and joined:
             self._topics_were_missing = True
-        elif self._topics_were_missing and _joined(consumer):
+        elif seen and self._topics_were_missing and joined:
             log.warning("%s: its topics appeared after the group formed; joining again to get partitions",
                         self.name)
             self._close_consumer()
