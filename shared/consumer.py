@@ -1,8 +1,17 @@
 """The Kafka consumer loop: decode, handle in one database transaction, commit the database, then the offsets.
 
-Failures are sorted by type (as in arroyo): a message that can never be processed goes to the dead-letter
-topic; a transient failure (database or broker away) rewinds to the batch's first offsets and retries with
-backoff; anything else is a bug and stops the loop loudly (the service's /readyz then fails).
+Failures are sorted by type (as in arroyo; shared/failures.py):
+- a message that cannot be read, or that its handler refuses (``InvalidMessage``), goes to the dead-letter
+  topic with the reason;
+- an event id already in ``processed_events`` is skipped, also when an overlapping owner of the partition
+  (one whose session timed out while it worked) recorded it while this batch ran: the batch's
+  IntegrityError is then settled message by message, and that message is found processed;
+- a message whose data the database refuses (DataError: a field longer than its column; a constraint) is
+  isolated: the batch is re-run one message per transaction, and only the refused ones are dead-lettered;
+- a transient failure (database locked, busy or away, broker away) rewinds to the batch's first offsets and
+  retries with backoff;
+- anything else is a bug: the loop stops, readiness fails, and the process exits non-zero
+  (shared/runtime.py) so that the orchestrator restarts it.
 """
 
 from __future__ import annotations
@@ -11,38 +20,86 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol, runtime_checkable
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.errors import KafkaError
+from kafka.errors import (
+    CommitFailedError,
+    IllegalGenerationError,
+    KafkaError,
+    RebalanceInProgressError,
+    UnknownMemberIdError,
+)
 from sqlalchemy import Engine, Table
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from shared.clock import Clock, utc_now
-from shared.inbox import already_processed, mark_processed
-from shared.kafka import DEAD_LETTER_SUFFIX
+from shared.deadletters import DeadLetters, EnsureTopics, dead_letter_topic
+from shared.failures import dependency_of, describe, is_transient, is_unstorable
+from shared.inbox import already_processed, mark_processed, prune_processed
 from shared.messages import Envelope, EventData, InvalidMessage, decode
 from shared.metrics import CommonMetrics
+from shared.retention import Pruner
 from shared.runtime import event_fields, log_context, log_events
 
 log = logging.getLogger(__name__)
 
-# A handler writes through ``conn`` (the batch's transaction). It must raise InvalidMessage before writing
-# anything, since the batch's other messages commit with it.
-Handler = Callable[[Connection, Envelope, EventData], None]
+# The group is changing under the member (its commit came during a rebalance): it rejoins by itself on the
+# next poll. Closing it then would leave a member the broker still waits for (on Tansu a ghost that keeps
+# the group rebalancing), so the loop keeps it and retries the batch.
+GROUP_CHANGING = (RebalanceInProgressError, CommitFailedError, IllegalGenerationError, UnknownMemberIdError)
+# Without partitions for this long, the loop makes sure its topics exist (a broker that restarted empty
+# lost them, and whichever service comes back first re-creates them).
+ENSURE_TOPICS_INTERVAL_S = 10.0
 
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OperationalError, InterfaceError, KafkaError, ConnectionError, TimeoutError,
-)
+
+class Handler(Protocol):
+    """Handles one event, writing through ``conn`` (the batch's transaction).
+
+    It raises ``InvalidMessage`` before writing anything for a message that can never be processed, since
+    the batch's other messages commit with it.
+    """
+
+    def __call__(self, conn: Connection, envelope: Envelope, data: EventData, /) -> None: ...
+
+
+@runtime_checkable
+class BatchHandler(Handler, Protocol):
+    """A handler that also sees the batch: it loads what a batch needs at once and writes deferred rows at its end.
+
+    The loop calls ``begin_batch`` with the batch's new events, the handler once per event, then ``end_batch``,
+    all in one transaction. A batch may be rolled back after ``end_batch`` and re-run (a transient failure,
+    or one event per batch to isolate one the database refuses), so neither hook may keep state from a batch
+    beyond the next ``begin_batch``.
+    """
+
+    def begin_batch(self, conn: Connection, items: list[tuple[Envelope, EventData]], /) -> None: ...
+
+    def end_batch(self, conn: Connection, /) -> None: ...
 
 
 @dataclass
 class _Decoded:
-    record: object
+    record: Any  # kafka-python's ConsumerRecord
     envelope: Envelope
     data: EventData
+
+
+@dataclass
+class _Outcome:
+    """What a batch did, counted only once its transaction committed."""
+
+    processed: list[_Decoded] = field(default_factory=list)
+    duplicates: list[_Decoded] = field(default_factory=list)
+    invalid: list[tuple[Any, str]] = field(default_factory=list)  # (record, reason): to dead-letter
+
+    def add(self, other: _Outcome) -> None:
+        self.processed += other.processed
+        self.duplicates += other.duplicates
+        self.invalid += other.invalid
 
 
 class ConsumerLoop:
@@ -57,53 +114,59 @@ class ConsumerLoop:
         consumer_factory: Callable[[], KafkaConsumer],
         dead_letter_producer_factory: Callable[[], KafkaProducer],
         topics: list[str],
-        handler: Handler,
+        handler: Handler | BatchHandler,
         metrics: CommonMetrics,
         after_commit: Callable[[], None] | None = None,
         clock: Clock = utc_now,
         poll_timeout_ms: int = 200,
         max_records: int = 500,
+        ensure_topics: EnsureTopics | None = None,
+        processed_retention: timedelta | None = None,
     ) -> None:
         self.name = name
         self.engine = engine
         self.inbox = inbox
         self.consumer_factory = consumer_factory
-        self.dead_letter_producer_factory = dead_letter_producer_factory
         self.topics = topics
         self.handler = handler
+        self.batch_handler = handler if isinstance(handler, BatchHandler) else None
         self.metrics = metrics
         metrics.init_consumer_series(topics)
         self.after_commit = after_commit
         self.clock = clock
         self.poll_timeout_ms = poll_timeout_ms
         self.max_records = max_records
+        self.ensure_topics = ensure_topics
+        self.dead_letters = DeadLetters(name, dead_letter_producer_factory, ensure_topics)
+        self.pruner = None if processed_retention is None else Pruner(
+            engine, inbox.name, lambda conn, before, n: prune_processed(conn, inbox, before, n),
+            processed_retention, metrics, clock=clock)
         self.healthy = False
         self.crashed: BaseException | None = None
         self._consumer: KafkaConsumer | None = None
-        self._dlq: KafkaProducer | None = None
         self._lag_reported: set[TopicPartition] = set()
         self._positions: dict[TopicPartition, int] = {}
         self._lag_updated = 0.0
+        self._topics_ensured = 0.0
+        self._topics_were_missing = False  # this consumer, unassigned, once saw its topics without partitions
+        self._topic_ids: dict[str, object] = {}  # topic -> its id in the broker's metadata, as last seen
 
     def run(self, stop: threading.Event) -> None:
-        """Consume until ``stop`` is set."""
+        """Consume until ``stop`` is set; raises (after closing its clients) when a bug stops it."""
         backoff = 0.2
         try:
             while not stop.is_set():
                 try:
-                    consumer = self._get_consumer()
-                    polled = consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=self.max_records)
-                    # Ready once this member has joined its group (a join takes seconds on Tansu). A replica
-                    # left without partitions (more replicas than partitions) is still a ready member.
-                    self.healthy = bool(consumer.assignment()) or _joined(consumer)
-                    if polled:
-                        self._process(consumer, polled)
-                    self._update_lag(consumer)
+                    self._round()
                     backoff = 0.2
-                except TRANSIENT_ERRORS as exc:
-                    log.warning("%s: transient failure, retrying in %.1fs: %s", self.name, backoff, exc)
+                except Exception as exc:
+                    if not is_transient(exc):
+                        raise
+                    log.warning("%s: transient failure, retrying in %.1fs: %s", self.name, backoff, describe(exc))
+                    self.metrics.transient_failures.labels("consumer", dependency_of(exc)).inc()
                     self.healthy = False
-                    self._close_consumer()
+                    if isinstance(exc, KafkaError | ConnectionError) and not isinstance(exc, GROUP_CHANGING):
+                        self._close_consumer()  # a database failure keeps the group membership: no rebalance
                     stop.wait(backoff)
                     backoff = min(backoff * 2, 5.0)
         except BaseException as exc:
@@ -113,81 +176,128 @@ class ConsumerLoop:
             raise
         finally:
             self._close_consumer()
-            if self._dlq is not None:
-                self._dlq.close(timeout=2)
+            self.dead_letters.close()
 
     def check_ready(self) -> None:
-        """Raise unless the loop has joined its group and holds partitions (a readiness check)."""
+        """Raise unless the loop has joined its group (a readiness check)."""
         if not self.healthy:
             raise RuntimeError("the consumer has not joined its group yet" if self.crashed is None
-                               else f"the consumer stopped: {self.crashed!r}")
+                               else "the consumer stopped on an unexpected error")
 
-    def _process(self, consumer: KafkaConsumer, polled: dict[TopicPartition, list]) -> None:
+    def _round(self) -> None:
+        consumer = self._get_consumer()
+        polled = consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=self.max_records)
+        assigned = bool(consumer.assignment())
+        # Ready once this member has joined its group (a join takes seconds on Tansu). A replica left without
+        # partitions (more replicas than partitions) is still a ready member.
+        self.healthy = assigned or _joined(consumer)
+        if polled:
+            self._process(consumer, polled)
+        self._rewind_recreated_topics(consumer)
+        self._update_lag(consumer)
+        if not assigned and time.monotonic() - self._topics_ensured >= ENSURE_TOPICS_INTERVAL_S:
+            self._ensure_topics()
+        if not assigned:
+            self._rejoin_if_topics_appeared(consumer)
+        if self.pruner is not None:
+            self.pruner.maybe_run()
+
+    def _process(self, consumer: KafkaConsumer, polled: dict[TopicPartition, list[Any]]) -> None:
         start = time.perf_counter()
         first_offsets = {tp: recs[0].offset for tp, recs in polled.items() if recs}
-        records = [r for recs in polled.values() for r in recs]
         decoded: list[_Decoded] = []
-        invalid: list[tuple[object, str]] = []
-        for rec in records:
+        unreadable: list[tuple[Any, str]] = []
+        for rec in (r for recs in polled.values() for r in recs):
             try:
                 env = decode(rec.value)
-                decoded.append(_Decoded(rec, env, env.payload()))
+                data, unknown = env.read()
             except InvalidMessage as exc:
-                invalid.append((rec, str(exc)))
+                unreadable.append((rec, str(exc)))
+                continue
+            if unknown:
+                self.metrics.consumer_unknown_fields.labels(rec.topic).inc()
+            decoded.append(_Decoded(rec, env, data))
         try:
-            with self.engine.begin() as conn:
-                seen = already_processed(conn, self.inbox, (d.envelope.id for d in decoded))
-                done: list[tuple[str, str]] = []
-                fresh = [(d.envelope, d.data) for d in decoded if d.envelope.id not in seen]
-                # Handlers may load what a whole batch needs at once, and write deferred rows at its end.
-                begin_batch = getattr(self.handler, "begin_batch", None)
-                if begin_batch is not None:
-                    begin_batch(conn, fresh)
-                for d in decoded:
-                    if d.envelope.id in seen:
-                        self.metrics.consumer_messages.labels(d.record.topic, "duplicate").inc()
-                        continue
-                    try:
-                        with log_context(**event_fields(d.envelope.id, d.envelope.type, d.envelope.data)):
-                            self.handler(conn, d.envelope, d.data)
-                    except InvalidMessage as exc:
-                        invalid.append((d.record, str(exc)))
-                        continue
-                    seen.add(d.envelope.id)
-                    done.append((d.envelope.id, d.envelope.type))
-                    self.metrics.consumer_messages.labels(d.record.topic, "processed").inc()
-                end_batch = getattr(self.handler, "end_batch", None)
-                if end_batch is not None:
-                    end_batch(conn)
-                mark_processed(conn, self.inbox, done, self.clock())
-            for rec, reason in invalid:
-                self._dead_letter(rec, reason)
+            try:
+                outcome = self._run_batch(decoded)
+            except Exception as exc:
+                if not is_unstorable(exc):
+                    raise
+                log.warning("%s: the database refused a batch of %d (%s); re-running it one message at a time",
+                            self.name, len(decoded), describe(exc))
+                outcome = self._isolate(decoded)
+            outcome.invalid = unreadable + outcome.invalid
+            for rec, reason in outcome.invalid:
+                self.dead_letters.send(rec, reason)
             consumer.commit()  # only after the database commit (and the dead letters) succeeded
-            handled = {event_id for event_id, _ in done}
-            log_events(log, f"{self.name}: handled", [d.envelope for d in decoded if d.envelope.id in handled],
+            log_events(log, f"{self.name}: handled", [d.envelope for d in outcome.processed],
                        lambda e: event_fields(e.id, e.type, e.data))
-            for tp, recs in polled.items():
-                if recs:
-                    self._positions[tp] = recs[-1].offset + 1
         except BaseException:
             for tp in polled:
                 self.metrics.consumer_failures.labels(tp.topic).inc()
             self._rewind(consumer, first_offsets)
             raise
+        for tp, recs in polled.items():
+            if recs:
+                self._positions[tp] = recs[-1].offset + 1
+        self._count(outcome)
         self.metrics.consumer_duration.observe(time.perf_counter() - start)
         self.metrics.consumer_last_message.set(time.time())
         if self.after_commit is not None:
             self.after_commit()
 
-    def _dead_letter(self, rec: object, reason: str) -> None:
-        log.error("%s: dead-lettering %s[%s]@%s: %s", self.name, rec.topic, rec.partition, rec.offset, reason)
-        if self._dlq is None:
-            self._dlq = self.dead_letter_producer_factory()
-        headers = [("dlq-reason", reason[:1000].encode()), ("dlq-offset", str(rec.offset).encode()),
-                   ("dlq-partition", str(rec.partition).encode())]
-        self._dlq.send(f"{rec.topic}.{DEAD_LETTER_SUFFIX}", key=rec.key, value=rec.value,
-                       headers=[*(rec.headers or []), *headers]).get(timeout=30)  # its content-type stays
-        self.metrics.consumer_messages.labels(rec.topic, "invalid").inc()
+    def _run_batch(self, items: Sequence[_Decoded]) -> _Outcome:
+        """Handle ``items`` in one transaction that also records their event ids."""
+        outcome = _Outcome()
+        with self.engine.begin() as conn:
+            seen = already_processed(conn, self.inbox, (d.envelope.id for d in items))
+            if self.batch_handler is not None:
+                self.batch_handler.begin_batch(
+                    conn, [(d.envelope, d.data) for d in items if d.envelope.id not in seen])
+            for d in items:
+                if d.envelope.id in seen:
+                    outcome.duplicates.append(d)
+                    continue
+                try:
+                    with log_context(**event_fields(d.envelope.id, d.envelope.type, d.envelope.data)):
+                        self.handler(conn, d.envelope, d.data)
+                except InvalidMessage as exc:
+                    outcome.invalid.append((d.record, str(exc)))
+                    continue
+                seen.add(d.envelope.id)  # the same event twice in one batch: the second is a duplicate
+                outcome.processed.append(d)
+            if self.batch_handler is not None:
+                self.batch_handler.end_batch(conn)
+            mark_processed(conn, self.inbox, [(d.envelope.id, d.envelope.type) for d in outcome.processed],
+                           self.clock())
+        return outcome
+
+    def _isolate(self, items: Sequence[_Decoded]) -> _Outcome:
+        """Re-run a refused batch one message per transaction; dead-letter only the messages refused alone."""
+        outcome = _Outcome()
+        for d in items:
+            try:
+                outcome.add(self._run_batch([d]))
+            except Exception as exc:
+                if not is_unstorable(exc):
+                    raise
+                if self._recorded(d.envelope.id):  # an overlapping owner processed it meanwhile
+                    outcome.duplicates.append(d)
+                    continue
+                outcome.invalid.append((d.record, f"the database refused it: {describe(exc)}"))
+        return outcome
+
+    def _recorded(self, event_id: str) -> bool:
+        with self.engine.connect() as conn:
+            return bool(already_processed(conn, self.inbox, [event_id]))
+
+    def _count(self, outcome: _Outcome) -> None:
+        for d in outcome.processed:
+            self.metrics.consumer_messages.labels(d.record.topic, "processed").inc()
+        for d in outcome.duplicates:
+            self.metrics.consumer_messages.labels(d.record.topic, "duplicate").inc()
+        for rec, _ in outcome.invalid:
+            self.metrics.consumer_messages.labels(rec.topic, "invalid").inc()
 
     def _rewind(self, consumer: KafkaConsumer, first_offsets: dict[TopicPartition, int]) -> None:
         try:
@@ -215,7 +325,7 @@ class ConsumerLoop:
             self.metrics.consumer_assigned_partitions.labels(topic).set(
                 sum(1 for tp in assignment if tp.topic == topic))
         for tp in assignment:
-            high = consumer.highwater(tp)  # right on Tansu, unlike end_offsets() (Kafka notes)
+            high = consumer.highwater(tp)  # right on Tansu, unlike end_offsets() (docs/kafka.md)
             if high is None:
                 continue
             pos = self._positions.get(tp)
@@ -229,8 +339,61 @@ class ConsumerLoop:
                 self._positions[tp] = pos
             self.metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, high - pos))
 
+    def _ensure_topics(self) -> None:
+        """Make sure the topics and their dead-letter topics exist."""
+        self._topics_ensured = time.monotonic()
+        if self.ensure_topics is not None:
+            self.ensure_topics([*self.topics, *(dead_letter_topic(t) for t in self.topics)])
+
+    def _rewind_recreated_topics(self, consumer: KafkaConsumer) -> None:
+        """Read a topic that came back with a new id (a broker that restarted empty) from its start.
+
+        kafka-python keeps its positions in partitions that stay assigned: in the new topic, whose first
+        messages lie below them, it would wait for offsets that come only later and skip those
+        (docs/kafka.md). Seeking, not rebuilding the consumer: a member closed while the new broker's group
+        forms leaves a ghost that keeps Tansu's group rebalancing.
+        """
+        topic_id = getattr(getattr(consumer, "_cluster", None), "topic_id", None)
+        if topic_id is None:
+            return
+        for t in self.topics:
+            new = topic_id(t)
+            if new is None:
+                continue
+            old = self._topic_ids.get(t)
+            self._topic_ids[t] = new
+            if old is not None and old != new:
+                parts = [tp for tp in consumer.assignment() if tp.topic == t]
+                log.warning("%s: %s was re-created (the broker lost it); reading %d partitions from the start",
+                            self.name, t, len(parts))
+                for tp in parts:
+                    self._positions.pop(tp, None)
+                if parts:
+                    consumer.seek_to_beginning(*parts)
+
+    def _rejoin_if_topics_appeared(self, consumer: KafkaConsumer) -> None:
+        # A group that formed while its topics were missing keeps its empty assignment when they come back
+        # (docs/kafka.md): join again, as a new member, once the metadata shows them, whoever created them.
+        # A replica left without partitions because the group has more members than partitions sees no
+        # change and stays. Rejoining in place does not help on Tansu, which answers the same generation
+        # with the same empty assignment; and only a stable member leaves, since one closed while its group
+        # forms leaves a ghost (see above).
+        partitions_for = getattr(getattr(consumer, "_cluster", None), "partitions_for_topic", None)
+        if partitions_for is None:
+            return
+        seen = sum(len(partitions_for(t) or ()) for t in self.topics)  # the metadata at hand: no request
+        joined = _joined(consumer)  # a member that joined has its topics' metadata: a zero then is real
+        if seen == 0 and joined:
+            self._topics_were_missing = True
+        elif seen and self._topics_were_missing and joined:
+            log.warning("%s: its topics appeared after the group formed; joining again to get partitions",
+                        self.name)
+            self._close_consumer()
+
     def _get_consumer(self) -> KafkaConsumer:
         if self._consumer is None:
+            self._topics_were_missing = False
+            self._ensure_topics()
             self._consumer = self.consumer_factory()
             self._consumer.subscribe(self.topics)
         return self._consumer

@@ -54,14 +54,17 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+SQLITE_BUSY_TIMEOUT_S = 30.0  # how long a SQLite write waits for another process's lock before failing
+
+
+def make_engine(url: str, *, pool_size: int = 10, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> Engine:
     """An engine for SQLite (WAL, busy timeout) or PostgreSQL (pre-ping, pool)."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_s, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -70,7 +73,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             # across process kills (only an OS crash can lose the last commits).
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
@@ -89,11 +92,16 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             except BaseException:
                 lock.release()
                 raise
+            conn.info["sqlite_write_lock"] = True
 
         @event.listens_for(engine, "commit")
         @event.listens_for(engine, "rollback")
         def _sqlite_release(conn):  # type: ignore[no-untyped-def]
-            lock.release()
+            # A BEGIN IMMEDIATE that failed (another process held the database past the busy timeout) is
+            # still rolled back by SQLAlchemy: releasing then would raise RuntimeError over the real
+            # OperationalError, which callers retry.
+            if conn.info.pop("sqlite_write_lock", False):
+                lock.release()
 
         # pysqlite's own transaction handling must be off for the BEGIN above to take effect.
         @event.listens_for(engine, "connect")

@@ -1,4 +1,8 @@
-"""/healthz (the process is alive) and /readyz (its database and the broker are reachable)."""
+"""/healthz (the process is alive) and /readyz (its database and the broker are reachable).
+
+/readyz names each failing check but never answers its exception's text (which can hold host names, SQL
+or file paths); the text goes to the log, once per change.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ class Health(BaseModel):
 def health_router(checks: dict[str, Check]) -> APIRouter:
     """Routes for the liveness and readiness probes; ``checks`` run on each /readyz."""
     router = APIRouter(tags=["operations"])
+    last_reason: dict[str, str] = {}
 
     @router.get("/healthz", response_model=Health, summary="Liveness: the process answers")
     def healthz() -> Health:
@@ -33,7 +38,8 @@ def health_router(checks: dict[str, Check]) -> APIRouter:
         "/readyz",
         response_model=Health,
         summary="Readiness: the database and the broker are reachable, background loops are running",
-        responses={503: {"model": Health, "description": "A dependency is not reachable"}},
+        responses={503: {"model": Health, "description": "A dependency is not reachable",
+                          "x-not-a-problem": True}},
     )
     def readyz() -> JSONResponse:
         results: dict[str, str] = {}
@@ -42,9 +48,14 @@ def health_router(checks: dict[str, Check]) -> APIRouter:
             try:
                 check()
                 results[name] = "ok"
+                last_reason.pop(name, None)
             except Exception as exc:
                 ok = False
-                results[name] = f"failing: {exc}"[:300]
+                results[name] = "failing"
+                reason = f"{type(exc).__name__}: {exc}"[:500]
+                if last_reason.get(name) != reason:
+                    log.warning("readiness check %s failing: %s", name, reason)
+                    last_reason[name] = reason
         body = Health(status="ok" if ok else "unavailable", checks=results)
         return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 

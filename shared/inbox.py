@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Column, MetaData, String, Table, select
+from sqlalchemy import Column, MetaData, String, Table, delete, select
 from sqlalchemy.engine import Connection
 
 from shared.db import UTCDateTime
@@ -41,3 +41,16 @@ def mark_processed(conn: Connection, table: Table, events: list[tuple[str, str]]
         conn.execute(
             table.insert(), [{"event_id": i, "event_type": t, "processed_at": now} for i, t in events]
         )
+
+
+def prune_processed(conn: Connection, table: Table, before: datetime, limit: int = 1000) -> int:
+    """Forget up to ``limit`` event ids processed before ``before``; returns how many were deleted.
+
+    Safe once the topics no longer hold those events (see ``PROCESSED_EVENTS_RETENTION_H`` in docs/kafka.md):
+    an event older than the topic's retention cannot be delivered again. Callers delete in chunks, one short
+    transaction each, so that pruning never holds SQLite's write lock for long.
+    """
+    ids = list(conn.execute(select(table.c.event_id).where(table.c.processed_at < before).limit(limit)).scalars())
+    if ids:
+        conn.execute(delete(table).where(table.c.event_id.in_(ids)))
+    return len(ids)

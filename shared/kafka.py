@@ -1,9 +1,10 @@
-"""Kafka clients (kafka-python only), configured as the Kafka notes found working on Tansu and Apache Kafka."""
+"""Kafka clients (kafka-python only), configured as found working on Tansu and Apache Kafka (docs/kafka.md)."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
@@ -48,7 +49,7 @@ def make_producer(settings: ServiceSettings, client_id: str) -> KafkaProducer:
         bootstrap_timeout_ms=5_000,
         reconnect_backoff_max_ms=2_000,
     )
-    # kafka-python 3.0.12 ignores allow_auto_create_topics=False in the constructor (Kafka notes);
+    # kafka-python 3.0.12 ignores allow_auto_create_topics=False in the constructor (docs/kafka.md);
     # topics are created explicitly by ensure_topics, so a typo must fail rather than create one.
     producer._metadata.config["allow_auto_create_topics"] = False
     return producer
@@ -56,7 +57,7 @@ def make_producer(settings: ServiceSettings, client_id: str) -> KafkaProducer:
 
 def make_consumer(settings: ServiceSettings, group_id: str, client_id: str) -> KafkaConsumer:
     """A group consumer that never auto-commits: offsets are committed after the database commit."""
-    return KafkaConsumer(
+    consumer = KafkaConsumer(
         bootstrap_servers=_bootstrap(settings),
         client_id=settings.kafka_client_id or client_id,
         group_id=group_id,
@@ -72,11 +73,19 @@ def make_consumer(settings: ServiceSettings, group_id: str, client_id: str) -> K
         allow_auto_create_topics=False,
         reconnect_backoff_max_ms=2_000,
         bootstrap_timeout_ms=10_000,
+        # A group that formed while its topic was missing (a broker that restarted empty) gets partitions once
+        # the metadata shows the re-created topic: within 10 s, not kafka-python's default 5 minutes.
+        metadata_max_age_ms=10_000,
     )
+    # Unlike the producer's, the consumer's metadata requests may create a topic on Tansu (kafka-python ignores
+    # allow_auto_create_topics=False): after a broker loss that brings a subscribed topic back at once, with
+    # Tansu's 4 partitions, and the group gets it without waiting. Apache Kafka refuses (automatic creation is
+    # off on the broker), and the loops re-create their topics themselves (docs/kafka.md).
+    return consumer
 
 
-def ensure_topics(settings: ServiceSettings, topics: list[str], *, timeout_s: float = 30.0) -> None:
-    """Create the given (full-name) topics when absent, with the configured partition count.
+def ensure_topics(settings: ServiceSettings, topics: list[str], *, timeout_s: float = 30.0) -> list[str]:
+    """Create the given (full-name) topics when absent, with the configured partition count; returns those created.
 
     Waits up to ``timeout_s`` for the broker, so services can start before it.
     """
@@ -108,9 +117,19 @@ def ensure_topics(settings: ServiceSettings, topics: list[str], *, timeout_s: fl
                 admin.create_topics(new)
                 log.info("created topics %s with %d partitions", missing, settings.topic_partitions)
             except TopicAlreadyExistsError:
-                pass  # another replica created it first
+                return []  # another replica created it first
+        return missing
     finally:
         admin.close()
+
+
+def topic_creator(settings: ServiceSettings, timeout_s: float = 2.0) -> Callable[[list[str]], list[str]]:
+    """``ensure_topics`` for background loops: they call it after a failure, and retry when it raises."""
+
+    def ensure(topics: list[str]) -> list[str]:
+        return ensure_topics(settings, topics, timeout_s=timeout_s)
+
+    return ensure
 
 
 def broker_reachable(settings: ServiceSettings, timeout_s: float = 1.0) -> None:

@@ -3,6 +3,11 @@
 Messages are facts, named in the past tense. The event ``type`` carries the schema version
 (``….v1``); a breaking change to a data model gets a new type and both are consumed while
 producers migrate. The Kafka key is the indicator id, so one indicator's events stay in order.
+
+Writers are strict, readers tolerant: building an event with a field its model does not have is a bug
+(``extra="forbid"``), but reading one ignores the fields this version does not know, so that a newer
+producer (a rolling upgrade) never dead-letters an older consumer's input. Every field added to a version
+is optional with a default (``tests/unit/test_messages.py`` keeps the required fields of each version).
 """
 
 from __future__ import annotations
@@ -36,8 +41,10 @@ class Severity(StrEnum):
 
 
 class EventData(BaseModel):
-    """Base of every event payload: strict, immutable, and tied to one CloudEvents type and topic."""
+    """Base of every event payload: strict to build, immutable, and tied to one CloudEvents type and topic."""
 
+    # forbid: a producer's misspelt field fails where it is written. Readers go through Envelope.read, which
+    # drops unknown fields before validating.
     model_config = ConfigDict(extra="forbid", frozen=True)
     event_type: ClassVar[str]
     topic: ClassVar[str]  # topic name without the configured prefix
@@ -168,9 +175,10 @@ class Envelope(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     specversion: Literal["1.0"] = SPECVERSION
-    id: str = Field(min_length=1)
+    # At most what processed_events.event_id holds: a longer id could never be recorded as processed.
+    id: str = Field(min_length=1, max_length=64)
     source: str = Field(min_length=1)
-    type: str = Field(min_length=1)
+    type: str = Field(min_length=1, max_length=200)
     subject: str | None = None
     time: datetime | None = None
     # Any JSON media type the JSON event format allows for a JSON ``data`` value, parameters included.
@@ -187,11 +195,17 @@ class Envelope(BaseModel):
 
     def payload(self) -> EventData:
         """The typed data of this event; raises ``InvalidMessage`` for an unknown type or bad data."""
+        return self.read()[0]
+
+    def read(self) -> tuple[EventData, frozenset[str]]:
+        """The typed data and the names of the fields this version does not know (a newer producer's)."""
         cls = EVENT_TYPES.get(self.type)
         if cls is None:
             raise InvalidMessage(f"unknown event type {self.type!r}")
+        unknown = frozenset(self.data.keys() - cls.model_fields.keys())
+        data = {k: v for k, v in self.data.items() if k not in unknown} if unknown else self.data
         try:
-            return cls.model_validate(self.data)
+            return cls.model_validate(data), unknown
         except ValidationError as exc:
             raise InvalidMessage(f"{self.type}: {exc}") from exc
 

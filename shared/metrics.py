@@ -75,6 +75,19 @@ class CommonMetrics:
             "consumer_assigned_partitions", "Partitions assigned to this replica by the consumer group, by topic",
             ["topic"], namespace=ns, registry=registry,
         )
+        self.consumer_unknown_fields = Counter(
+            "consumer_unknown_fields_total", "Messages read with fields this version does not know (a newer "
+            "producer; the fields are ignored)", ["topic"], namespace=ns, registry=registry,
+        )
+        self.transient_failures = Counter(
+            "transient_failures_total", "Failures of a background loop retried with backoff, by loop and the "
+            "dependency that failed (database: locked, busy or away; broker)", ["loop", "dependency"],
+            namespace=ns, registry=registry,
+        )
+        self.pruned_rows = Counter(
+            "pruned_rows_total", "Rows deleted past their retention (sent outbox rows, processed event ids)",
+            ["table"], namespace=ns, registry=registry,
+        )
         self.consumer_last_message = Gauge(
             "consumer_last_message_timestamp_seconds", "When the consumer last processed a message",
             namespace=ns, registry=registry,

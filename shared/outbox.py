@@ -2,7 +2,8 @@
 
 "Accepted" means committed together with its outbox row. The relay publishes unsent rows in id order with
 acks=all and marks them sent in the same database transaction that selected them; a crash between the
-send and that commit re-sends the rows, which the consumers drop by event id.
+send and that commit re-sends the rows, which the consumers drop by event id. Sent rows are deleted once
+they are older than the retention (``<P>OUTBOX_RETENTION_H``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
@@ -24,6 +25,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    delete,
     func,
     select,
     text,
@@ -33,13 +35,17 @@ from sqlalchemy.engine import Connection
 
 from shared.clock import Clock, utc_now
 from shared.db import BigId, UTCDateTime
+from shared.deadletters import EnsureTopics
+from shared.failures import dependency_of, describe, is_transient
 from shared.kafka import STRUCTURED_MODE_HEADERS
 from shared.leader import LeaderLock
 from shared.messages import EventData, encode, envelope_for
 from shared.metrics import CommonMetrics
+from shared.retention import Pruner
 from shared.runtime import current_log_context, event_fields, log_events
 
 log = logging.getLogger(__name__)
+
 
 def outbox_table(metadata: MetaData) -> Table:
     """The outbox table, in the service's own metadata (and its own migrations)."""
@@ -111,6 +117,8 @@ class OutboxRelay:
         batch_size: int = 1000,
         poll_interval_s: float = 0.5,
         clock: Clock = utc_now,
+        ensure_topics: EnsureTopics | None = None,
+        retention: timedelta | None = None,
     ) -> None:
         self.engine = engine
         self.table = table
@@ -119,6 +127,10 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self.clock = clock
+        self.ensure_topics = ensure_topics
+        self.pruner = None if retention is None else Pruner(
+            engine, table.name, lambda conn, before, n: prune_sent(conn, table, before, n), retention, metrics,
+            clock=clock)
         self._producer: KafkaProducer | None = None
         self._leader = LeaderLock(engine, "relay", self.ADVISORY_LOCK_KEY)
         self._wake = threading.Event()
@@ -130,30 +142,39 @@ class OutboxRelay:
         self._wake.set()
 
     def run(self, stop: threading.Event) -> None:
-        """Publish until ``stop`` is set; broker failures are retried with backoff, never dropped."""
+        """Publish until ``stop`` is set; broker and database failures are retried with backoff, never dropped.
+
+        Anything else is a bug and ends the loop (shared/runtime.py then fails readiness and the process).
+        """
         backoff = 0.2
-        while not stop.is_set():
-            try:
-                published = self.publish_pending()
-                backoff = 0.2
-                self.healthy = True
-            except Exception:  # broker or database down: keep the rows, retry later
-                log.exception("outbox relay round failed; retrying in %.1fs", backoff)
-                self.metrics.outbox_publish_failures.inc()
-                self.healthy = False
-                self._reset_producer()
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            try:
-                self._update_gauges()
-            except Exception:
-                log.exception("outbox gauges not updated")
-            if published < self.batch_size:
-                self._wake.wait(self.poll_interval_s)
-                self._wake.clear()
-        self._reset_producer()
-        self._release_leadership()
+        try:
+            while not stop.is_set():
+                try:
+                    published = self.publish_pending()
+                    self._update_gauges()
+                    if self.pruner is not None and self._leader.held():
+                        self.pruner.maybe_run()
+                    backoff = 0.2
+                    self.healthy = True
+                except Exception as exc:
+                    if not is_transient(exc):
+                        raise
+                    # broker or database away: keep the rows, retry later
+                    log.warning("outbox relay round failed; retrying in %.1fs: %s", backoff, describe(exc))
+                    self.metrics.outbox_publish_failures.inc()
+                    self.metrics.transient_failures.labels("outbox-relay", dependency_of(exc)).inc()
+                    self.healthy = False
+                    self._reset_producer()
+                    stop.wait(backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    continue
+                if published < self.batch_size:
+                    self._wake.wait(self.poll_interval_s)
+                    self._wake.clear()
+        finally:
+            self.healthy = False
+            self._reset_producer()
+            self._release_leadership()
 
     def publish_pending(self) -> int:
         """Publish one batch of unsent rows; returns how many were published.
@@ -172,7 +193,7 @@ class OutboxRelay:
             ).all()
         if not rows:
             return 0
-        producer = self._get_producer()
+        producer = self._get_producer(sorted({r.topic for r in rows}))
         futures = [producer.send(r.topic, key=r.key.encode(), value=bytes(r.payload), headers=STRUCTURED_MODE_HEADERS)
                    for r in rows]
         producer.flush(timeout=30)
@@ -191,13 +212,17 @@ class OutboxRelay:
     def _release_leadership(self) -> None:
         self._leader.release()
 
-    def _get_producer(self) -> KafkaProducer:
+    def _get_producer(self, topics: list[str]) -> KafkaProducer:
         if self._producer is None:
+            # Made anew after every failed round. A broker that restarted empty lost the topics too, and
+            # producers never create them (docs/kafka.md): make sure they exist before publishing again.
+            if self.ensure_topics is not None:
+                self.ensure_topics(topics)
             self._producer = self.producer_factory()
         return self._producer
 
     def _reset_producer(self) -> None:
-        # An idempotent producer that lived through a broker restart stays broken (Kafka notes): recreate it.
+        # An idempotent producer that lived through a broker restart stays broken (docs/kafka.md): recreate it.
         if self._producer is not None:
             with contextlib.suppress(KafkaError):
                 self._producer.close(timeout=2)
@@ -218,3 +243,12 @@ class OutboxRelay:
             self.metrics.outbox_oldest_age.set(0)
         else:
             self.metrics.outbox_oldest_age.set(max(0.0, (self.clock() - oldest).total_seconds()))
+
+
+def prune_sent(conn: Connection, table: Table, before: datetime, limit: int = 1000) -> int:
+    """Delete up to ``limit`` outbox rows sent before ``before`` (oldest first); returns how many."""
+    ids = list(conn.execute(select(table.c.id).where(table.c.sent_at < before).order_by(table.c.id)
+                            .limit(limit)).scalars())
+    if ids:
+        conn.execute(delete(table).where(table.c.id.in_(ids)))
+    return len(ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -86,6 +87,20 @@ class ServiceSettings(BaseSettings):
         default=0.5, gt=0, description="Outbox relay poll interval when nothing wakes it"
     )
     outbox_batch_size: int = Field(default=1000, ge=1, le=10000)
+    outbox_retention_h: float = Field(
+        default=168.0, gt=0, description="Hours a published outbox row is kept before it is deleted"
+    )
+    processed_events_retention_h: float = Field(
+        default=336.0, gt=0,
+        description="Hours a processed event id is remembered; keep it above the topics' retention (docs/kafka.md)",
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body accepted; larger ones get 413"
+    )
+    sqlite_busy_timeout_s: float = Field(
+        default=30.0, gt=0, le=600,
+        description="How long a SQLite write waits for another process's lock before it is retried",
+    )
     log_level: str = Field(default="INFO")
     log_format: Literal["json", "text"] = Field(
         default="json", description="json: one JSON object per line (service, event id, target, department); text"
@@ -103,3 +118,13 @@ class ServiceSettings(BaseSettings):
         url = data.get("database_url") or cls.model_fields["database_url"].default
         rendered = make_url(str(url)).set(password=raw).render_as_string(hide_password=False)
         return {**data, "database_url": rendered}
+
+    @property
+    def outbox_retention(self) -> timedelta:
+        """How long published outbox rows are kept."""
+        return timedelta(hours=self.outbox_retention_h)
+
+    @property
+    def processed_events_retention(self) -> timedelta:
+        """How long processed event ids are kept."""
+        return timedelta(hours=self.processed_events_retention_h)

@@ -42,7 +42,7 @@ from shared.catalogue import Catalogue, load_catalogue
 from shared.clock import Clock, utc_now
 from shared.consumer import ConsumerLoop
 from shared.db import make_engine, ping, run_migrations
-from shared.kafka import broker_reachable, ensure_topics, make_consumer, make_producer, topic_name
+from shared.kafka import broker_reachable, ensure_topics, make_consumer, make_producer, topic_creator, topic_name
 from shared.leader import LeaderLock
 from shared.messages import NotificationDeadLettered, TargetStatusChanged
 from shared.outbox import Outbox, OutboxRelay
@@ -69,7 +69,8 @@ def create_app(
     directory = load_directory(settings.directory_path, catalogue)
     routing = load_routing(settings.routing_path, catalogue)
     metrics = AlertsMetrics(registry or CollectorRegistry())
-    engine = make_engine(settings.database_url, pool_size=max(10, settings.delivery_workers // 4))
+    engine = make_engine(settings.database_url, pool_size=max(10, settings.delivery_workers // 4),
+                         busy_timeout_s=settings.sqlite_busy_timeout_s)
     db = Database(engine)
     receivers = Receivers(directory, routing.config.channels, env if env is not None else os.environ,
                           webhook_urls=settings.webhook_urls, default_webhook_url=settings.default_webhook_url,
@@ -97,7 +98,7 @@ def create_app(
     dead_letters = Outbox(outbox, source="/wuxi-targets/alerts", topic_prefix=settings.topic_prefix, clock=clock)
     relay = OutboxRelay(engine, outbox, lambda: make_producer(settings, "alerts-outbox"), metrics,
                         batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s,
-                        clock=clock)
+                        clock=clock, ensure_topics=topic_creator(settings), retention=settings.outbox_retention)
     flusher = GroupFlusher(db, receivers, rendering, group_wait_s=settings.group_wait_s,
                            group_interval_s=settings.group_interval_s)
 
@@ -136,6 +137,8 @@ def create_app(
         # Smaller batches than the default 500: on SQLite a batch holds the only write lock, and the
         # dispatcher's bookkeeping waits for it; 200 keeps both moving.
         max_records=200,
+        ensure_topics=topic_creator(settings),
+        processed_retention=settings.processed_events_retention,
     )
 
     def open_alerts() -> dict[str, int]:
@@ -171,6 +174,7 @@ def create_app(
                 "consumer": lambda: loops.alive("consumer"), "dispatcher": lambda: loops.alive("dispatcher"),
                 "lifecycle": lambda: loops.alive("lifecycle"), "retention": lambda: loops.alive("retention")},
         lifespan=lifespan,
+        max_body_bytes=settings.max_body_bytes,
     )
     app.state.runtime = AlertsRuntime(db=db, catalogue=catalogue, directory=directory, routing=routing,
                                       receivers=receivers, links=links, clock=clock, api_tokens=settings.api_tokens,

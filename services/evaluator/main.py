@@ -25,7 +25,7 @@ from shared.catalogue import Catalogue, CatalogueError, load_catalogue
 from shared.clock import Clock, utc_now
 from shared.consumer import ConsumerLoop
 from shared.db import make_engine, ping, run_migrations
-from shared.kafka import broker_reachable, ensure_topics, make_consumer, make_producer, topic_name
+from shared.kafka import broker_reachable, ensure_topics, make_consumer, make_producer, topic_creator, topic_name
 from shared.messages import ObservationRecorded, TargetStatusChanged
 from shared.metrics import CommonMetrics, NamesCollector
 from shared.outbox import Outbox, OutboxRelay
@@ -51,12 +51,13 @@ def create_app(
         if department not in catalogue.departments:
             raise CatalogueError(f"setting EVALUATOR_STATUS_REPORT_TOKENS: unknown department {department!r}")
     metrics = CommonMetrics(registry or CollectorRegistry(), "evaluator")
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, busy_timeout_s=settings.sqlite_busy_timeout_s)
     metrics.registry.register(EvaluatorBusinessCollector(engine, catalogue, clock))
     metrics.registry.register(NamesCollector("evaluator", catalogue_names(catalogue)))
     relay = OutboxRelay(
         engine, outbox_table, lambda: make_producer(settings, "evaluator"), metrics,
         batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s, clock=clock,
+        ensure_topics=topic_creator(settings), retention=settings.outbox_retention,
     )
     outbox = Outbox(outbox_table, source=SOURCE, topic_prefix=settings.topic_prefix, clock=clock)
     database = EvaluatorDatabase(engine, outbox)
@@ -72,6 +73,8 @@ def create_app(
         metrics=metrics,
         after_commit=relay.wake,
         clock=clock,
+        ensure_topics=topic_creator(settings),
+        processed_retention=settings.processed_events_retention,
     )
     loops = BackgroundLoops()
 
@@ -95,6 +98,7 @@ def create_app(
         checks={"database": lambda: ping(engine), "broker": lambda: broker_reachable(settings),
                 "consumer": lambda: loops.alive("consumer"), "outbox-relay": lambda: loops.alive("outbox-relay")},
         lifespan=lifespan,
+        max_body_bytes=settings.max_body_bytes,
     )
     app.state.runtime = EvaluatorRuntime(settings=settings, catalogue=catalogue, clock=clock, database=database,
                                          recorder=EvaluationRecorder(catalogue), wake_relay=relay.wake)

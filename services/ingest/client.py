@@ -26,7 +26,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from services.ingest.domain.files import FileProblem, decode_text, delimiter_of
+from services.ingest.domain.files import FileProblem, read_csv
 
 KEY_ENV = "WUXI_INGEST_KEY"
 
@@ -51,35 +51,19 @@ class ClientError(Exception):
 
 def split_file(data: bytes, chunk_rows: int) -> tuple[list[Chunk], int]:
     """Split a CSV file into chunks of at most ``chunk_rows`` data rows; returns them and the row count."""
-    text, _ = decode_text(data)
-    delimiter = delimiter_of(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise FileProblem("empty_file", "the file is empty", 1) from None
-    except csv.Error as exc:
-        raise FileProblem("csv_quoting", f"line 1: broken CSV quoting ({exc})", 1) from None
-    records: list[tuple[int, list[str]]] = []
-    line = reader.line_num
-    try:
-        for cells in reader:
-            records.append((line + 1, cells))
-            line = reader.line_num
-    except csv.Error as exc:
-        raise FileProblem("csv_quoting", f"line {line + 1}: broken CSV quoting ({exc})", line + 1) from None
+    text = read_csv(data)  # the server's own reader: the same lines, the same problems
     chunks: list[Chunk] = []
-    for n, start in enumerate(range(0, len(records), chunk_rows)):
+    for n, start in enumerate(range(0, len(text.records), chunk_rows)):
         out = io.StringIO()
-        writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-        writer.writerow(header)
+        writer = csv.writer(out, delimiter=text.delimiter, lineterminator="\n")
+        writer.writerow(text.header)
         lines: dict[int, int] = {}
-        for file_line, cells in records[start : start + chunk_rows]:
+        part = text.records[start : start + chunk_rows]
+        for file_line, cells in part:
             lines[out.getvalue().count("\n") + 1] = file_line
             writer.writerow(cells)
-        part = records[start : start + chunk_rows]
         chunks.append(Chunk(n, out.getvalue().encode(), lines, len(part)))
-    return chunks, len(records)
+    return chunks, len(text.records)
 
 
 class Progress:
@@ -134,12 +118,16 @@ def _post(client: httpx.Client, url: str, key: str, chunk: Chunk, *, fmt: str, d
 
 
 def _problems(r: httpx.Response, chunk: Chunk) -> list[str]:
+    """Every problem of an error answer (problem details: ``errors[]``), located in the file, Chinese first."""
     try:
-        detail: list[dict[str, Any]] = r.json()["detail"]
+        problem = r.json()
+        errors: list[dict[str, Any]] = problem["errors"]
     except (ValueError, KeyError, TypeError):
         return [f"HTTP {r.status_code}: {r.text[:300]}"]
+    if not errors:
+        return [f"HTTP {r.status_code}: {problem.get('detail')} ({problem.get('detail_en')})"]
     out = []
-    for d in detail:
+    for d in errors:
         loc = d.get("loc", [])
         if len(loc) >= 2 and loc[0] == "file" and isinstance(loc[1], int):
             where = f"line {chunk.lines.get(loc[1], loc[1])}"
@@ -147,7 +135,7 @@ def _problems(r: httpx.Response, chunk: Chunk) -> list[str]:
                 where += f", column {loc[2]}"
         else:
             where = ".".join(str(p) for p in loc)
-        out.append(f"{where}: {d.get('msg')} [{d.get('type')}]")
+        out.append(f"{where}: {d.get('msg_zh')} ({d.get('msg')}) [{d.get('type')}]")
     return out
 
 
@@ -161,7 +149,7 @@ def upload(path: Path, *, url: str, key: str, fmt: str = "auto", chunk_rows: int
     try:
         chunks, total = split_file(data, chunk_rows)
     except FileProblem as exc:
-        print(f"{path}: {exc.message} [{exc.rule}]", file=err)
+        print(f"{path}: {exc.message_zh} ({exc.message}) [{exc.rule}]", file=err)
         return 2
     if total == 0:
         print(f"{path}: no data rows", file=err)

@@ -30,6 +30,12 @@ class IngestSettings(ServiceSettings):
         default=100.0, ge=0, description="Requests per second per API key (token bucket refill); 0 turns it off"
     )
     rate_limit_burst: int = Field(default=200, ge=1, description="Token bucket size: requests a key may burst")
+    # Before authentication: a key the cache does not know costs a database query; a client address (the
+    # proxy's, behind one) may cause this many a second. Bureaus' known keys never count against it.
+    auth_rate_limit_per_s: float = Field(
+        default=20.0, ge=0, description="Lookups of keys not in the cache per second per client address; 0 = off"
+    )
+    auth_rate_limit_burst: int = Field(default=50, ge=1, description="Lookups a client address may burst")
     idempotency_ttl_h: float = Field(
         default=24.0, gt=0, description="How long a stored Idempotency-Key response is replayed"
     )

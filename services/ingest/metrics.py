@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import GaugeMetricFamily, Metric
-from sqlalchemy import Engine, func, select
 
-from services.ingest.adapters.tables import observations
+from services.ingest.adapters.store import IngestStore
 from shared.catalogue import Catalogue
 from shared.metrics import DatabaseCollector
 from shared.periods import Period, PeriodError
@@ -22,12 +22,30 @@ NS = "ingest"
 CITY = "wuxi"  # the report's targets are for the whole city
 
 
+class IngestCounters:
+    """What happened to submitted rows (stored outcomes, rejections by rule) and to presented keys."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.observations = Counter(
+            "observations_total", "Submitted observations by outcome (created, revised, unchanged)",
+            ["outcome"], namespace=NS, registry=registry,
+        )
+        self.rejections = Counter(
+            "rejections_total", "Rejected fields by rule (validation, scope, authentication, limits)",
+            ["rule"], namespace=NS, registry=registry,
+        )
+        self.key_lookups = Counter(
+            "api_key_lookups_total", "API keys looked up in the database (not answered by the key cache)",
+            namespace=NS, registry=registry,
+        )
+
+
 class IngestBusinessCollector(DatabaseCollector):
     """Indicators' freshness against the release calendar, from ingest's observations."""
 
-    def __init__(self, engine: Engine, catalogue: Catalogue) -> None:
+    def __init__(self, store: IngestStore, catalogue: Catalogue) -> None:
         super().__init__(NS)
-        self.engine = engine
+        self.store = store
         self.catalogue = catalogue
 
     def families(self) -> list[Metric]:
@@ -44,17 +62,14 @@ class IngestBusinessCollector(DatabaseCollector):
         ]
 
     def fill(self, families: dict[str, Metric]) -> None:
+        lag = _gauge(families, f"{NS}_release_lag_seconds")
+        recorded_at = _gauge(families, f"{NS}_indicator_last_recorded_timestamp_seconds")
+        overdue = _gauge(families, f"{NS}_indicator_next_release_overdue_timestamp_seconds")
         for freq, days in RELEASE_LAG_DAYS.items():
-            families[f"{NS}_release_lag_seconds"].add_metric([freq.name.lower()], days * 86400.0)
-        o = observations
+            lag.add_metric([freq.name.lower()], days * 86400.0)
         year = self.catalogue.year
-        with self.engine.connect() as conn:
-            # One row per indicator and period: a few hundred a year. ix_observations_indicator_period serves it.
-            rows = conn.execute(
-                select(o.c.indicator, o.c.period, func.max(o.c.recorded_at))
-                .where(o.c.region == CITY)
-                .group_by(o.c.indicator, o.c.period)
-            ).all()
+        with self.store.reading() as reads:
+            rows = reads.observations.last_recorded(CITY)
         last_recorded: dict[str, datetime] = {}
         reached: dict[str, int] = {}
         for indicator, code, recorded in rows:
@@ -66,11 +81,15 @@ class IngestBusinessCollector(DatabaseCollector):
                 continue
             if period.year == year:
                 reached[indicator] = max(reached.get(indicator, 0), period.last_month)
-        for indicator in self.catalogue.indicators.values():
-            if indicator.id in last_recorded:
-                families[f"{NS}_indicator_last_recorded_timestamp_seconds"].add_metric(
-                    [indicator.id], last_recorded[indicator.id].timestamp())
-            due = next_due(year, indicator.frequency, reached.get(indicator.id))
+        for ind in self.catalogue.indicators.values():
+            if ind.id in last_recorded:
+                recorded_at.add_metric([ind.id], last_recorded[ind.id].timestamp())
+            due = next_due(year, ind.frequency, reached.get(ind.id))
             if due is not None:
-                families[f"{NS}_indicator_next_release_overdue_timestamp_seconds"].add_metric(
-                    [indicator.id, indicator.frequency.name.lower(), due.code], overdue_at(due).timestamp())
+                overdue.add_metric([ind.id, ind.frequency.name.lower(), due.code], overdue_at(due).timestamp())
+
+
+def _gauge(families: dict[str, Metric], name: str) -> GaugeMetricFamily:
+    family = families[name]
+    assert isinstance(family, GaugeMetricFamily)
+    return family

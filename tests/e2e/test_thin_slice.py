@@ -75,17 +75,17 @@ def test_invalid_observation_is_rejected_naming_the_field(stack: Stack) -> None:
     ingest = stack.url("ingest")
     bad = {"indicator": "gdp", "period": "2024-Q5", "measure": "cumulative_yoy_pct", "value": 4.9, "unit": "%"}
     r = httpx.post(f"{ingest}/v1/observations", json=bad, timeout=10)
-    assert r.status_code == 401 and r.json()["detail"][0]["type"] == "missing_credentials"
+    assert r.status_code == 401 and r.json()["errors"][0]["type"] == "missing_credentials"
     auth = {"Authorization": f"Bearer {stack.issue_ingest_key('市统计局')}"}
     r = httpx.post(f"{ingest}/v1/observations", json=bad, headers=auth, timeout=10)
     assert r.status_code == 422
-    [err] = r.json()["detail"]
+    [err] = r.json()["errors"]
     assert err["loc"] == ["body", "period"] and "2024-Q5" in err["msg"]
 
     r = httpx.post(f"{ingest}/v1/observations", json={**bad, "period": "2024-Q1", "indicator": "gpd"},
                    headers=auth, timeout=10)
     assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"] == ["body", "indicator"]
+    assert r.json()["errors"][0]["loc"] == ["body", "indicator"]
 
     r = httpx.post(f"{ingest}/v1/observations", content=b"{not json", timeout=10,
                    headers={"Content-Type": "application/json", **auth})

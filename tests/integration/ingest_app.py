@@ -31,7 +31,8 @@ class Ingest:
         self.client = client
         self.registry = registry
         self.clock = clock
-        self.runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        self.wiring = client.app.state.ingest  # type: ignore[attr-defined]
+        self.engine = self.wiring.store.engine
 
     def key(self, organisation: str = "市统计局", indicators: list[str] | None = None,
             regions: list[str] | None = None) -> dict[str, str]:
@@ -43,12 +44,12 @@ class Ingest:
 
     def outbox_count(self) -> int:
         """Events written to the outbox so far."""
-        with self.runtime.engine.connect() as conn:
+        with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(outbox)).scalar_one())
 
     def outbox_payloads(self) -> list[bytes]:
         """Every outbox payload, oldest first."""
-        with self.runtime.engine.connect() as conn:
+        with self.engine.connect() as conn:
             return [bytes(p) for p in conn.execute(select(outbox.c.payload).order_by(outbox.c.id)).scalars()]
 
     def metric(self, name: str, labels: dict[str, str]) -> float:

@@ -11,11 +11,13 @@ from sqlalchemy import create_engine
 from services.evaluator.adapters.tables import evaluations, readings, target_states
 from services.evaluator.main import MIGRATIONS as EVALUATOR_MIGRATIONS
 from services.evaluator.metrics import EvaluatorBusinessCollector
-from services.ingest.adapters.tables import observations
+from services.ingest.adapters.store import IngestStore
+from services.ingest.adapters.tables import observations, outbox
 from services.ingest.main import MIGRATIONS as INGEST_MIGRATIONS
 from services.ingest.metrics import IngestBusinessCollector
 from shared.catalogue import load_catalogue
 from shared.db import make_engine, run_migrations
+from shared.outbox import Outbox
 
 CATALOGUE = load_catalogue()
 JUNE_30 = datetime(2024, 6, 30, 12, tzinfo=UTC)
@@ -105,7 +107,7 @@ def test_ingest_freshness_against_the_release_calendar(database_url: str) -> Non
             _observation(1, "gdp", "2024-Q1", q1), _observation(2, "gdp", "2024-Q2", q2),
             _observation(3, "gdp", "2023-Q4", datetime(2024, 1, 20, tzinfo=UTC)),
         ])
-    m = scrape(IngestBusinessCollector(engine, CATALOGUE))
+    m = scrape(IngestBusinessCollector(IngestStore(engine, Outbox(outbox, source='/t', topic_prefix='t')), CATALOGUE))
     assert m[("business_metrics_up", _labels())] == 1.0
     assert m[("ingest_indicator_last_recorded_timestamp_seconds", _labels(indicator="gdp"))] == q2.timestamp()
     due = ("ingest_indicator_next_release_overdue_timestamp_seconds",

@@ -1,6 +1,6 @@
 """Consumer lag per partition is right on the real broker, and a replica stops reporting partitions it lost.
 
-Tansu's ListOffsets is wrong after a multi-record batch (Kafka notes), so lag comes from highwater().
+Tansu's ListOffsets is wrong after a multi-record batch (docs/kafka.md), so lag comes from highwater().
 """
 
 from __future__ import annotations

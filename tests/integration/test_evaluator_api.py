@@ -53,12 +53,12 @@ def test_writing_a_status_report_needs_the_lead_departments_token(client) -> Non
     assert _report(client, "in_progress", token="guessed").status_code == 401
     assert _report(client, "in_progress", token=_sha(TOKENS["sthjj"])).status_code == 401  # the hash is no token
     r = _report(client, "in_progress", token=TOKENS["fgw"])  # a valid token, but not the lead department's
-    assert r.status_code == 403 and "'sthjj'" in r.json()["detail"]
+    assert r.status_code == 403 and "'sthjj'" in r.json()["detail_en"]
     r = _report(client, "done", target="gdp_growth", token=TOKENS["fgw"])
-    assert r.status_code == 409 and "statistics" in r.json()["detail"]
+    assert r.status_code == 409 and "statistics" in r.json()["detail_en"]
     assert _report(client, "done", target="no_such_target").status_code == 404
     r = _report(client, "finished")
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "status"]
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "status"]
     assert client.get(f"/v1/targets/{MILESTONE}/status-reports").json() == []
 
 
@@ -114,9 +114,9 @@ def test_board_filters_and_history(client) -> None:
     s5 = client.get("/v1/targets", params={"section": "5"}).json()
     assert s5 and {t["section"] for t in s5} == {"5"}
     r = client.get("/v1/targets", params={"department": "nobody"})
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "department"]
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["query", "department"]
     r = client.get("/v1/targets", params={"section": "10"})
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "section"]
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["query", "section"]
     history = client.get("/v1/targets/gdp_growth/evaluations").json()
     assert [(h["period"], h["status"], h["observation_vintage"]) for h in history] == [
         ("2024-Q2", "on_track", 1), ("2024-Q1", "behind", 1)]

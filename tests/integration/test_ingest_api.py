@@ -28,7 +28,7 @@ def ingest(database_url: str, broker: TansuBroker, topic_prefix: str) -> Iterato
 
 
 def _types(r) -> list[str]:  # type: ignore[no-untyped-def]
-    return [d["type"] for d in r.json()["detail"]]
+    return [d["type"] for d in r.json()["errors"]]
 
 
 def test_authentication_errors_say_which(ingest: Ingest) -> None:
@@ -49,7 +49,7 @@ def test_authentication_errors_say_which(ingest: Ingest) -> None:
     r = c.post(f"/admin/keys/{key_id}/revoke", headers=ADMIN)
     assert r.status_code == 200 and r.json()["revoked_at"] is not None
     r = c.post("/v1/observations", json=GDP, headers=auth)
-    assert r.status_code == 401 and _types(r) == ["revoked_api_key"] and key_id in r.json()["detail"][0]["msg"]
+    assert r.status_code == 401 and _types(r) == ["revoked_api_key"] and key_id in r.json()["errors"][0]["msg"]
 
 
 def test_revocation_by_another_process_takes_effect_within_the_cache_ttl(
@@ -58,7 +58,7 @@ def test_revocation_by_another_process_takes_effect_within_the_cache_ttl(
     with running_ingest(database_url, broker.bootstrap, topic_prefix, api_key_cache_ttl_s=0.2) as ingest:
         auth = ingest.key()
         assert ingest.client.get("/v1/keys/me", headers=auth).status_code == 200
-        with ingest.runtime.engine.begin() as conn:  # as `python -m services.ingest.admin revoke` would
+        with ingest.engine.begin() as conn:  # as `python -m services.ingest.manage revoke` would
             conn.execute(update(api_keys).values(revoked_at=ingest.clock()))
         assert ingest.client.get("/v1/keys/me", headers=auth).status_code == 200  # cached
         deadline = time.monotonic() + 5
@@ -73,11 +73,11 @@ def test_scope_403_names_every_indicator_and_region_not_allowed(ingest: Ingest) 
     c = ingest.client
     assert c.post("/v1/observations", json={**GDP, "region": "jiangyin"}, headers=auth).status_code == 201
     r = c.post("/v1/observations", json=GDP, headers=auth)
-    assert r.status_code == 403 and _types(r) == ["region_not_allowed"] and "'wuxi'" in r.json()["detail"][0]["msg"]
+    assert r.status_code == 403 and _types(r) == ["region_not_allowed"] and "'wuxi'" in r.json()["errors"][0]["msg"]
     r = c.post("/v1/observations/batch", headers=auth,
                json={"observations": [{**GDP, "region": "jiangyin"}, {**RETAIL, "region": "jiangyin"}, GDP]})
     assert r.status_code == 403
-    locs = [(d["loc"], d["type"]) for d in r.json()["detail"]]
+    locs = [(d["loc"], d["type"]) for d in r.json()["errors"]]
     assert locs == [(["body", "observations", 1, "indicator"], "indicator_not_allowed"),
                     (["body", "observations", 2, "region"], "region_not_allowed")]
     me = c.get("/v1/keys/me", headers=auth).json()
@@ -99,7 +99,7 @@ def test_issuing_a_key_for_an_unknown_indicator_or_region_is_refused(ingest: Ing
     r = ingest.client.post("/admin/keys", headers=ADMIN,
                            json={"organisation": "宜兴市统计局", "indicators": ["gdp", "gpd"], "regions": ["yixin"]})
     assert r.status_code == 422
-    assert [d["loc"] for d in r.json()["detail"]] == [["body", "indicators", 1], ["body", "regions", 0]]
+    assert [d["loc"] for d in r.json()["errors"]] == [["body", "indicators", 1], ["body", "regions", 0]]
     assert ingest.client.get("/admin/keys", headers=ADMIN).json() == []
 
 
@@ -109,7 +109,7 @@ def test_batch_is_atomic_and_lists_every_bad_row_and_field(ingest: Ingest) -> No
             {**RETAIL, "period": "2024-M09"}, {**GDP, "region": "suzhou", "extra": 1}]
     r = ingest.client.post("/v1/observations/batch", json={"observations": rows}, headers=auth)
     assert r.status_code == 422
-    got = {(tuple(d["loc"][2:]), d["type"]) for d in r.json()["detail"]}
+    got = {(tuple(d["loc"][2:]), d["type"]) for d in r.json()["errors"]}
     assert got == {
         ((1, "period"), "period_format"),
         ((2, "value"), "float_parsing"),
@@ -119,7 +119,7 @@ def test_batch_is_atomic_and_lists_every_bad_row_and_field(ingest: Ingest) -> No
     # Row 2's unit and row 4's region are checked too once their rows are well-formed; none is stored.
     r = ingest.client.post("/v1/observations/batch", headers=auth, json={"observations": [
         GDP, {**RETAIL, "unit": "万美元"}, {**GDP, "region": "suzhou"}]})
-    assert {(d["loc"][2], d["loc"][3], d["type"]) for d in r.json()["detail"]} == {
+    assert {(d["loc"][2], d["loc"][3], d["type"]) for d in r.json()["errors"]} == {
         (1, "unit", "unit_mismatch"), (2, "region", "unknown_region")}
     assert ingest.client.get("/v1/observations", params={"indicator": "gdp"}, headers=auth).json() == []
     assert ingest.outbox_count() == 0
@@ -226,11 +226,48 @@ def test_nul_characters_are_refused_before_the_database(ingest: Ingest) -> None:
     """PostgreSQL text cannot hold NUL: a 422 naming the field, never a 500."""
     auth = ingest.key()
     r = ingest.client.post("/v1/observations", json={**GDP, "note": "a\x00b"}, headers=auth)
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "note"]
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "note"]
     r = ingest.client.get("/v1/observations", params={"indicator": "gdp\x00"}, headers=auth)
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "indicator"]
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["query", "indicator"]
     r = ingest.client.post("/admin/keys", headers=ADMIN, json={"organisation": "a\x00"})
     assert r.status_code == 422
     r = ingest.client.post("/v1/observations/upload", headers=auth,
                            content="指标,期别,口径,数值,单位,备注\ngdp,2024-Q1,累计增速,5,%,a\x00b\n".encode())
     assert r.status_code == 400 and _types(r) == ["nul_character"]
+
+
+def test_a_bureau_reads_only_the_indicators_and_regions_it_may_submit(ingest: Ingest) -> None:
+    c = ingest.client
+    city = ingest.key("市统计局")
+    jiangyin = ingest.key("江阴市统计局", indicators=["gdp"], regions=["jiangyin"])
+    c.post("/v1/observations/batch", headers=city, json={"observations": [
+        GDP, {**GDP, "region": "jiangyin"}, {**GDP, "region": "yixing"}, RETAIL]})
+    r = c.get("/v1/observations", params={"indicator": "retail_sales"}, headers=jiangyin)
+    assert r.status_code == 403 and _types(r) == ["indicator_not_allowed"]
+    assert r.json()["errors"][0]["loc"] == ["query", "indicator"]
+    r = c.get("/v1/observations", params={"indicator": "gdp", "region": "wuxi"}, headers=jiangyin)
+    assert r.status_code == 403 and _types(r) == ["region_not_allowed"]
+    mine = c.get("/v1/observations", params={"indicator": "gdp"}, headers=jiangyin).json()
+    assert [o["region"] for o in mine] == ["jiangyin"]  # not the city's nor 宜兴's figures
+    assert len(c.get("/v1/observations", params={"indicator": "gdp"}, headers=city).json()) == 3
+
+
+def test_a_flood_of_random_keys_is_throttled_before_the_database(database_url: str, broker: TansuBroker,
+                                                                  topic_prefix: str) -> None:
+    import secrets
+
+    with running_ingest(database_url, broker.bootstrap, topic_prefix, auth_rate_limit_per_s=0.001,
+                        auth_rate_limit_burst=20) as ingest:
+        bureau = ingest.key()
+        c = ingest.client
+        assert c.get("/v1/keys/me", headers=bureau).status_code == 200
+        lookups = ingest.metric("ingest_api_key_lookups_total", {})
+        codes = [c.get("/v1/keys/me", headers={"Authorization": f"Bearer wxk_{secrets.token_urlsafe(24)}"})
+                 .status_code for _ in range(300)]
+        # The bureau's first lookup took one of the address's 20 (a refill of 1 per 1000 s adds none).
+        allowed = codes.count(401)
+        assert allowed == 19 and codes[:19] == [401] * 19 and set(codes[19:]) == {429}, codes
+        assert ingest.metric("ingest_api_key_lookups_total", {}) - lookups == allowed  # the rest never reached it
+        assert ingest.metric("ingest_rejections_total", {"rule": "auth_rate_limited"}) == 300 - allowed
+        r = c.get("/v1/keys/me", headers=bureau)  # the bureau's known key is not held up by the flood
+        assert r.status_code == 200 and r.json()["organisation"] == "市统计局"

@@ -56,12 +56,12 @@ def _consume(bootstrap: str, topic: str, want: set[str], timeout_s: float = 60.0
 
 
 def _event_ids(ingest: Ingest) -> list[str]:
-    with ingest.runtime.engine.connect() as conn:
+    with ingest.engine.connect() as conn:
         return list(conn.execute(select(outbox.c.event_id).order_by(outbox.c.id)).scalars())
 
 
 def _unsent(ingest: Ingest) -> int:
-    with ingest.runtime.engine.connect() as conn:
+    with ingest.engine.connect() as conn:
         return int(conn.execute(select(func.count()).where(outbox.c.sent_at.is_(None))).scalar_one())
 
 

@@ -64,18 +64,18 @@ def test_upload_rejections_name_line_column_and_rule(ingest: Ingest) -> None:
             "地区生产总值,江阴市,2024年上半年,累计,100,万美元,初步数,=1+1\n").encode()
     r = _upload(ingest, body, auth)
     assert r.status_code == 422
-    assert [(d["loc"], d["type"]) for d in r.json()["detail"]] == [
+    assert [(d["loc"], d["type"]) for d in r.json()["errors"]] == [
         (["file", 3, "期别"], "period_not_ended"),  # 三季度 is under way on 2024-07-20
         (["file", 4, "数值"], "number"),
         (["file", 5, "备注"], "formula_injection"),
     ]
     assert ingest.outbox_count() == 0
     r = _upload(ingest, (header + "地区生产总值,宜兴市,2024年上半年,累计增速,5.8,%,初步数,\n").encode(), auth)
-    assert r.status_code == 403 and r.json()["detail"][0]["loc"] == ["file", 2, "地区"]
+    assert r.status_code == 403 and r.json()["errors"][0]["loc"] == ["file", 2, "地区"]
     r = _upload(ingest, (header + '地区生产总值,江阴市,"2024年上半年,累计增速,5.8,%,初步数,\n').encode(), auth)
-    assert r.status_code == 400 and r.json()["detail"][0]["type"] == "csv_quoting"
+    assert r.status_code == 400 and r.json()["errors"][0]["type"] == "csv_quoting"
     r = _upload(ingest, header.encode(), auth)
-    assert r.status_code == 422 and r.json()["detail"][0]["type"] == "no_rows"
+    assert r.status_code == 422 and r.json()["errors"][0]["type"] == "no_rows"
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
 
@@ -167,4 +167,149 @@ def test_consumer_handles_each_event_once_and_dead_letters_the_unreadable(databa
     dead = _read_all(broker.bootstrap, f"{topic}.dlq", 2)
     assert [d.value for d in dead] == [b"{broken", b"{broken"]  # once per group that met it
     assert dict(dead[0].headers)["dlq-reason"].startswith(b"not a CloudEvents")
+    engine.dispose()
+
+
+def test_a_newer_producer_with_extra_fields_is_read_by_the_older_evaluator(db_factory, broker: TansuBroker,
+                                                                          topic_prefix: str) -> None:
+    """A rolling upgrade: ingest already publishes fields this evaluator does not know (issue 11, item 9)."""
+    from fastapi.testclient import TestClient
+
+    from services.evaluator.main import create_app as create_evaluator
+    from shared.clock import FrozenClock
+
+    settings = EvaluatorSettings(database_url=db_factory(), kafka_bootstrap_servers=broker.bootstrap,
+                                 topic_prefix=topic_prefix, topic_partitions=1, kafka_session_timeout_ms=2000,
+                                 kafka_heartbeat_interval_ms=500, consumer_group=f"{topic_prefix}-evaluator")
+    topic = f"{topic_prefix}.observations"
+    data = _obs(0).model_copy(update={"value": 4.9, "vintage": 1}).model_dump(mode="json")
+    newer = {"specversion": "1.0", "id": "newer-1", "source": "/wuxi-targets/ingest",
+             "type": ObservationRecorded.event_type, "time": NOW.isoformat(), "datacontenttype": "application/json",
+             "traceparent": "00-abc-def-01",
+             "data": {**data, "seasonally_adjusted": False, "quality": {"grade": "B"}}}
+    registry = CollectorRegistry()
+    app = create_evaluator(settings, clock=FrozenClock(datetime(2024, 4, 20, tzinfo=UTC)), registry=registry)
+    with TestClient(app) as client:
+        ensure_topics(settings, [topic])
+        producer = make_producer(settings, "newer-ingest")
+        producer.send(topic, key=b"gdp", value=__import__("json").dumps(newer).encode()).get(timeout=10)
+        producer.close()
+        deadline = time.monotonic() + 30
+        while not client.get("/v1/targets/gdp_growth/evaluations").json():
+            assert time.monotonic() < deadline, "the evaluator did not evaluate the newer event"
+            time.sleep(0.1)
+        labels = {"topic": topic}
+        assert registry.get_sample_value("evaluator_consumer_unknown_fields_total", labels) == 1
+        assert registry.get_sample_value("evaluator_consumer_messages_total", {**labels, "outcome": "invalid"}) is None
+        [evaluation] = client.get("/v1/targets/gdp_growth/evaluations").json()
+        assert evaluation["actual"] == 4.9
+
+
+def test_every_loop_recreates_its_topics_after_the_broker_lost_them(database_url: str, topic_prefix: str,
+                                                                     tmp_path: Path) -> None:
+    """Tansu restarts empty: the consumer re-creates its topic and dead-letter topic, the relay its topic."""
+    from shared.kafka import topic_creator
+    from tests.integration.consumer_support import consuming, read_all, wait_for
+
+    port = free_port()
+    own = TansuBroker(port=port, log_path=tmp_path / "own.log")
+    own.start()
+    settings = _settings(database_url, own.bootstrap, topic_prefix)
+    run_migrations(database_url, MIGRATIONS)
+    observations, deviations = f"{topic_prefix}.observations", f"{topic_prefix}.deviations"
+    ensure = topic_creator(settings)
+    engine = make_engine(database_url)
+    relay = OutboxRelay(engine, outbox, lambda: make_producer(settings, "t"), CommonMetrics(CollectorRegistry(), "t"),
+                        ensure_topics=ensure)
+    try:
+        with consuming(settings, observations, lambda *_: None, group=f"{topic_prefix}-g", ensure_topics=ensure) as run:
+            wait_for(lambda: run.loop.healthy, what="the consumer to join")
+            own.kill()
+            own = TansuBroker(port=port, log_path=tmp_path / "own2.log")
+            own.start()  # empty: no topics, no groups
+            wait_for(lambda: observations in _topics(own.bootstrap), timeout_s=60,
+                     what="the consumer to bring its topic back")
+            assert f"{observations}.dlq" not in _topics(own.bootstrap)  # lost with the broker
+            producer = KafkaProducer(bootstrap_servers=own.bootstrap)
+            producer.send(observations, key=b"gdp", value=b"{not an event").get(timeout=10)
+            producer.close()
+            wait_for(lambda: run.messages(observations, "invalid") == 1, timeout_s=60, what="a dead letter")
+            assert run.loop.crashed is None
+        assert [r.value for r in read_all(own.bootstrap, f"{observations}.dlq", 1)] == [b"{not an event"]
+        # The relay: its first round fails on the missing topic, the next re-creates it and publishes.
+        with engine.begin() as conn:
+            Outbox(outbox, source="/t", topic_prefix=topic_prefix).add(conn, [_status_changed()], NOW)
+        deadline = time.monotonic() + 30
+        published = 0
+        while not published:
+            assert time.monotonic() < deadline, "the relay did not publish after the broker loss"
+            try:
+                published = relay.publish_pending()
+            except Exception:
+                relay._reset_producer()
+        assert deviations in _topics(own.bootstrap)
+    finally:
+        relay._reset_producer()
+        engine.dispose()
+        own.stop()
+
+
+def _topics(bootstrap: str) -> set[str]:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        return set(consumer.topics())
+    finally:
+        consumer.close()
+
+
+def _status_changed():  # type: ignore[no-untyped-def]
+    from shared.messages import Severity, TargetStatusChanged
+
+    return TargetStatusChanged(
+        evaluation_id="e1", target_id="gdp_growth", target_name_zh="地区生产总值增长5.5%左右", section="headline",
+        kind="growth_about", indicator="gdp", region="wuxi", period="2024-Q1", status="behind",
+        severity=Severity.WARNING, previous_status=None, previous_severity=None, actual=4.9, expected=5.5,
+        target_value=5.5, unit="%", gap_abs=-0.6, gap_rel=None, gap_pp=-0.6, progress=None, expected_progress=None,
+        projection=None, run_rate_needed=None, observation_status=None, lead_department="fgw", message_zh="滞后",
+        observation_id="o1", observation_vintage=1, evaluated_at=NOW)
+
+
+def test_sent_outbox_rows_and_processed_ids_past_their_retention_are_pruned(database_url: str) -> None:
+    """Issue 11, item 14: the relay's leader deletes sent rows, the consumer old event ids; nothing else."""
+    from datetime import timedelta
+
+    from shared.clock import FrozenClock
+    from shared.inbox import mark_processed
+
+    run_migrations(database_url, MIGRATIONS)
+    engine = make_engine(database_url)
+    clock = FrozenClock(NOW)
+    registry = CollectorRegistry()
+    metrics = CommonMetrics(registry, "t")
+    box = Outbox(outbox, source="/t", topic_prefix="t", clock=clock)
+    relay = OutboxRelay(engine, outbox, lambda: None, metrics, clock=clock,  # type: ignore[arg-type,return-value]
+                        retention=timedelta(hours=168))
+    loop = ConsumerLoop(name="t", engine=engine, inbox=processed_events, consumer_factory=lambda: None,  # type: ignore
+                        dead_letter_producer_factory=lambda: None, topics=["t"], handler=lambda *_: None,  # type: ignore
+                        metrics=metrics, clock=clock, processed_retention=timedelta(hours=336))
+    with engine.begin() as conn:
+        old = box.add(conn, [_obs(i) for i in range(2500)], NOW)
+        conn.execute(outbox.update().where(outbox.c.event_id.in_(old[:2400])).values(sent_at=NOW))
+        mark_processed(conn, processed_events, [(f"e{i}", "t") for i in range(1200)], NOW)
+    clock.set(NOW + timedelta(hours=200))
+    with engine.begin() as conn:
+        box.add(conn, [_obs(1)], clock())  # new, unsent
+        mark_processed(conn, processed_events, [("recent", "t")], clock())
+    assert relay.pruner is not None and relay.pruner.run() == 2400  # in chunks of 1000
+    assert loop.pruner is not None and loop.pruner.run() == 0  # 200 h < 336 h
+    clock.set(NOW + timedelta(hours=400))
+    assert loop.pruner.run() == 1200
+    with engine.connect() as conn:
+        left = conn.execute(select(func.count()).select_from(outbox)).scalar()
+        unsent = conn.execute(select(func.count()).where(outbox.c.sent_at.is_(None))).scalar()
+        ids = set(conn.execute(select(processed_events.c.event_id)).scalars())
+    assert (left, unsent) == (101, 101)  # unsent rows are never pruned, however old
+    assert ids == {"recent"}
+    assert registry.get_sample_value("t_pruned_rows_total", {"table": "outbox"}) == 2400
+    assert registry.get_sample_value("t_pruned_rows_total", {"table": "processed_events"}) == 1200
     engine.dispose()

@@ -89,7 +89,7 @@ def test_keys_are_stored_hashed_and_never_logged(ingest: Ingest, caplog: pytest.
     ingest.client.post("/v1/observations", headers={"Authorization": f"Bearer {key}"}, json={
         "indicator": "gdp", "period": "2024-Q1", "measure": "cumulative_yoy_pct", "value": 4.9, "unit": "%"})
     ingest.client.post("/v1/observations", headers={"Authorization": f"Bearer {key}x"}, json={})
-    with ingest.runtime.engine.connect() as conn:
+    with ingest.engine.connect() as conn:
         stored = [tuple(str(v) for v in row) for row in conn.execute(select(api_keys))]
     assert stored and not any(key in value for row in stored for value in row)
     assert key not in caplog.text

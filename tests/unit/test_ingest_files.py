@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.ingest.api.limits import RateLimiter
 from services.ingest.domain.files import FileProblem, normalise_period, parse_file
 from services.ingest.domain.keys import ApiKey, hash_key, new_key, scope_errors
 from shared.catalogue import load_catalogue
+from shared.limits import RateLimiter
 
 CAT = load_catalogue()
 HEADER = "指标,地区,期别,口径,数值,单位,数据状态,备注,来源\n"

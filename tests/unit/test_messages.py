@@ -1,12 +1,18 @@
 from datetime import UTC, datetime
+from typing import ClassVar
 
 import pytest
+from pydantic import ValidationError
 
 from shared.catalogue.model import Measure
 from shared.messages import (
+    EVENT_TYPES,
+    EventData,
     InvalidMessage,
+    NotificationDeadLettered,
     ObservationRecorded,
     ObservationStatus,
+    TargetStatusChanged,
     decode,
     encode,
     envelope_for,
@@ -54,3 +60,62 @@ def test_data_that_breaks_its_schema_is_invalid() -> None:
     broken = env.model_copy(update={"data": {**env.data, "vintage": 0}})
     with pytest.raises(InvalidMessage, match="vintage"):
         broken.payload()
+
+
+# The required fields of each v1 type, as first published. Every field added to a version since must be
+# optional with a default, or an older producer's events stop validating; a breaking change is a new type.
+V1_REQUIRED = {
+    ObservationRecorded: {"observation_id", "indicator", "region", "period", "measure", "value", "unit", "status",
+                          "vintage", "submitted_by", "recorded_at"},
+    TargetStatusChanged: {"evaluation_id", "target_id", "target_name_zh", "section", "kind", "indicator", "region",
+                          "period", "status", "severity", "previous_status", "previous_severity", "actual", "expected",
+                          "target_value", "unit", "gap_abs", "gap_rel", "gap_pp", "progress", "expected_progress",
+                          "projection", "run_rate_needed", "observation_status", "lead_department", "message_zh",
+                          "observation_id", "observation_vintage", "evaluated_at"},
+    NotificationDeadLettered: {"notification_id", "idempotency_key", "alert_ids", "kind", "department", "channel",
+                               "attempts", "last_error", "created_at", "dead_at"},
+}
+
+
+@pytest.mark.parametrize("cls", list(V1_REQUIRED), ids=lambda c: c.__name__)
+def test_fields_added_to_a_version_are_optional(cls: type[EventData]) -> None:
+    required = {name for name, f in cls.model_fields.items() if f.is_required()}
+    assert required == V1_REQUIRED[cls], (
+        f"{cls.__name__} ({cls.event_type}): a field added to a published version must have a default; "
+        "a breaking change is a new type (….v2) consumed beside this one")
+
+
+def test_a_newer_producers_fields_are_ignored_by_an_older_reader() -> None:
+    env = envelope_for(_obs(), source="/wuxi-targets/ingest", time=NOW)
+    newer = env.model_copy(update={"data": {**env.data, "seasonally_adjusted": True, "quality": {"flag": "B"}}})
+    data, unknown = decode(encode(newer)).read()
+    assert data == _obs()
+    assert unknown == {"seasonally_adjusted", "quality"}
+
+
+def test_writers_stay_strict() -> None:
+    with pytest.raises(ValidationError, match="extra"):
+        ObservationRecorded(**_obs().model_dump(), misspelt_field=1)
+
+
+def test_a_breaking_change_is_a_new_type_read_beside_the_old(monkeypatch: pytest.MonkeyPatch) -> None:
+    class ObservationRecordedV2(EventData):
+        event_type: ClassVar[str] = "cn.gov.wuxi.targets.observation.recorded.v2"
+        topic: ClassVar[str] = "observations"
+        observation_id: str
+        figure: float  # renamed from value: a breaking change
+
+        def key(self) -> str:
+            return self.observation_id
+
+    monkeypatch.setitem(EVENT_TYPES, ObservationRecordedV2.event_type, ObservationRecordedV2)
+    old = decode(encode(envelope_for(_obs(), source="s", time=NOW))).payload()
+    new = decode(encode(envelope_for(ObservationRecordedV2(observation_id="o1", figure=4.9), source="s",
+                                     time=NOW))).payload()
+    assert isinstance(old, ObservationRecorded) and isinstance(new, ObservationRecordedV2)
+
+
+def test_an_event_id_too_long_to_record_is_invalid() -> None:
+    raw = encode(envelope_for(_obs(), source="s", time=NOW)).replace(b'"id":"', b'"id":"' + b"x" * 60, 1)
+    with pytest.raises(InvalidMessage, match="id"):
+        decode(raw)

@@ -12,15 +12,11 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import select
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from services.ingest.adapters import idempotency
-from services.ingest.adapters.tables import observations
+from services.ingest.adapters.store import Transaction, WriteConflict
 from services.ingest.api.auth import bureau_key
-from services.ingest.api.errors import ApiError
+from services.ingest.api.problems import located, rejected
 from services.ingest.api.schemas import (
     NO_NUL,
     BatchAccepted,
@@ -31,14 +27,23 @@ from services.ingest.api.schemas import (
     ObservationIn,
     ObservationOut,
     UploadAccepted,
-    ValidationErrorOut,
+    UploadRowResult,
 )
 from services.ingest.domain.files import FileProblem, parse_file
-from services.ingest.domain.keys import ApiKey, scope_errors
-from services.ingest.domain.observations import Checked, FieldError, Outcome, Submission, check_submission
-from services.ingest.runtime import IngestRuntime
+from services.ingest.domain.idempotency import fingerprint
+from services.ingest.domain.keys import ApiKey, read_errors, scope_errors
+from services.ingest.domain.observations import (
+    Checked,
+    FieldError,
+    ObservationQuery,
+    Outcome,
+    Submission,
+    check_submission,
+)
 from services.ingest.service import Recorded, record_observations
+from services.ingest.wiring import IngestWiring, wiring
 from shared.catalogue.model import Frequency
+from shared.problems import Failure, Problem, ProblemDetail, validation_failures
 from shared.units import convertible_units
 
 router = APIRouter(prefix="/v1", tags=["observations"])
@@ -54,18 +59,22 @@ _BATCH = TypeAdapter(ObservationBatchIn)
 
 
 def _err(description: str) -> dict[str, Any]:
-    return {"model": ValidationErrorOut, "description": description}
+    return {"model": ProblemDetail, "description": description}
 
 
 _AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: _err("No API key, a malformed Authorization header, an unknown or a revoked key (the message says which)"),
     422: _err("Invalid parameters: every field and rule"),
-    429: {**_err("Rate limit of the key exceeded"),
+    429: {**_err("Rate limit of the key exceeded, or too many unknown keys from this client address"),
           "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}},
+}
+_READ_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_AUTH_ERRORS, 403: _err("An indicator or region the key may not submit, hence not read"),
 }
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **_AUTH_ERRORS,
     403: _err("A row outside the key's scope: every indicator and region not allowed"),
+    409: _err("Another request changed the same series at the same moment: retry"),
     413: _err("Request body larger than INGEST_MAX_BODY_BYTES"),
     422: _err("Invalid rows: every bad row, field and rule; or an Idempotency-Key reused with another body"),
 }
@@ -74,10 +83,6 @@ _IDEMPOTENCY = Header(
     description="Makes a retry safe: a repeat with the same key and body gets the stored response "
     "(header Idempotent-Replayed: true); the same key with another body is refused (422). Kept 24 h.",
 )
-
-
-def _runtime(request: Request) -> IngestRuntime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
 
 
 def _json_body(model: str) -> dict[str, Any]:
@@ -94,7 +99,7 @@ def _submission(item: ObservationIn) -> Submission:
     )
 
 
-def _check(rt: IngestRuntime, subs: list[Submission]) -> tuple[list[Checked], list[FieldError]]:
+def _check(rt: IngestWiring, subs: list[Submission]) -> tuple[list[Checked], list[FieldError]]:
     today = rt.clock().date()
     checked: list[Checked] = []
     errors: list[FieldError] = []
@@ -107,17 +112,11 @@ def _check(rt: IngestRuntime, subs: list[Submission]) -> tuple[list[Checked], li
     return checked, errors
 
 
-def _reject(rt: IngestRuntime, error: ApiError) -> ApiError:
-    for _, _, rule in error.problems:
-        rt.counters.rejections.labels(rule).inc()
-    return error
+def _pydantic_problems(exc: ValidationError) -> list[Failure]:
+    return validation_failures(exc.errors(include_url=False), ("body",))
 
 
-def _pydantic_problems(exc: ValidationError) -> list[tuple[list[str | int], str, str]]:
-    return [(["body", *e["loc"]], e["msg"], e["type"]) for e in exc.errors(include_url=False)]
-
-
-def _batch_problems(rt: IngestRuntime, body: bytes, exc: ValidationError) -> list[tuple[list[str | int], str, str]]:
+def _batch_problems(rt: IngestWiring, body: bytes, exc: ValidationError) -> list[Failure]:
     """Every problem of a batch that failed schema validation: its schema errors, plus the rule errors of the
     rows that are well-formed, so one answer lists every bad row and field."""
     problems = _pydantic_problems(exc)
@@ -135,46 +134,45 @@ def _batch_problems(rt: IngestRuntime, body: bytes, exc: ValidationError) -> lis
             continue  # its schema errors are in ``problems`` already
         result = check_submission(rt.catalogue, i, _submission(item), rt.clock().date())
         if isinstance(result, list):
-            problems.extend((["body", "observations", e.row, e.field], e.message, e.rule) for e in result)
-    problems.sort(key=lambda p: (p[0][2] if len(p[0]) > 2 and isinstance(p[0][2], int) else -1))
+            problems.extend(located(result, ("body", "observations")))
+    problems.sort(key=lambda p: (p.loc[2] if len(p.loc) > 2 and isinstance(p.loc[2], int) else -1))
     return problems
 
 
-Writer = Callable[[Connection], tuple[int, bytes, list[Recorded]]]
+Writer = Callable[[Transaction], tuple[int, bytes, list[Recorded]]]
 
 
-def _commit(rt: IngestRuntime, request: Request, key: ApiKey, idem: str | None, body: bytes, write: Writer,
+def _commit(rt: IngestWiring, request: Request, key: ApiKey, idem: str | None, body: bytes, write: Writer,
             *, dry_run: bool = False) -> Response:
     """Run ``write`` in one transaction with the Idempotency-Key bookkeeping; a dry run is rolled back."""
-    fp = idempotency.fingerprint(request.method, request.url.path, request.url.query, body)
+    fp = fingerprint(request.method, request.url.path, request.url.query, body)
     now = rt.clock()
     expired_before = now - rt.settings.idempotency_ttl
     # Two requests revising the same series at once collide on (series, vintage), two retries with one
     # Idempotency-Key on its unique constraint; the loser retries and sees the winner's work.
     for attempt in range(3):
         try:
-            with rt.engine.connect() as conn:
-                tx = conn.begin()
+            with rt.store.transaction() as tx:
                 if idem is not None and not dry_run:
-                    stored = idempotency.find(conn, key.id, idem, expired_before)
+                    stored = tx.idempotency.find(key.id, idem, expired_before)
                     if stored is not None:
-                        tx.commit()
                         if stored.fingerprint != fp:
-                            raise _reject(rt, ApiError.one(
-                                422, ["header", "Idempotency-Key"],
+                            raise Problem.of(
+                                422, "idempotency_key_reused",
                                 f"Idempotency-Key {idem!r} was used at {stored.created_at:%Y-%m-%d %H:%M:%S} for a "
-                                "different request; use a new key for a new request", "idempotency_key_reused"))
+                                "different request; use a new key for a new request",
+                                f"Idempotency-Key“{idem}”已于 {stored.created_at:%Y-%m-%d %H:%M:%S}（UTC）"
+                                "用于另一请求；新的请求请使用新的键", loc=("header", "Idempotency-Key"))
                         return Response(stored.body, stored.status_code, media_type="application/json",
                                         headers={"Idempotent-Replayed": "true"})
-                status, payload, results = write(conn)
+                status, payload, results = write(tx)
                 if dry_run:
                     tx.rollback()
                     return Response(payload, status, media_type="application/json")
                 if idem is not None:
-                    idempotency.store(conn, key.id, idem, fp, status, payload, now)
-                tx.commit()
+                    tx.idempotency.store(key.id, idem, fp, status, payload, now)
             break
-        except IntegrityError:
+        except WriteConflict:
             if attempt == 2:
                 raise
     counts = _counts(results)
@@ -193,10 +191,10 @@ def _counts(results: list[Recorded]) -> dict[Outcome, int]:
     return counts
 
 
-def _record(rt: IngestRuntime, key: ApiKey, checked: list[Checked]) -> Callable[[Connection], list[Recorded]]:
-    def run(conn: Connection) -> list[Recorded]:
-        return record_observations(conn, rt.outbox, checked, submitted_by=key.organisation, api_key_id=key.id,
-                                   now=rt.clock())
+def _record(rt: IngestWiring, key: ApiKey, checked: list[Checked]) -> Callable[[Transaction], list[Recorded]]:
+    def run(tx: Transaction) -> list[Recorded]:
+        return record_observations(tx.observations, tx.events, checked, submitted_by=key.organisation,
+                                   api_key_id=key.id, now=rt.clock())
     return run
 
 
@@ -210,24 +208,24 @@ def _record(rt: IngestRuntime, key: ApiKey, checked: list[Checked]) -> Callable[
     openapi_extra=_json_body("ObservationIn"),
 )
 async def submit_observation(request: Request, key: ApiKey = Depends(bureau_key),
-                             idempotency_key: str | None = _IDEMPOTENCY) -> Response:
+                             idempotency_key: str | None = _IDEMPOTENCY,
+                             rt: IngestWiring = Depends(wiring)) -> Response:
     """Store one figure; a different value for a stored series is a revision, an identical one changes nothing."""
-    rt = _runtime(request)
     body = await request.body()
     try:
         item = _OBSERVATION.validate_json(body)
     except ValidationError as exc:
-        raise _reject(rt, ApiError(422, _pydantic_problems(exc))) from None
+        raise Problem(422, _pydantic_problems(exc)) from None
     sub = _submission(item)
     if denied := scope_errors(key, [(0, sub.indicator, sub.region)]):
-        raise _reject(rt, ApiError.rows(403, denied, ["body"]))
+        raise rejected(403, denied, ("body",))
     checked, errors = _check(rt, [sub])
     if errors:
-        raise _reject(rt, ApiError.rows(422, errors, ["body"]))
+        raise rejected(422, errors, ("body",))
     record = _record(rt, key, checked)
 
-    def write(conn: Connection) -> tuple[int, bytes, list[Recorded]]:
-        [r] = record(conn)
+    def write(tx: Transaction) -> tuple[int, bytes, list[Recorded]]:
+        [r] = record(tx)
         payload = json.dumps({"id": r.id, "outcome": r.outcome.value, "vintage": r.vintage}).encode()
         return (200 if r.outcome == Outcome.UNCHANGED else 201), payload, [r]
 
@@ -244,29 +242,30 @@ async def submit_observation(request: Request, key: ApiKey = Depends(bureau_key)
     openapi_extra=_json_body("ObservationBatchIn"),
 )
 async def submit_batch(request: Request, key: ApiKey = Depends(bureau_key),
-                       idempotency_key: str | None = _IDEMPOTENCY) -> Response:
+                       idempotency_key: str | None = _IDEMPOTENCY, rt: IngestWiring = Depends(wiring)) -> Response:
     """Store every row or none (at most INGEST_MAX_BATCH_SIZE rows): a single bad row rejects the batch, and
     the answer lists every bad row, field and rule."""
-    rt = _runtime(request)
     body = await request.body()
     try:
         batch = _BATCH.validate_json(body)
     except ValidationError as exc:
-        raise _reject(rt, ApiError(422, _batch_problems(rt, body, exc))) from None
-    if len(batch.observations) > rt.settings.max_batch_size:
-        raise _reject(rt, ApiError.one(
-            422, ["body", "observations"], f"{len(batch.observations)} observations; at most "
-            f"{rt.settings.max_batch_size} per request (INGEST_MAX_BATCH_SIZE)", "batch_too_large"))
+        raise Problem(422, _batch_problems(rt, body, exc)) from None
+    limit = rt.settings.max_batch_size
+    if len(batch.observations) > limit:
+        raise Problem.of(422, "batch_too_large", f"{len(batch.observations)} observations; at most {limit} per "
+                         "request (INGEST_MAX_BATCH_SIZE)",
+                         f"共{len(batch.observations)}条观测值，每次最多{limit}条；请分批提交",
+                         loc=("body", "observations"))
     subs = [_submission(o) for o in batch.observations]
     if denied := scope_errors(key, [(i, s.indicator, s.region) for i, s in enumerate(subs)]):
-        raise _reject(rt, ApiError.rows(403, denied, ["body", "observations"]))
+        raise rejected(403, denied, ("body", "observations"))
     checked, errors = _check(rt, subs)
     if errors:
-        raise _reject(rt, ApiError.rows(422, errors, ["body", "observations"]))
+        raise rejected(422, errors, ("body", "observations"))
     record = _record(rt, key, checked)
 
-    def write(conn: Connection) -> tuple[int, bytes, list[Recorded]]:
-        results = record(conn)
+    def write(tx: Transaction) -> tuple[int, bytes, list[Recorded]]:
+        results = record(tx)
         counts = _counts(results)
         payload = json.dumps({
             "results": [{"id": r.id, "outcome": r.outcome.value, "vintage": r.vintage} for r in results],
@@ -305,45 +304,48 @@ async def upload_file(
     idempotency_key: str | None = _IDEMPOTENCY,
     format: Literal["auto", "csv", "sdmx-csv"] = Query(default="auto", description="auto detects SDMX-CSV"),
     dry_run: bool = Query(default=False, description="Check and compare with what is stored; store nothing"),
+    rt: IngestWiring = Depends(wiring),
 ) -> Response:
     """Store every row of the file or none. Headers may be Chinese (指标, 地区, 期别, 口径, 数值, 单位, 数据状态,
     备注, 来源, 修订原因) or English; the file may be UTF-8 (with or without BOM) or GB18030/GBK."""
-    rt = _runtime(request)
     body = await request.body()
     return await run_in_threadpool(_upload, rt, request, key, idempotency_key, body, format, dry_run)
 
 
-def _upload(rt: IngestRuntime, request: Request, key: ApiKey, idem: str | None, body: bytes, fmt: str,
+def _upload(rt: IngestWiring, request: Request, key: ApiKey, idem: str | None, body: bytes, fmt: str,
             dry_run: bool) -> Response:
     try:
         parsed = parse_file(body, rt.catalogue, fmt)
     except FileProblem as exc:
         status = 400 if exc.rule in ("encoding", "csv_quoting", "empty_file", "nul_character") else 422
-        raise _reject(rt, ApiError.one(status, ["file", exc.line or 1], exc.message, exc.rule)) from None
+        raise Problem.of(status, exc.rule, exc.message, exc.message_zh, loc=("file", exc.line or 1)) from None
     if not parsed.rows and not parsed.errors:
-        raise _reject(rt, ApiError.one(422, ["file"], "the file has a header but no data rows", "no_rows"))
-    if len(parsed.rows) + len({e.row for e in parsed.errors}) > rt.settings.max_batch_size:
-        raise _reject(rt, ApiError.one(422, ["file"], f"more than {rt.settings.max_batch_size} rows; split the file "
-                                       "(the command-line client does this)", "batch_too_large"))
+        raise Problem.of(422, "no_rows", "the file has a header but no data rows", "文件只有表头，没有数据行",
+                         loc=("file",))
+    limit = rt.settings.max_batch_size
+    if len(parsed.rows) + len({e.row for e in parsed.errors}) > limit:
+        raise Problem.of(422, "batch_too_large", f"more than {limit} rows; split the file (the command-line "
+                         "client does this)", f"超过{limit}行；请拆分文件（命令行客户端会自动拆分）", loc=("file",))
     lines = [r.line for r in parsed.rows]
     denied = scope_errors(key, [(r.line, r.submission.indicator, r.submission.region) for r in parsed.rows])
     if denied:
-        raise _reject(rt, ApiError.rows(403, [_in_file(parsed.header_of, e) for e in denied], ["file"]))
+        raise rejected(403, [_in_file(parsed.header_of, e) for e in denied], ("file",))
     checked, errors = _check(rt, [r.submission for r in parsed.rows])
-    errors = [*parsed.errors, *(_in_file(parsed.header_of, FieldError(lines[e.row], e.field, e.rule, e.message))
+    errors = [*parsed.errors, *(_in_file(parsed.header_of, FieldError(lines[e.row], e.field, e.rule, e.message,
+                                                                      e.message_zh))
                                 for e in errors)]
     if errors:
         errors.sort(key=lambda e: e.row)
-        raise _reject(rt, ApiError.rows(422, errors, ["file"]))
+        raise rejected(422, errors, ("file",))
     record = _record(rt, key, checked)
 
-    def write(conn: Connection) -> tuple[int, bytes, list[Recorded]]:
-        results = record(conn)
+    def write(tx: Transaction) -> tuple[int, bytes, list[Recorded]]:
+        results = record(tx)
         counts = _counts(results)
         payload = UploadAccepted(
             format=parsed.format, encoding=parsed.encoding, dry_run=dry_run, ignored_columns=parsed.ignored_columns,
-            rows=[{"line": lines[r.row], "id": r.id, "outcome": r.outcome.value, "vintage": r.vintage}
-                  for r in results],  # type: ignore[misc]
+            rows=[UploadRowResult(line=lines[r.row], id=r.id, outcome=r.outcome.value, vintage=r.vintage)
+                  for r in results],
             created=counts[Outcome.CREATED], revised=counts[Outcome.REVISED], unchanged=counts[Outcome.UNCHANGED],
         ).model_dump_json().encode()
         return (200 if dry_run else 201), payload, results
@@ -352,36 +354,34 @@ def _upload(rt: IngestRuntime, request: Request, key: ApiKey, idem: str | None, 
 
 
 def _in_file(header_of: Callable[[str], str], e: FieldError) -> FieldError:
-    return FieldError(e.row, header_of(e.field), e.rule, e.message)
+    return FieldError(e.row, header_of(e.field), e.rule, e.message, e.message_zh)
 
 
 @router.get("/observations", response_model=list[ObservationOut], summary="Observations with their vintages",
-            responses=_AUTH_ERRORS)
+            responses=_READ_ERRORS)
 def list_observations(
-    request: Request,
-    _: ApiKey = Depends(bureau_key),
+    key: ApiKey = Depends(bureau_key),
     indicator: str = Query(min_length=1, max_length=64, pattern=NO_NUL, examples=["gdp"]),
     region: str | None = Query(default=None, max_length=32, pattern=NO_NUL, examples=["wuxi"]),
     period: str | None = Query(default=None, max_length=16, pattern=NO_NUL, examples=["2024-Q1"]),
     current_only: bool = Query(default=False, description="Only the latest vintage of each series"),
     limit: int = Query(default=1000, ge=1, le=10000),
+    rt: IngestWiring = Depends(wiring),
 ) -> list[ObservationOut]:
-    """Stored observations of an indicator, every vintage (oldest first), optionally by region and period."""
-    t = observations
-    q = select(t).where(t.c.indicator == indicator)
-    if region is not None:
-        q = q.where(t.c.region == region)
-    if period is not None:
-        q = q.where(t.c.period == period)
-    if current_only:
-        q = q.where(t.c.is_current)
-    q = q.order_by(t.c.period, t.c.measure, t.c.region, t.c.vintage).limit(limit)
-    with _runtime(request).engine.connect() as conn:
-        return [ObservationOut.model_validate(r._mapping) for r in conn.execute(q)]
+    """Stored observations of an indicator, every vintage (oldest first), optionally by region and period.
+
+    A key reads only the indicators and regions it may submit (403 otherwise; without a region, only its own
+    regions are listed)."""
+    if denied := read_errors(key, indicator, region):
+        raise rejected(403, denied, ("query",))
+    q = ObservationQuery(indicator=indicator, region=region, period=period, current_only=current_only, limit=limit,
+                         regions=key.regions)
+    with rt.store.reading() as reads:
+        return [ObservationOut.model_validate(o, from_attributes=True) for o in reads.observations.search(q)]
 
 
 @router.get("/indicators", response_model=list[IndicatorOut], tags=["catalogue"], summary="Indicators accepted")
-def list_indicators(request: Request) -> list[IndicatorOut]:
+def list_indicators(rt: IngestWiring = Depends(wiring)) -> list[IndicatorOut]:
     """Every indicator ingest accepts, with its unit, the units it converts from, frequency and measures."""
     return [
         IndicatorOut(
@@ -389,12 +389,12 @@ def list_indicators(request: Request) -> list[IndicatorOut]:
             frequency=i.frequency, period_formats=_PERIOD_FORMATS[i.frequency], measures=list(i.measures),
             min_value=i.min_value, max_value=i.max_value,
         )
-        for i in _runtime(request).catalogue.indicators.values()
+        for i in rt.catalogue.indicators.values()
     ]
 
 
 @router.get("/keys/me", response_model=KeyInfo, tags=["keys"], summary="The calling key: organisation and scope",
-            responses=_AUTH_ERRORS)
+            responses={401: _AUTH_ERRORS[401], 429: _AUTH_ERRORS[429]})
 def my_key(key: ApiKey = Depends(bureau_key)) -> KeyInfo:
     """What the presented key may submit (a key sees only itself)."""
     return key_info(key)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.catalogue.model import Frequency, Measure
 from shared.messages import ObservationStatus
@@ -12,7 +13,7 @@ from shared.messages import ObservationStatus
 # PostgreSQL text cannot hold NUL characters: refuse them at the door (422), not in the database (500).
 NO_NUL = r"^[^\x00]*$"
 
-_EXAMPLE = {
+_EXAMPLE: dict[str, Any] = {
     "indicator": "gdp",
     "region": "wuxi",
     "period": "2024-Q1",
@@ -97,11 +98,6 @@ class ObservationOut(BaseModel):
     submitted_by: str
     recorded_at: datetime
 
-    @field_validator("recorded_at")
-    @classmethod
-    def _utc(cls, v: datetime) -> datetime:
-        # SQLite returns naive datetimes; ingest always stores UTC, and RFC 3339 needs the offset.
-        return v if v.tzinfo is not None else v.replace(tzinfo=UTC)
 
 
 class IndicatorOut(BaseModel):
@@ -117,20 +113,6 @@ class IndicatorOut(BaseModel):
     measures: list[Measure]
     min_value: float | None
     max_value: float | None
-
-
-class ErrorItem(BaseModel):
-    """One rejected field (FastAPI's validation error shape, plus the rule's name in ``type``)."""
-
-    loc: list[str | int]
-    msg: str
-    type: str
-
-
-class ValidationErrorOut(BaseModel):
-    """A 422 answer: every bad row and field."""
-
-    detail: list[ErrorItem]
 
 
 class UploadRowResult(BaseModel):

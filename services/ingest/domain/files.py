@@ -65,7 +65,7 @@ SDMX_UNITS: dict[tuple[str, int], str] = {
     ("PS", 0): "人", ("PS", 4): "万人", ("PC", 0): "%", ("PT", 0): "%",
 }
 _QUARTERS_ZH = {"一季度": "Q1", "二季度": "Q2", "三季度": "Q3", "四季度": "Q4", "前三季度": "Q3",
-                "上半年": "S1", "下半年": "S2", "1-2季度": "S1"}
+                "上半年": "S1", "下半年": "S2"}
 _YEAR = re.compile(r"^(\d{4})(?:年|年度|年全年|全年)?$")
 _MONTH = re.compile(r"^(\d{4})年(?:1[-—–~至])?(\d{1,2})月(?:份)?$")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -76,11 +76,22 @@ _COMPACT = re.compile(r"^(\d{4})([QS]\d|M\d{2})$")
 class FileProblem(ValueError):
     """The file as a whole cannot be read (encoding, quoting, header); says the line and the rule."""
 
-    def __init__(self, rule: str, message: str, line: int | None = None) -> None:
+    def __init__(self, rule: str, message: str, message_zh: str, line: int | None = None) -> None:
         super().__init__(message)
         self.rule = rule
         self.message = message
+        self.message_zh = message_zh
         self.line = line
+
+
+@dataclass(frozen=True)
+class CsvText:
+    """A CSV file split into its header and records, each with the file line it starts on."""
+
+    encoding: str
+    delimiter: str
+    header: list[str]
+    records: list[tuple[int, list[str]]]
 
 
 @dataclass(frozen=True)
@@ -120,7 +131,42 @@ def decode_text(data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise FileProblem("encoding", "the file is neither UTF-8 nor GB18030/GBK text "
-                          f"(undecodable bytes on line {line}); save it as CSV UTF-8", line) from None
+                          f"(undecodable bytes on line {line}); save it as CSV UTF-8",
+                          f"文件既不是 UTF-8 也不是 GB18030/GBK 文本（第{line}行有无法识别的字节）；"
+                          "请另存为“CSV UTF-8”格式", line) from None
+
+
+def read_csv(data: bytes) -> CsvText:
+    """Decode a CSV file and split it into its header and records; raises FileProblem naming the line.
+
+    The one reader of both the server (parse_file) and the bureaus' client (which splits files into chunks).
+    """
+    text, encoding = decode_text(data)
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise FileProblem("nul_character", f"line {line}: the file contains a NUL character; it is not a CSV text "
+                          "export", f"第{line}行含有 NUL 字符：这不是 CSV 文本文件", line)
+    delimiter = delimiter_of(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise FileProblem("empty_file", "the file is empty: expected a header line and data rows",
+                          "文件为空：应有一行表头和若干数据行", 1) from None
+    except csv.Error as exc:
+        raise FileProblem("csv_quoting", f"line 1: broken CSV quoting ({exc})", "第1行 CSV 引号不配对", 1) from None
+    records: list[tuple[int, list[str]]] = []
+    line = reader.line_num
+    try:
+        for cells in reader:
+            records.append((line + 1, cells))
+            line = reader.line_num
+    except csv.Error as exc:
+        raise FileProblem("csv_quoting", f"line {line + 1}: broken CSV quoting ({exc}); a quote inside a "
+                          "quoted cell must be doubled (\"\")",
+                          f"第{line + 1}行 CSV 引号不配对；带引号的单元格内的引号须写成两个（\"\"）",
+                          line + 1) from None
+    return CsvText(encoding, delimiter, header, records)
 
 
 def delimiter_of(text: str) -> str:
@@ -159,25 +205,16 @@ def _number(raw: str) -> float | None:
 
 def parse_file(data: bytes, catalogue: Catalogue, fmt: str = "auto") -> ParsedFile:
     """Read an uploaded CSV or SDMX-CSV file; raises FileProblem when it cannot be read at all."""
-    text, encoding = decode_text(data)
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise FileProblem("nul_character", f"line {line}: the file contains a NUL character; it is not a CSV text "
-                          "export", line)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter_of(text), strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise FileProblem("empty_file", "the file is empty: expected a header line and data rows", 1) from None
-    except csv.Error as exc:
-        raise FileProblem("csv_quoting", f"line 1: broken CSV quoting ({exc})", 1) from None
+    csv_text = read_csv(data)
+    header = csv_text.header
     columns: dict[str, int] = {}
     written: dict[str, str] = {}
     ignored: list[str] = []
     normed = [_norm(h) for h in header]
     is_sdmx = "obs_value" in normed and "time_period" in normed
     if fmt == "sdmx-csv" and not is_sdmx:
-        raise FileProblem("sdmx_header", "an SDMX-CSV file needs the columns TIME_PERIOD and OBS_VALUE", 1)
+        raise FileProblem("sdmx_header", "an SDMX-CSV file needs the columns TIME_PERIOD and OBS_VALUE",
+                          "SDMX-CSV 文件须有 TIME_PERIOD 和 OBS_VALUE 两列", 1)
     for i, (h, n) in enumerate(zip(header, normed, strict=True)):
         f = _ALIAS_TO_FIELD.get(n)
         if f is None:
@@ -185,36 +222,35 @@ def parse_file(data: bytes, catalogue: Catalogue, fmt: str = "auto") -> ParsedFi
                 ignored.append(h.strip())
             continue
         if f in columns:
-            raise FileProblem("duplicate_column", f"columns {written[f]!r} and {h.strip()!r} both give {f}", 1)
+            raise FileProblem("duplicate_column", f"columns {written[f]!r} and {h.strip()!r} both give {f}",
+                              f"“{written[f]}”和“{h.strip()}”两列表示同一字段（{f}）", 1)
         columns[f] = i
         written[f] = h.strip().strip("\ufeff")
     missing = [f for f in REQUIRED if f not in columns]
     if missing:
         names = "; ".join(f"{f} ({' / '.join(HEADERS[f][:3])})" for f in missing)
-        raise FileProblem("missing_column", f"the header line lacks the column(s): {names}", 1)
+        headers_zh = "；".join(f"{HEADERS[f][0]}（{' / '.join(HEADERS[f][1:3])}）" for f in missing)
+        raise FileProblem("missing_column", f"the header line lacks the column(s): {names}",
+                          f"表头缺少以下列：{headers_zh}", 1)
 
-    parsed = ParsedFile("sdmx-csv" if is_sdmx else "csv", encoding, written, ignored)
+    parsed = ParsedFile("sdmx-csv" if is_sdmx else "csv", csv_text.encoding, written, ignored)
     names_zh = {ind.name_zh: ind.id for ind in catalogue.indicators.values()}
-    line = 1
-    try:
-        for cells in reader:
-            start = line + 1
-            line = reader.line_num
-            if not any(c.strip() for c in cells):
-                continue
-            _parse_row(parsed, start, cells, columns, names_zh, len(header))
-    except csv.Error as exc:
-        raise FileProblem("csv_quoting", f"line {line + 1}: broken CSV quoting ({exc}); a quote inside a "
-                          "quoted cell must be doubled (\"\")", line + 1) from None
+    for line, cells in csv_text.records:
+        if any(c.strip() for c in cells):
+            _parse_row(parsed, line, cells, columns, names_zh, len(header))
     return parsed
 
 
 def _parse_row(parsed: ParsedFile, line: int, cells: list[str], columns: dict[str, int],
                names_zh: dict[str, str], width: int) -> None:
     errors = parsed.errors
+
+    def fail(field: str, rule: str, message: str, message_zh: str) -> None:
+        errors.append(FieldError(line, field, rule, message, message_zh))
+
     if len(cells) > width:
-        errors.append(FieldError(line, "(row)", "column_count",
-                                 f"{len(cells)} cells but the header has {width} columns"))
+        fail("(row)", "column_count", f"{len(cells)} cells but the header has {width} columns",
+             f"本行有{len(cells)}个单元格，而表头只有{width}列")
         return
 
     def cell(f: str) -> str:
@@ -225,28 +261,28 @@ def _parse_row(parsed: ParsedFile, line: int, cells: list[str], columns: dict[st
     for f in TEXT_FIELDS:
         v = cell(f)
         if v.startswith(FORMULA_START):
-            errors.append(FieldError(line, parsed.header_of(f), "formula_injection",
-                                     f"{v[:20]!r} starts with {v[0]!r}, which a spreadsheet would run as a "
-                                     "formula; remove the leading character"))
+            fail(parsed.header_of(f), "formula_injection",
+                 f"{v[:20]!r} starts with {v[0]!r}, which a spreadsheet would run as a formula; remove the "
+                 "leading character", f"“{v[:20]}”以“{v[0]}”开头，电子表格会把它当作公式执行；请删去开头的字符")
             bad = True
     raw_value = cell("value")
     if raw_value.startswith(("=", "@")):
-        errors.append(FieldError(line, parsed.header_of("value"), "formula_injection",
-                                 f"{raw_value[:20]!r} is a formula, not a number"))
+        fail(parsed.header_of("value"), "formula_injection", f"{raw_value[:20]!r} is a formula, not a number",
+             f"“{raw_value[:20]}”是公式，不是数值")
         bad = True
     for f, limit in MAX_LENGTHS.items():
         if len(cell(f)) > limit:
-            errors.append(FieldError(line, parsed.header_of(f), "too_long", f"longer than {limit} characters"))
+            fail(parsed.header_of(f), "too_long", f"longer than {limit} characters", f"超过{limit}个字符")
             bad = True
     for f in REQUIRED:
         if not cell(f):
-            errors.append(FieldError(line, parsed.header_of(f), "required", f"{parsed.header_of(f)} is empty"))
+            fail(parsed.header_of(f), "required", f"{parsed.header_of(f)} is empty", f"“{parsed.header_of(f)}”为空")
             bad = True
     if bad:
         return
     value = _number(raw_value)
     if value is None:
-        errors.append(FieldError(line, parsed.header_of("value"), "number", f"{raw_value!r} is not a number"))
+        fail(parsed.header_of("value"), "number", f"{raw_value!r} is not a number", f"“{raw_value}”不是数值")
         return
     indicator = cell("indicator")
     indicator = names_zh.get(indicator, indicator)
@@ -256,17 +292,18 @@ def _parse_row(parsed: ParsedFile, line: int, cells: list[str], columns: dict[st
     raw_status = cell("status")
     status = STATUSES.get(raw_status.lower()) if raw_status else "provisional"
     if status is None:
-        errors.append(FieldError(line, parsed.header_of("status"), "status",
-                                 f"{raw_status!r} is not a status: 初步数/预计数/最终核实数, provisional/estimated/"
-                                 "final or SDMX P/E/A"))
+        fail(parsed.header_of("status"), "status", f"{raw_status!r} is not a status: 初步数/预计数/最终核实数, "
+             "provisional/estimated/final or SDMX P/E/A",
+             f"“{raw_status}”不是数据状态：应为初步数、预计数或最终核实数（或 SDMX 的 P、E、A）")
         return
     unit = cell("unit")
     if "unit_mult" in columns:
         mult = cell("unit_mult") or "0"
         mapped = SDMX_UNITS.get((unit.upper(), int(mult))) if mult.lstrip("-").isdigit() else None
         if mapped is None:
-            errors.append(FieldError(line, parsed.header_of("unit_mult"), "unit_mult",
-                                     f"UNIT_MEASURE {unit!r} with UNIT_MULT {mult!r} is not a unit ingest knows"))
+            fail(parsed.header_of("unit_mult"), "unit_mult",
+                 f"UNIT_MEASURE {unit!r} with UNIT_MULT {mult!r} is not a unit ingest knows",
+                 f"UNIT_MEASURE“{unit}”与 UNIT_MULT“{mult}”组合不是可识别的单位")
             return
         unit = mapped
     elif (unit.upper(), 0) in SDMX_UNITS:

@@ -52,8 +52,24 @@ def scope_errors(key: ApiKey, rows: list[tuple[int, str, str]]) -> list[FieldErr
     for row, indicator, region in rows:
         if key.indicators is not None and indicator not in key.indicators:
             errors.append(FieldError(row, "indicator", "indicator_not_allowed",
-                                     f"this key ({key.organisation}) may not submit indicator {indicator!r}"))
+                                     f"this key ({key.organisation}) may not submit indicator {indicator!r}",
+                                     f"此密钥（{key.organisation}）无权报送指标“{indicator}”"))
         if key.regions is not None and region not in key.regions:
             errors.append(FieldError(row, "region", "region_not_allowed",
-                                     f"this key ({key.organisation}) may not submit region {region!r}"))
+                                     f"this key ({key.organisation}) may not submit region {region!r}",
+                                     f"此密钥（{key.organisation}）无权报送地区“{region}”"))
+    return errors
+
+
+def read_errors(key: ApiKey, indicator: str, region: str | None) -> list[FieldError]:
+    """What a key may not read: a bureau reads only the indicators and regions it may submit."""
+    errors: list[FieldError] = []
+    if key.indicators is not None and indicator not in key.indicators:
+        errors.append(FieldError(0, "indicator", "indicator_not_allowed",
+                                 f"this key ({key.organisation}) may not read indicator {indicator!r}",
+                                 f"此密钥（{key.organisation}）无权查询指标“{indicator}”"))
+    if region is not None and key.regions is not None and region not in key.regions:
+        errors.append(FieldError(0, "region", "region_not_allowed",
+                                 f"this key ({key.organisation}) may not read region {region!r}",
+                                 f"此密钥（{key.organisation}）无权查询地区“{region}”"))
     return errors

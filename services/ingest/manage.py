@@ -1,4 +1,6 @@
-"""``python -m services.ingest.admin issue|list|revoke``: manage the bureaus' API keys in ingest's database.
+"""``python -m services.ingest.manage issue|list|revoke``: the operator manages the bureaus' API keys.
+
+(The same over HTTP is the /admin router, services/ingest/api/admin.py.) Works on ingest's database directly.
 
 Uses INGEST_DATABASE_URL like the service (migrating it first). A running service refuses a revoked key
 within INGEST_API_KEY_CACHE_TTL_S seconds. The key itself is printed once, by ``issue``, and never stored.
@@ -11,13 +13,15 @@ import json
 import sys
 from pathlib import Path
 
-from services.ingest.adapters.keys import issue_key, list_keys, revoke_key
+from services.ingest.adapters.store import IngestStore
+from services.ingest.adapters.tables import outbox
 from services.ingest.config import IngestSettings
 from services.ingest.domain.keys import ApiKey
 from services.ingest.domain.observations import REGIONS
 from shared.catalogue import load_catalogue
 from shared.clock import utc_now
 from shared.db import make_engine, run_migrations
+from shared.outbox import Outbox
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -39,7 +43,7 @@ def _describe(k: ApiKey) -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the admin command; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m services.ingest.admin", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m services.ingest.manage", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p_issue = sub.add_parser("issue", help="issue a key for an organisation; prints the key once")
@@ -56,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = IngestSettings()
     run_migrations(settings.database_url, MIGRATIONS)
-    engine = make_engine(settings.database_url, pool_size=1)
+    engine = make_engine(settings.database_url, pool_size=1, busy_timeout_s=settings.sqlite_busy_timeout_s)
+    store = IngestStore(engine, Outbox(outbox, source="/wuxi-targets/ingest/manage",
+                                       topic_prefix=settings.topic_prefix))
     try:
         if args.command == "issue":
             indicators, regions = _ids(args.indicators), _ids(args.regions)
@@ -66,15 +72,15 @@ def main(argv: list[str] | None = None) -> int:
             if unknown:
                 print(f"unknown {', '.join(unknown)}; nothing issued", file=sys.stderr)
                 return 2
-            with engine.begin() as conn:
-                key, secret = issue_key(conn, organisation=args.organisation, indicators=indicators,
-                                        regions=regions, description=args.description, now=utc_now())
+            with store.transaction() as tx:
+                key, secret = tx.keys.issue(organisation=args.organisation, indicators=indicators,
+                                            regions=regions, description=args.description, now=utc_now())
             print(f"issued {key.id} for {key.organisation}", file=sys.stderr)
             print("the key is shown this once; store it in the bureau's system now:", file=sys.stderr)
             print(secret)
         elif args.command == "list":
-            with engine.connect() as conn:
-                keys = list_keys(conn, include_revoked=not args.active)
+            with store.reading() as reads:
+                keys = reads.keys.list(include_revoked=not args.active)
             for k in keys:
                 if args.json:
                     print(json.dumps(_describe(k), ensure_ascii=False))
@@ -84,12 +90,12 @@ def main(argv: list[str] | None = None) -> int:
                     state = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active"
                     print(f"{k.id}  {k.key_prefix}…  {k.organisation}  [{scope_i}] [{scope_r}]  {state}")
         else:
-            with engine.begin() as conn:
-                key = revoke_key(conn, args.key_id, utc_now())
-            if key is None:
+            with store.transaction() as tx:
+                revoked = tx.keys.revoke(args.key_id, utc_now())
+            if revoked is None:
                 print(f"no key {args.key_id!r}", file=sys.stderr)
                 return 1
-            print(f"revoked {key.id} of {key.organisation} at {key.revoked_at:%Y-%m-%d %H:%M:%S} UTC")
+            print(f"revoked {revoked.id} of {revoked.organisation} at {revoked.revoked_at:%Y-%m-%d %H:%M:%S} UTC")
     finally:
         engine.dispose()
     return 0
