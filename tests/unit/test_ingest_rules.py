@@ -63,7 +63,7 @@ def test_a_period_that_has_not_ended_is_refused(period: str, today: date) -> Non
     assert isinstance(out, list)
     [err] = out
     assert (err.field, err.rule) == ("period", "period_not_ended")
-    assert period in err.message and "尚未结束" in err.message
+    assert period in err.message and period in err.message_zh and "尚未结束" in err.message_zh
 
 
 def test_a_period_is_accepted_the_day_after_it_ends() -> None:
