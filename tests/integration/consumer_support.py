@@ -96,8 +96,8 @@ class Running:
         return self.registry.get_sample_value(name, labels) or 0.0
 
     def messages(self, topic: str, outcome: str) -> float:
-        """t_consumer_messages_total for a topic and outcome."""
-        return self.metric("t_consumer_messages_total", topic=topic, outcome=outcome)
+        """consumer_messages_total for a topic and outcome."""
+        return self.metric("consumer_messages_total", topic=topic, outcome=outcome)
 
 
 @contextmanager

@@ -57,7 +57,7 @@ def test_sqlite_locked_by_another_process_past_the_busy_timeout_is_retried(
         produce(s, topic, events(3))
         handled: list[str] = []
         with consuming(s, topic, lambda conn, env, data: handled.append(env.id), group=f"{topic_prefix}-g") as run:
-            wait_for(lambda: run.metric("t_transient_failures_total", loop="consumer", dependency="database") >= 2,
+            wait_for(lambda: run.metric("transient_failures_total", loop="consumer", dependency="database") >= 2,
                      what="the consumer to meet the lock and retry")
             assert run.loop.crashed is None and run.thread.is_alive()
             assert holder.stdin is not None

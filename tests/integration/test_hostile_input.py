@@ -142,8 +142,8 @@ def writers(db_factory) -> Iterator[dict[str, tuple[object, str, str]]]:
                              "/v1/targets/binding_environment_targets/status-reports"),
                "alerts": (a, "/v1/silences", "/v1/silences")}
     finally:
-        evaluator.state.engine.dispose()
-        alerts.state.engine.dispose()
+        evaluator.state.runtime.database.dispose()
+        alerts.state.runtime.db.engine.dispose()
 
 
 def _nested(n: int) -> bytes:

@@ -199,8 +199,9 @@ def test_a_newer_producer_with_extra_fields_is_read_by_the_older_evaluator(db_fa
             assert time.monotonic() < deadline, "the evaluator did not evaluate the newer event"
             time.sleep(0.1)
         labels = {"topic": topic}
-        assert registry.get_sample_value("evaluator_consumer_unknown_fields_total", labels) == 1
-        assert registry.get_sample_value("evaluator_consumer_messages_total", {**labels, "outcome": "invalid"}) is None
+        assert registry.get_sample_value("consumer_unknown_fields_total", labels) == 1
+        assert registry.get_sample_value("consumer_messages_total", {**labels, "outcome": "processed"}) == 1
+        assert not registry.get_sample_value("consumer_messages_total", {**labels, "outcome": "invalid"})
         [evaluation] = client.get("/v1/targets/gdp_growth/evaluations").json()
         assert evaluation["actual"] == 4.9
 
@@ -310,6 +311,6 @@ def test_sent_outbox_rows_and_processed_ids_past_their_retention_are_pruned(data
         ids = set(conn.execute(select(processed_events.c.event_id)).scalars())
     assert (left, unsent) == (101, 101)  # unsent rows are never pruned, however old
     assert ids == {"recent"}
-    assert registry.get_sample_value("t_pruned_rows_total", {"table": "outbox"}) == 2400
-    assert registry.get_sample_value("t_pruned_rows_total", {"table": "processed_events"}) == 1200
+    assert registry.get_sample_value("pruned_rows_total", {"table": "outbox"}) == 2400
+    assert registry.get_sample_value("pruned_rows_total", {"table": "processed_events"}) == 1200
     engine.dispose()
