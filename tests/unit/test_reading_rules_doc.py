@@ -36,3 +36,6 @@ def test_the_stated_defaults_are_the_codes() -> None:
 def test_one_term_for_the_expected_progress() -> None:
     for text in (RULES, README):
         assert "时序进度" not in text
+    deploy = ROOT / "deploy"
+    said = [p.name for p in deploy.rglob("*") if p.is_file() and "时序进度" in p.read_text(errors="replace")]
+    assert not said, f"the dashboards and rules say 时序进度 (officials say 序时进度): {said}"
