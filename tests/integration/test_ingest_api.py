@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import update
@@ -271,3 +272,15 @@ def test_a_flood_of_random_keys_is_throttled_before_the_database(database_url: s
         assert ingest.metric("ingest_rejections_total", {"rule": "auth_rate_limited"}) == 300 - allowed
         r = c.get("/v1/keys/me", headers=bureau)  # the bureau's known key is not held up by the flood
         assert r.status_code == 200 and r.json()["organisation"] == "市统计局"
+
+
+def test_a_period_ends_at_midnight_in_china_not_in_utc(ingest: Ingest) -> None:
+    """A June figure sent at 05:00 on 1 July Beijing time (still 30 June in UTC) is sent after June ended."""
+    auth = ingest.key()
+    june = {**RETAIL, "period": "2024-M06", "value": 2101.0}
+    ingest.clock.set(datetime(2024, 6, 30, 15, 59, tzinfo=UTC))  # 23:59 on 30 June in China
+    r = ingest.client.post("/v1/observations", json=june, headers=auth)
+    assert r.status_code == 422 and _types(r) == ["period_not_ended"], r.text
+    ingest.clock.set(datetime(2024, 6, 30, 21, 0, tzinfo=UTC))  # 05:00 on 1 July in China
+    r = ingest.client.post("/v1/observations", json=june, headers=auth)
+    assert r.status_code == 201, r.text

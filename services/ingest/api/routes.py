@@ -42,6 +42,7 @@ from services.ingest.domain.observations import (
 )
 from services.ingest.service import Recorded, record_observations
 from services.ingest.wiring import IngestWiring, wiring
+from shared.clock import china_date
 from shared.catalogue.model import Frequency
 from shared.problems import Failure, Problem, ProblemDetail, validation_failures
 from shared.units import convertible_units
@@ -100,7 +101,7 @@ def _submission(item: ObservationIn) -> Submission:
 
 
 def _check(rt: IngestWiring, subs: list[Submission]) -> tuple[list[Checked], list[FieldError]]:
-    today = rt.clock().date()
+    today = china_date(rt.clock())
     checked: list[Checked] = []
     errors: list[FieldError] = []
     for i, sub in enumerate(subs):
@@ -132,7 +133,7 @@ def _batch_problems(rt: IngestWiring, body: bytes, exc: ValidationError) -> list
             item = _OBSERVATION.validate_python(raw)
         except ValidationError:
             continue  # its schema errors are in ``problems`` already
-        result = check_submission(rt.catalogue, i, _submission(item), rt.clock().date())
+        result = check_submission(rt.catalogue, i, _submission(item), china_date(rt.clock()))
         if isinstance(result, list):
             problems.extend(located(result, ("body", "observations")))
     problems.sort(key=lambda p: (p.loc[2] if len(p.loc) > 2 and isinstance(p.loc[2], int) else -1))
