@@ -39,7 +39,8 @@ def deviation(catalogue: Catalogue, target_id: str, severity: Severity, *, perio
         gap_pp=gap_pp, progress=progress, expected_progress=expected_progress, projection=projection,
         run_rate_needed=run_rate, observation_status=None, lead_department=t.lead_department,
         co_departments=t.co_departments,
-        message_zh=f"{t.name_zh}完成{actual:g}{unit}，序时进度要求{expected:g}{unit}，{word}。",
+        message_zh=(f"{t.name_zh}{actual:g}%，目标{expected:g}%，{word}。" if unit == "%" else
+                    f"{t.name_zh}完成{actual:g}{unit}，序时进度要求{expected:g}{unit}，{word}。"),
         observation_id=None, observation_vintage=None, evaluated_at=datetime.now(UTC),
     )
 

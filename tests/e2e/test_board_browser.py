@@ -1,9 +1,15 @@
-"""The HTML board in a real headless Chromium, against the running system: figures pushed to ingest and a
-department's status report show up as the board a person without Grafana would read."""
+"""The HTML board and the acknowledgement page in a real headless Chromium, against the running system:
+figures pushed to ingest and a department's status report show up as the board a person without Grafana
+would read, and the department's alert opens as a Chinese page to acknowledge it.
+
+Each page is also photographed: into ``SCREENSHOT_DIR`` when it is set (``scripts/screenshots.sh`` sets it
+to ``docs/screenshots``), else into the test's temporary directory; a photograph that is blank fails."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -19,6 +25,8 @@ from devstack.stack import SERVICES, Stack
 
 pytestmark = pytest.mark.e2e
 TOKEN = "sthjj-e2e-token"
+READER = "ops-e2e-token"
+LINK_SECRET = "e2e-link-secret-0123456789"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -32,7 +40,10 @@ def stack(tmp_path: Path, db_factory, broker: TansuBroker, topic_prefix: str):
         extra_env={"evaluator": {"EVALUATOR_STATUS_REPORT_TOKENS": f'{{"sthjj": "{digest}"}}',
                                  "EVALUATOR_CONSUMER_GROUP": f"evaluator-{topic_prefix}"},
                    "alerts": {"ALERTS_WEBHOOK_SECRET": "e2e-secret",
-                              "ALERTS_CONSUMER_GROUP": f"alerts-{topic_prefix}"}},
+                              "ALERTS_CONSUMER_GROUP": f"alerts-{topic_prefix}",
+                              "ALERTS_PUBLIC_URL": "http://127.0.0.1", "ALERTS_LINK_SECRET": LINK_SECRET,
+                              "ALERTS_API_TOKENS": json.dumps({"ops": {
+                                  "sha256": hashlib.sha256(READER.encode()).hexdigest(), "scopes": ["read"]}})}},
     )
     try:
         s.start()
@@ -81,6 +92,37 @@ def _dump_dom(url: str, profile: Path) -> str:
            "--dump-dom", url]
     done = subprocess.run(cmd, capture_output=True, timeout=90, check=True)
     return done.stdout.decode()
+
+
+def _photograph(url: str, profile: Path, out: Path, height: int = 1800) -> Path:
+    """A full-width screenshot of the page as Chromium draws it, fonts and all."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+           f"--user-data-dir={profile}", f"--window-size=1280,{height}", f"--screenshot={out}", url]
+    subprocess.run(cmd, capture_output=True, timeout=90, check=True)
+    return out
+
+
+def _assert_drawn(png: Path) -> None:
+    """The photograph has content: a PNG with many distinct colours (text, badges), not one blank fill."""
+    import zlib
+
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{png} is not a PNG"
+    chunks, i = [], 8
+    while i < len(data):
+        length = int.from_bytes(data[i:i + 4], "big")
+        kind = data[i + 4:i + 8]
+        if kind == b"IDAT":
+            chunks.append(data[i + 8:i + 8 + length])
+        i += 12 + length
+    raw = zlib.decompress(b"".join(chunks))
+    assert len(set(raw[: 4_000_000])) > 64, f"{png} looks blank"
+
+
+def _shots(tmp_path: Path) -> Path:
+    return Path(os.environ["SCREENSHOT_DIR"]) if os.environ.get("SCREENSHOT_DIR") else tmp_path / "shots"
 
 
 def _wait_for_status(evaluator: str, target_id: str, status: str, timeout_s: float = 60) -> None:
@@ -145,3 +187,24 @@ def test_the_board_shows_which_targets_are_behind_and_whose_they_are(stack: Stac
     mine = Rows()
     mine.feed(dom)
     assert "binding_environment_targets" in mine.rows and "gdp_growth" not in mine.rows
+
+    _assert_drawn(_photograph(f"{evaluator}/board", tmp_path / "chromium-profile-3", _shots(tmp_path) / "board.png",
+                              height=2400))
+    _assert_drawn(_photograph(f"{evaluator}/board?department=sthjj", tmp_path / "chromium-profile-4",
+                              _shots(tmp_path) / "board-sthjj.png", height=900))
+
+    # The department's acknowledgement page, opened from the signed link its notification carries.
+    alerts = stack.url("alerts")
+    deadline = time.monotonic() + 60
+    while not (found := [a for a in httpx.get(f"{alerts}/v1/alerts", timeout=5, headers={
+            "Authorization": f"Bearer {READER}"}).json() if a["target_id"] == "gdp_growth"]):
+        assert time.monotonic() < deadline, "no alert for gdp_growth"
+        time.sleep(0.2)
+    from services.alerts.links import AckLinks
+
+    link = AckLinks(LINK_SECRET.encode(), alerts, 3600).url(found[0]["id"], "fgw", time.time())
+    assert link is not None
+    page_html = _dump_dom(link, tmp_path / "chromium-profile-5")
+    assert "致：市发展改革委" in page_html and "地区生产总值" in page_html, page_html
+    _assert_drawn(_photograph(link, tmp_path / "chromium-profile-6", _shots(tmp_path) / "ack-page.png",
+                              height=900))

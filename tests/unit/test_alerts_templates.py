@@ -43,11 +43,29 @@ def _part(target: str = "fixed_asset_investment_total", kind: str = "firing", ro
 def test_text_states_target_period_actual_expected_gap_projection_run_rate_and_link() -> None:
     text = part_text(_part())
     for fragment in ("【目标预警】固定资产投资（严重）", "目标：固定资产投资4550亿元", "期间：2024年上半年",
-                     "实际完成：1500亿元", "序时进度要求：2275亿元", "差距：低于预期775亿元（34.1%）",
-                     "完成进度：33%（序时进度50%）",  # numbers as releases write them (shared.wording)
+                     "累计完成：1500亿元", "序时进度要求：2275亿元", "差距：低于预期775亿元（34.1%）",
+                     "完成率：33%（序时进度50%）",  # numbers as releases write them (shared.wording)
                      "全年预计：3000亿元", "后续月均需完成：508.33亿元", "请牵头单位会同配合单位分析原因",
                      "确认并填报整改措施：https://alerts.example/v1/ack/a1?sig=x"):
         assert fragment in text, f"{fragment!r} missing from:\n{text}"
+
+
+def test_a_growth_rate_is_labelled_as_growth_not_as_an_amount_against_progress() -> None:
+    e = deviation(CAT, "gdp_growth", Severity.WARNING, actual=4.9, expected=5.5)
+    t = CAT.targets["gdp_growth"]
+    text = part_text(AlertPart("a2", "firing", e, "市发展改革委", "lead", t.phrase, None, "市发展改革委"))
+    assert "实际增速：4.9%" in text and "目标增速：5.5%" in text, text
+    figures = text.split("研判")[0]
+    assert "实际完成" not in figures and "序时进度要求" not in figures and "完成率" not in figures, text
+
+
+def test_an_amount_once_the_year_is_over_is_read_against_the_annual_target() -> None:
+    e = deviation(CAT, "fixed_asset_investment_total", Severity.CRITICAL, period="2024-Q4", actual=4400.0,
+                  expected=4550.0)
+    t = CAT.targets["fixed_asset_investment_total"]
+    text = part_text(AlertPart("a3", "firing", e, "市发展改革委", "lead", t.phrase, None, "市发展改革委"))
+    assert "累计完成：4400亿元" in text and "全年目标：4550亿元" in text, text
+    assert "序时进度要求" not in text.split("研判")[0], text
 
 
 def test_recovery_asks_nothing_and_has_no_link() -> None:

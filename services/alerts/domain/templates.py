@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.messages import Severity, TargetStatusChanged
-from shared.wording import amount, number, period_label, share
+from shared.wording import amount, figure_labels, number, period_label, share
 
 SEVERITY_ZH = {Severity.OK: "正常", Severity.WARNING: "预警", Severity.CRITICAL: "严重"}
 KIND_TITLE_ZH = {
@@ -65,6 +65,19 @@ def gap_zh(e: TargetStatusChanged) -> str | None:
     return None
 
 
+PATH_KINDS = frozenset({"cumulative_total", "count", "level"})  # read against 序时进度 until the year is over
+
+
+def figure_labels_of(e: TargetStatusChanged) -> tuple[str, str, str | None]:
+    """How officials label this alert's figures: 实际增速 / 目标增速 for a growth rate, 累计完成 / 序时进度要求 for
+    an annual amount during the year (全年目标 once the year is over), never 实际完成 / 序时进度要求 for a rate."""
+    actual, expected, progress = figure_labels(e.kind)
+    if e.kind in PATH_KINDS:
+        during_year = e.expected_progress is not None and e.expected_progress < 1
+        expected = "序时进度要求" if during_year else "全年目标"
+    return actual, expected, progress
+
+
 def part_title(p: AlertPart) -> str:
     """A one-line title for one alert."""
     level = "" if p.kind == "resolved" else f"（{SEVERITY_ZH[p.event.severity]}）"
@@ -75,11 +88,12 @@ def part_lines(p: AlertPart) -> list[tuple[str, str]]:
     """Labelled lines describing one alert (label, value), in the order a reader needs them."""
     e = p.event
     lines: list[tuple[str, str]] = [("目标", p.phrase or e.target_name_zh), ("期间", period_zh(e))]
-    for label, value in (("实际完成", _val(e.actual, e.unit)), ("序时进度要求", _val(e.expected, e.unit))):
+    actual_label, expected_label, progress_label = figure_labels_of(e)
+    for label, value in ((actual_label, _val(e.actual, e.unit)), (expected_label, _val(e.expected, e.unit))):
         if value is not None:
             lines.append((label, value))
     if e.progress is not None and e.expected_progress is not None:
-        lines.append(("完成进度", f"{share(e.progress)}（序时进度{share(e.expected_progress)}）"))
+        lines.append((progress_label or "完成率", f"{share(e.progress)}（序时进度{share(e.expected_progress)}）"))
     gap = gap_zh(e)
     if gap:
         lines.append(("差距", gap))

@@ -32,7 +32,7 @@ vertical-align:top;font-size:14px;text-align:left}th{background:#eaeef2}
 .critical .badge{background:#ffebe9;color:#b31d28}.warning .badge{background:#fff8c5;color:#7d4e00}
 .ok .badge{background:#dafbe1;color:#116329}.none .badge{background:#eaeef2;color:#57606a}
 tr.critical td:first-child{border-left:4px solid #b31d28}tr.warning td:first-child{border-left:4px solid #bf8700}
-.msg{color:#424a53;font-size:13px}.behind-count{color:#b31d28;font-weight:600}
+.msg{color:#424a53;font-size:13px}td.dept{min-width:6.5em}td:nth-child(2){white-space:nowrap}.behind-count{color:#b31d28;font-weight:600}
 """
 
 
@@ -50,14 +50,16 @@ def _row(e: BoardEntry, catalogue: Catalogue) -> str:
     css = e.severity or "none"
     status = STATUS_ZH[Status(e.status)] if e.status else "暂无数据"
     co = "、".join(catalogue.department_name(d) for d in t.co_departments) or "—"
+    # The report's own words under the name, unless they are the name itself.
+    phrase = f'<div class="msg">{escape(t.phrase)}</div>' if t.phrase and t.phrase != t.name_zh else ""
     return (
         f'<tr class="{css}" data-target="{escape(t.id)}" data-status="{escape(e.status or "none")}">'
-        f"<td>{escape(t.name_zh)}<div class=\"msg\">{escape(t.phrase)}</div></td>"
+        f"<td>{escape(t.name_zh)}{phrase}</td>"
         f"<td>{escape(_period_zh(e))}</td>"
         f'<td><span class="badge">{escape(status)}</span></td>'
         f'<td class="msg">{escape(e.message_zh or "")}</td>'
-        f'<td class="lead">{escape(catalogue.department_name(t.lead_department))}</td>'
-        f"<td>{escape(co)}</td></tr>"
+        f'<td class="lead dept">{escape(catalogue.department_name(t.lead_department))}</td>'
+        f'<td class="dept">{escape(co)}</td></tr>'
     )
 
 

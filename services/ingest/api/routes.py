@@ -42,8 +42,8 @@ from services.ingest.domain.observations import (
 )
 from services.ingest.service import Recorded, record_observations
 from services.ingest.wiring import IngestWiring, wiring
-from shared.clock import china_date
 from shared.catalogue.model import Frequency
+from shared.clock import china_date
 from shared.problems import Failure, Problem, ProblemDetail, validation_failures
 from shared.units import convertible_units
 
