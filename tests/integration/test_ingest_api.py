@@ -284,3 +284,21 @@ def test_a_period_ends_at_midnight_in_china_not_in_utc(ingest: Ingest) -> None:
     ingest.clock.set(datetime(2024, 6, 30, 21, 0, tzinfo=UTC))  # 05:00 on 1 July in China
     r = ingest.client.post("/v1/observations", json=june, headers=auth)
     assert r.status_code == 201, r.text
+
+
+def test_a_growth_on_the_other_basis_is_refused_and_nothing_is_stored(ingest: Ingest) -> None:
+    """Income is compared with GDP as nominal growth deflated by the CPI: a real figure is refused by name."""
+    auth = ingest.key()
+    income = {"indicator": "disposable_income", "region": "wuxi", "period": "2024-Q2",
+              "measure": "cumulative_yoy_pct", "value": 3.6, "unit": "%", "growth_basis": "real"}
+    r = ingest.client.post("/v1/observations/batch", json={"observations": [GDP, income]}, headers=auth)
+    assert r.status_code == 422, r.text
+    [err] = r.json()["errors"]
+    assert (err["loc"], err["type"]) == (["body", "observations", 1, "growth_basis"], "growth_basis_mismatch")
+    assert "按名义增长（现价）报送和评估" in err["msg_zh"]
+    assert ingest.outbox_count() == 0
+    r = ingest.client.post("/v1/observations", json={**income, "value": 5.1, "growth_basis": "nominal"},
+                           headers=auth)
+    assert r.status_code == 201, r.text
+    listed = {i["id"]: i for i in ingest.client.get("/v1/indicators", headers=auth).json()}
+    assert listed["disposable_income"]["growth_basis"] == "nominal" and listed["gdp"]["growth_basis"] == "real"

@@ -39,6 +39,14 @@ def test_chinese_spreadsheet_export_in_every_encoding_excel_writes(encoding: str
             b.submission.note) == (3, "retail_sales", "wuxi", 1012.3, "final", "季报")
 
 
+def test_a_growth_basis_column_in_chinese_is_read() -> None:
+    text = ("指标,期别,口径,数值,单位,增长口径\n居民人均可支配收入,2024年一季度,累计增速,5.1,%,名义增长\n"
+            "居民人均可支配收入,2024年一季度,累计增速,3.6,%,实际\n地区生产总值,2024年一季度,累计增速,4.9,%,\n")
+    parsed = parse_file(text.encode(), CAT)
+    assert parsed.errors == []
+    assert [r.submission.growth_basis for r in parsed.rows] == ["nominal", "real", None]
+
+
 def test_sdmx_csv_with_unit_multiplier_and_status_codes() -> None:
     text = ("DATAFLOW,INDICATOR,REF_AREA,MEASURE,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS\n"
             "WUXI:TARGETS(1.0),gdp,wuxi,cumulative_level,2024-Q1,3652.1,CNY,8,P\n"

@@ -22,6 +22,14 @@ def rules(s: Submission) -> set[tuple[str, str]]:
     return {(e.field, e.rule) for e in out}
 
 
+def test_a_growth_on_the_indicator_s_own_basis_passes() -> None:
+    assert isinstance(check_submission(CAT, 0, sub(growth_basis="real"), TODAY), Checked)
+    ok = check_submission(CAT, 0, sub(indicator="disposable_income", value=5.1, growth_basis="nominal"), TODAY)
+    assert isinstance(ok, Checked)
+    [err] = check_submission(CAT, 0, sub(indicator="disposable_income", value=3.6, growth_basis="real"), TODAY)
+    assert "居民人均可支配收入按名义增长（现价）报送和评估，不接受实际增长" in err.message_zh
+
+
 def test_a_good_observation_passes_and_converts_units() -> None:
     ok = check_submission(CAT, 0, sub(measure="cumulative_level", value=3_1000_000.0, unit="万元"), TODAY)
     assert isinstance(ok, Checked)
@@ -45,6 +53,14 @@ def test_a_good_observation_passes_and_converts_units() -> None:
         ({"measure": "yoy_pct"}, ("measure", "measure_not_reported")),
         ({"measure": "cumulative_level", "unit": "亿美元", "value": 1.0}, ("unit", "unit_mismatch")),
         ({"measure": "cumulative_level", "unit": "亿元", "value": 1e9}, ("value", "plausible_range")),
+        # Income is read as nominal growth against GDP's real one, deflated by the CPI: a real figure would
+        # pair unlike with unlike (issue 10, problem 7).
+        ({"indicator": "disposable_income", "value": 3.6, "growth_basis": "real"},
+         ("growth_basis", "growth_basis_mismatch")),
+        ({"growth_basis": "nominal"}, ("growth_basis", "growth_basis_mismatch")),  # GDP growth is real
+        ({"growth_basis": "constant"}, ("growth_basis", "growth_basis_value")),
+        ({"measure": "cumulative_level", "unit": "亿元", "value": 3000.0, "growth_basis": "real"},
+         ("growth_basis", "growth_basis_not_a_growth")),
     ],
 )
 def test_each_rule_names_the_field(kw: dict, expected: tuple[str, str]) -> None:

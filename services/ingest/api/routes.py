@@ -97,6 +97,7 @@ def _submission(item: ObservationIn) -> Submission:
         indicator=item.indicator, region=item.region, period=item.period, measure=item.measure.value,
         value=item.value, unit=item.unit, status=item.status.value, note=item.note, source=item.source,
         revision_reason=item.revision_reason,
+        growth_basis=item.growth_basis.value if item.growth_basis is not None else None,
     )
 
 
@@ -388,7 +389,7 @@ def list_indicators(rt: IngestWiring = Depends(wiring)) -> list[IndicatorOut]:
         IndicatorOut(
             id=i.id, name_zh=i.name_zh, name_en=i.name_en, unit=i.unit, accepted_units=convertible_units(i.unit),
             frequency=i.frequency, period_formats=_PERIOD_FORMATS[i.frequency], measures=list(i.measures),
-            min_value=i.min_value, max_value=i.max_value,
+            min_value=i.min_value, max_value=i.max_value, growth_basis=i.growth_basis,
         )
         for i in rt.catalogue.indicators.values()
     ]

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.catalogue.model import Frequency, Measure
+from shared.catalogue.model import Frequency, GrowthBasis, Measure
 from shared.messages import ObservationStatus
 
 # PostgreSQL text cannot hold NUL characters: refuse them at the door (422), not in the database (500).
@@ -46,6 +46,10 @@ class ObservationIn(BaseModel):
     revision_reason: str | None = Field(
         default=None, max_length=2000, pattern=NO_NUL,
         description="Why a figure differs from the one stored (a revision)",
+    )
+    growth_basis: GrowthBasis | None = Field(
+        default=None, description="For a growth rate: real (实际增长) or nominal (名义增长), as the release labels "
+        "it; refused when the indicator is read on the other basis (GET /v1/indicators gives each one's basis)",
     )
 
 
@@ -113,6 +117,8 @@ class IndicatorOut(BaseModel):
     measures: list[Measure]
     min_value: float | None
     max_value: float | None
+    growth_basis: GrowthBasis | None = Field(
+        default=None, description="real or nominal: the basis its growth rates are read on, where it matters")
 
 
 class UploadRowResult(BaseModel):

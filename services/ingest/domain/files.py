@@ -25,14 +25,19 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "note": ("备注", "说明", "note", "comment", "obs_comment"),
     "source": ("来源", "数据来源", "source"),
     "revision_reason": ("修订原因", "修订说明", "revision_reason"),
+    "growth_basis": ("增长口径", "增速口径", "growth_basis"),
     "unit_mult": ("unit_mult",),  # SDMX: the unit is UNIT_MEASURE × 10^UNIT_MULT
 }
 # SDMX-CSV bookkeeping columns: known, not needed.
 SDMX_IGNORED = frozenset({"dataflow", "structure", "structure_id", "action", "freq"})
 REQUIRED = ("indicator", "period", "measure", "value", "unit")
-TEXT_FIELDS = ("indicator", "region", "period", "measure", "unit", "status", "note", "source", "revision_reason")
+TEXT_FIELDS = ("indicator", "region", "period", "measure", "unit", "status", "note", "source", "revision_reason",
+               "growth_basis")
 MAX_LENGTHS = {"indicator": 64, "region": 32, "period": 16, "measure": 32, "unit": 16, "status": 16,
-               "note": 2000, "source": 500, "revision_reason": 2000}
+               "note": 2000, "source": 500, "revision_reason": 2000, "growth_basis": 16}
+# 增长口径 as a bureau writes it in a sheet; anything else is passed on and refused by name.
+BASES = {"实际": "real", "实际增长": "real", "可比价": "real", "real": "real",
+         "名义": "nominal", "名义增长": "nominal", "现价": "nominal", "nominal": "nominal"}
 # A cell a spreadsheet would run as a formula (OWASP's list); a number may start with + or -.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -312,4 +317,5 @@ def _parse_row(parsed: ParsedFile, line: int, cells: list[str], columns: dict[st
         indicator=indicator, region=region, period=normalise_period(cell("period")), measure=measure,
         value=value, unit=unit, status=status, note=cell("note") or None, source=cell("source") or None,
         revision_reason=cell("revision_reason") or None,
+        growth_basis=BASES.get(cell("growth_basis").lower(), cell("growth_basis")) if cell("growth_basis") else None,
     )))

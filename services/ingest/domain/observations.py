@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -52,6 +53,7 @@ class Submission:
     note: str | None = None
     source: str | None = None
     revision_reason: str | None = None
+    growth_basis: str | None = None  # "real" or "nominal", as the release labels the growth (实际/名义增长)
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,8 @@ def check_submission(catalogue: Catalogue, row: int, s: Submission, today: date)
             fail("period", "period_frequency", f"{ind.id} is published {ind.frequency.name.lower()}; "
                  f"a {period.frequency.name.lower()} period is finer than that",
                  f"{ind.name_zh}按{_FREQUENCY_ZH[ind.frequency]}发布，不能按更细的{_FREQUENCY_ZH[period.frequency]}期别报送")
+        if s.growth_basis is not None:
+            basis_errors(ind, s, fail)
         if s.measure in PCT_MEASURES:
             if s.unit != "%":
                 fail("unit", "unit_mismatch", f"growth rates are in %, not {s.unit!r}",
@@ -162,6 +166,28 @@ def check_submission(catalogue: Catalogue, row: int, s: Submission, today: date)
         return errors
     assert ind is not None and period is not None
     return Checked(s, ind, period, value, unit)
+
+
+_BASIS_ZH = {"real": "实际增长（扣除价格因素）", "nominal": "名义增长（现价）"}
+
+
+def basis_errors(ind: Indicator, s: Submission, fail: Callable[[str, str, str, str], None]) -> None:
+    """A growth stated as real or nominal must be the basis the catalogue reads the indicator in.
+
+    Household income is released both ways (名义增长 and 实际增长); the target compares it with GDP on one basis,
+    so a real figure sent for a nominal series would pair unlike with unlike and shift the verdict.
+    """
+    if s.growth_basis not in _BASIS_ZH:
+        fail("growth_basis", "growth_basis_value", f"growth_basis {s.growth_basis!r} is not real or nominal",
+             f"增长口径“{s.growth_basis}”无效：应为 real（实际增长）或 nominal（名义增长）")
+    elif s.measure not in PCT_MEASURES:
+        fail("growth_basis", "growth_basis_not_a_growth", f"growth_basis applies to growth rates, not {s.measure}",
+             f"增长口径只适用于增速，不适用于{s.measure}")
+    elif ind.growth_basis is not None and s.growth_basis != ind.growth_basis.value:
+        fail("growth_basis", "growth_basis_mismatch",
+             f"{ind.id} is read as {ind.growth_basis.value} growth; a {s.growth_basis} figure would compare unlike "
+             "with unlike", f"{ind.name_zh}按{_BASIS_ZH[ind.growth_basis.value]}报送和评估，不接受"
+             f"{_BASIS_ZH[s.growth_basis]}数据（相关目标按同一口径比较）")
 
 
 def decide(current_value: float | None, current_status: str | None, checked: Checked) -> Outcome:
