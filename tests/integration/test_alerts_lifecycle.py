@@ -131,6 +131,14 @@ def test_ack_by_signed_link_stops_escalation_and_an_unacknowledged_critical_aler
         assert page.status_code == 200 and "整改措施" in page.text and "<form" in page.text
         forged = link.replace("department=fgw", "department=swj")
         assert client.get(forged).status_code == 403
+        # A person in a browser reads why, in Chinese; an API client gets problem details.
+        html_page = client.get(forged, headers={"Accept": "text/html,application/xhtml+xml"})
+        assert html_page.status_code == 403 and html_page.headers["content-type"].startswith("text/html")
+        assert "链接无效" in html_page.text and "请从预警通知中重新打开确认链接" in html_page.text
+        assert client.get(forged).headers["content-type"] == "application/problem+json"
+        empty = client.post(link, content="by=x", headers={"Content-Type": "application/x-www-form-urlencoded",
+                                                           "Accept": "text/html"})
+        assert empty.status_code == 422 and "请填写原因说明" in empty.text and "请填写整改措施" in empty.text
         form = urllib.parse.urlencode({"by": "张三（综合处处长）", "explanation": "一季度重大项目开工不足",
                                        "measures": "加快重大项目审批，二季度新开工项目30个"})
         r = client.post(link, content=form, headers={"Content-Type": "application/x-www-form-urlencoded"})
@@ -138,6 +146,8 @@ def test_ack_by_signed_link_stops_escalation_and_an_unacknowledged_critical_aler
         [acked] = client.get("/v1/alerts", params={"status": "acknowledged"}).json()
         assert acked["target_id"] == "gdp_growth" and acked["ack_measures"].startswith("加快重大项目审批")
         assert acked["acknowledged_by"] == "张三（综合处处长）（市发展改革委）"
+        again = client.get(link)  # the page says when, in Beijing time, and by whom
+        assert re.search(r"已于\d{4}年\d{2}月\d{2}日 \d{2}:\d{2}（北京时间）由张三", again.text), again.text
         # retail_sales_growth (市商务局) was not acknowledged: 市政府办公室 is told, once.
         [gov] = receiver.wait_for(3, path_prefix="/gov", timeout_s=10)
         doc = gov.json()
