@@ -302,7 +302,7 @@ def _hold_sqlite_lock(url: str, name: str, hold_s: float, counts: Counts) -> Non
     finally:
         conn.close()
     counts.lock_database = name
-    counts.faults.append(f"SQLite write lock of {name}'s database held for {counts.lock_held_s:.1f}s "
+    counts.faults.append(f"SQLite write lock of the {name} database held for {counts.lock_held_s:.1f}s "
                          f"(busy timeout {SQLITE_BUSY_TIMEOUT_S:g}s)")
 
 
