@@ -139,7 +139,8 @@ class Counts:
             f"delivered {self.lone_deliveries} time(s) ({self.lone_requests} request(s))",
             f"upgrade: evaluator upgraded {self.upgraded}, {self.upgraded_events} events with {UPGRADE_FIELD}, "
             f"alert of {UPGRADE_TARGET} delivered {self.upgrade_alert_deliveries} time(s)",
-            f"SQLite write lock: held {self.lock_held_s:.1f}s on {self.lock_database or '-'}",
+            f"SQLite write lock: held {self.lock_held_s:.1f}s on the {self.lock_database} database"
+            if self.lock_database else "SQLite write lock: not held (the databases are not SQLite)",
         ]
 
     def ok(self) -> bool:
