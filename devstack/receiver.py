@@ -15,7 +15,8 @@ does (robots answer HTTP 200 with an error code in the body):
   (401 when wrong).
 
 A rejected request lands in ``rejected`` with the reason, not in ``requests``. ``fail_with`` makes it answer an
-HTTP error status (with ``retry_after`` and ``fail_body``), ``robot_errcode`` a robot error code in a 200,
+HTTP error status (with ``retry_after``, ``fail_body`` and ``fail_content_type``; ``failed`` counts such answers),
+``robot_errcode`` a robot error code in a 200,
 ``delay_s`` slows every answer (the request is recorded as accepted after the delay, as a slow platform would).
 """
 
@@ -81,6 +82,8 @@ class Receiver:
     port: int = 0
     fail_with: int | None = None
     fail_body: bytes = b'{"error":"unavailable"}'  # what an error answer carries (a proxy's binary page, say)
+    fail_content_type: str = "application/json"  # the Content-Type of an error answer
+    failed: int = 0  # error answers served (``fail_with``), for drills proving a failing phase happened
     retry_after: str | None = None
     robot_errcode: int | None = None
     delay_s: float = 0.0
@@ -180,10 +183,12 @@ class Receiver:
                     out = json.dumps(answer, ensure_ascii=False).encode()
                 else:
                     out = recv.fail_body
+                    with recv._cond:
+                        recv.failed += 1
                 self.send_response(status)
                 if recv.fail_with and recv.retry_after:
                     self.send_header("Retry-After", recv.retry_after)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", recv.fail_content_type if recv.fail_with else "application/json")
                 self.send_header("Content-Length", str(len(out)))
                 self.end_headers()
                 self.wfile.write(out)
