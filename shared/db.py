@@ -1,4 +1,8 @@
-"""Database engines and migrations shared by the services; each service passes its own URL and history."""
+"""Database engines, URLs, column types, migrations and error sorting shared by the services.
+
+Each service passes its own URL and history. With shared/inbox.py, shared/outbox.py and shared/adapters/, this
+is where the shared code touches SQLAlchemy; the rest of shared/ names a connection only as ``Connection``.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,10 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import BigInteger, DateTime, Engine, Integer, create_engine, event, text
+from sqlalchemy.engine import Connection as Connection  # re-exported: the type handlers are given
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
@@ -52,6 +58,11 @@ def normalise_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def with_password(url: str, password: str) -> str:
+    """``url`` with ``password`` in it, percent-encoded (an @ or / in a password would break the URL)."""
+    return make_url(url).set(password=password).render_as_string(hide_password=False)
 
 
 SQLITE_BUSY_TIMEOUT_S = 30.0  # how long a SQLite write waits for another process's lock before failing
@@ -155,3 +166,27 @@ def ping(engine: Engine) -> None:
     """Raise unless the database answers."""
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))
+
+
+# Database errors by type, for shared/failures.py. OperationalError covers SQLite's "database is locked" (a
+# BEGIN IMMEDIATE past the busy timeout) and PostgreSQL's lock timeouts, serialization failures and deadlocks
+# (psycopg's TransactionRollback and LockNotAvailable are OperationalErrors); InterfaceError a connection
+# closed under us; PoolTimeoutError no free connection in the pool.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeoutError)
+# The data being written is what the database refused: a value too long, a number out of range, a constraint.
+UNSTORABLE_ERRORS: tuple[type[Exception], ...] = (DataError, IntegrityError)
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """Whether ``exc`` came from the database or its connection pool."""
+    return isinstance(exc, DBAPIError | PoolTimeoutError)
+
+
+def connection_invalidated(exc: BaseException) -> bool:
+    """Whether the database connection broke under ``exc`` (whatever its class, a retry gets a new one)."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def driver_error(exc: BaseException) -> BaseException | None:
+    """The database driver's own exception behind ``exc``, when there is one (it names the real failure)."""
+    return exc.orig if isinstance(exc, DBAPIError) else None

@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 
 class Leadership(Protocol):
-    """The leader lock (shared/leader.py LeaderLock)."""
+    """The leader lock (shared/adapters/leader.py LeaderLock)."""
 
     def held(self) -> bool:
         """Whether this replica leads (taking the lock when free)."""
