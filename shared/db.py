@@ -7,6 +7,7 @@ is where the shared code touches SQLAlchemy; the rest of shared/ names a connect
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Connection as Connection  # re-exported: the type 
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
@@ -44,13 +46,14 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if not isinstance(value, datetime) or value.tzinfo is None:
             raise ValueError(f"a timestamp must be an aware datetime, got {value!r}")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        moment = value.astimezone(UTC)
+        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        moment: datetime = value  # the DateTime column's value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def normalise_url(url: str) -> str:
@@ -78,7 +81,7 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_s: float = SQLITE
         engine = create_engine(url, connect_args={"timeout": busy_timeout_s, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
             cur = dbapi_conn.cursor()
             # WAL lets the API, the relay and the consumer read while one writes; NORMAL is durable
             # across process kills (only an OS crash can lose the last commits).
@@ -94,7 +97,7 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_s: float = SQLITE
         lock = threading.RLock()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin_immediate(conn):  # type: ignore[no-untyped-def]
+        def _sqlite_begin_immediate(conn: Connection) -> None:
             lock.acquire()
             try:
                 # Take the write lock at BEGIN, so a read that later writes cannot fail with "database is
@@ -107,7 +110,7 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_s: float = SQLITE
 
         @event.listens_for(engine, "commit")
         @event.listens_for(engine, "rollback")
-        def _sqlite_release(conn):  # type: ignore[no-untyped-def]
+        def _sqlite_release(conn: Connection) -> None:
             # A BEGIN IMMEDIATE that failed (another process held the database past the busy timeout) is
             # still rolled back by SQLAlchemy: releasing then would raise RuntimeError over the real
             # OperationalError, which callers retry.
@@ -116,7 +119,7 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_s: float = SQLITE
 
         # pysqlite's own transaction handling must be off for the BEGIN above to take effect.
         @event.listens_for(engine, "connect")
-        def _sqlite_autocommit_off(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_autocommit_off(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
             dbapi_conn.isolation_level = None
 
         return engine
