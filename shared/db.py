@@ -185,6 +185,11 @@ def is_database_error(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError | PoolTimeoutError)
 
 
+def is_transient_error(exc: BaseException) -> bool:
+    """A database failure worth retrying (database locked or restarting, connection lost, pool empty), not a bug."""
+    return isinstance(exc, TRANSIENT_ERRORS) or connection_invalidated(exc)
+
+
 def connection_invalidated(exc: BaseException) -> bool:
     """Whether the database connection broke under ``exc`` (whatever its class, a retry gets a new one)."""
     return isinstance(exc, DBAPIError) and exc.connection_invalidated

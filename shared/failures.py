@@ -21,9 +21,7 @@ UNSTORABLE: tuple[type[Exception], ...] = (*db.UNSTORABLE_ERRORS, OverflowError)
 
 def is_transient(exc: BaseException) -> bool:
     """Whether retrying the same work later may succeed (the failure is not in the work itself)."""
-    if db.connection_invalidated(exc):
-        return True
-    return isinstance(exc, TRANSIENT)
+    return db.is_transient_error(exc) or isinstance(exc, TRANSIENT)
 
 
 def is_unstorable(exc: BaseException) -> bool:
