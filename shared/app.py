@@ -65,13 +65,22 @@ def build_app(
 
 def _document_problems(app: FastAPI) -> None:
     """Every documented 4xx and 5xx answer of the OpenAPI document is problem details (shared/problems.py)."""
+    extend_openapi(app, problems.document)
+
+
+def extend_openapi(app: FastAPI, extend: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Pass the app's OpenAPI document, once built, through ``extend`` (which may change it in place)."""
     build = app.openapi
+    extended = False
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = problems.document(build())
+        nonlocal extended
+        if app.openapi_schema is None or not extended:
+            app.openapi_schema = extend(build())
+            extended = True
         return app.openapi_schema
 
+    # Replacing the method is FastAPI's documented way to customise the document; mypy sees a method assigned.
     app.openapi = openapi  # type: ignore[method-assign]
 
 

@@ -33,16 +33,14 @@ from kafka.errors import (
     RebalanceInProgressError,
     UnknownMemberIdError,
 )
-from sqlalchemy import Engine, Table
-from sqlalchemy.engine import Connection
 
 from shared.clock import Clock, utc_now
+from shared.db import Connection
 from shared.deadletters import DeadLetters, EnsureTopics, dead_letter_topic
 from shared.failures import dependency_of, describe, is_transient, is_unstorable
-from shared.inbox import already_processed, mark_processed, prune_processed
+from shared.inbox import Inbox
 from shared.messages import Envelope, EventData, InvalidMessage, decode
 from shared.metrics import CommonMetrics
-from shared.retention import Pruner
 from shared.runtime import event_fields, log_context, log_events
 
 log = logging.getLogger(__name__)
@@ -109,8 +107,7 @@ class ConsumerLoop:
         self,
         *,
         name: str,
-        engine: Engine,
-        inbox: Table,
+        inbox: Inbox,
         consumer_factory: Callable[[], KafkaConsumer],
         dead_letter_producer_factory: Callable[[], KafkaProducer],
         topics: list[str],
@@ -124,7 +121,6 @@ class ConsumerLoop:
         processed_retention: timedelta | None = None,
     ) -> None:
         self.name = name
-        self.engine = engine
         self.inbox = inbox
         self.consumer_factory = consumer_factory
         self.topics = topics
@@ -138,9 +134,7 @@ class ConsumerLoop:
         self.max_records = max_records
         self.ensure_topics = ensure_topics
         self.dead_letters = DeadLetters(name, dead_letter_producer_factory, ensure_topics)
-        self.pruner = None if processed_retention is None else Pruner(
-            engine, inbox.name, lambda conn, before, n: prune_processed(conn, inbox, before, n),
-            processed_retention, metrics, clock=clock)
+        self.pruner = None if processed_retention is None else inbox.pruner(processed_retention, metrics, clock=clock)
         self.healthy = False
         self.crashed: BaseException | None = None
         self._consumer: KafkaConsumer | None = None
@@ -249,8 +243,8 @@ class ConsumerLoop:
     def _run_batch(self, items: Sequence[_Decoded]) -> _Outcome:
         """Handle ``items`` in one transaction that also records their event ids."""
         outcome = _Outcome()
-        with self.engine.begin() as conn:
-            seen = already_processed(conn, self.inbox, (d.envelope.id for d in items))
+        with self.inbox.transaction() as conn:
+            seen = self.inbox.already_processed(conn, (d.envelope.id for d in items))
             if self.batch_handler is not None:
                 self.batch_handler.begin_batch(
                     conn, [(d.envelope, d.data) for d in items if d.envelope.id not in seen])
@@ -268,8 +262,8 @@ class ConsumerLoop:
                 outcome.processed.append(d)
             if self.batch_handler is not None:
                 self.batch_handler.end_batch(conn)
-            mark_processed(conn, self.inbox, [(d.envelope.id, d.envelope.type) for d in outcome.processed],
-                           self.clock())
+            self.inbox.mark_processed(conn, [(d.envelope.id, d.envelope.type) for d in outcome.processed],
+                                      self.clock())
         return outcome
 
     def _isolate(self, items: Sequence[_Decoded]) -> _Outcome:
@@ -281,15 +275,11 @@ class ConsumerLoop:
             except Exception as exc:
                 if not is_unstorable(exc):
                     raise
-                if self._recorded(d.envelope.id):  # an overlapping owner processed it meanwhile
+                if self.inbox.recorded(d.envelope.id):  # an overlapping owner processed it meanwhile
                     outcome.duplicates.append(d)
                     continue
                 outcome.invalid.append((d.record, f"the database refused it: {describe(exc)}"))
         return outcome
-
-    def _recorded(self, event_id: str) -> bool:
-        with self.engine.connect() as conn:
-            return bool(already_processed(conn, self.inbox, [event_id]))
 
     def _count(self, outcome: _Outcome) -> None:
         for d in outcome.processed:

@@ -1,8 +1,13 @@
-"""Database engines and migrations shared by the services; each service passes its own URL and history."""
+"""Database engines, URLs, column types, migrations and error sorting shared by the services.
+
+Each service passes its own URL and history. With shared/inbox.py, shared/outbox.py and shared/adapters/, this
+is where the shared code touches SQLAlchemy; the rest of shared/ names a connection only as ``Connection``.
+"""
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from datetime import UTC, datetime
@@ -12,8 +17,11 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import BigInteger, DateTime, Engine, Integer, create_engine, event, text
+from sqlalchemy.engine import Connection as Connection  # re-exported: the type handlers are given
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
@@ -38,13 +46,14 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if not isinstance(value, datetime) or value.tzinfo is None:
             raise ValueError(f"a timestamp must be an aware datetime, got {value!r}")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        moment = value.astimezone(UTC)
+        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        moment: datetime = value  # the DateTime column's value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def normalise_url(url: str) -> str:
@@ -52,6 +61,11 @@ def normalise_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def with_password(url: str, password: str) -> str:
+    """``url`` with ``password`` in it, percent-encoded (an @ or / in a password would break the URL)."""
+    return make_url(url).set(password=password).render_as_string(hide_password=False)
 
 
 SQLITE_BUSY_TIMEOUT_S = 30.0  # how long a SQLite write waits for another process's lock before failing
@@ -67,7 +81,7 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_s: float = SQLITE
         engine = create_engine(url, connect_args={"timeout": busy_timeout_s, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
             cur = dbapi_conn.cursor()
             # WAL lets the API, the relay and the consumer read while one writes; NORMAL is durable
             # across process kills (only an OS crash can lose the last commits).
@@ -83,7 +97,7 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_s: float = SQLITE
         lock = threading.RLock()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin_immediate(conn):  # type: ignore[no-untyped-def]
+        def _sqlite_begin_immediate(conn: Connection) -> None:
             lock.acquire()
             try:
                 # Take the write lock at BEGIN, so a read that later writes cannot fail with "database is
@@ -96,7 +110,7 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_s: float = SQLITE
 
         @event.listens_for(engine, "commit")
         @event.listens_for(engine, "rollback")
-        def _sqlite_release(conn):  # type: ignore[no-untyped-def]
+        def _sqlite_release(conn: Connection) -> None:
             # A BEGIN IMMEDIATE that failed (another process held the database past the busy timeout) is
             # still rolled back by SQLAlchemy: releasing then would raise RuntimeError over the real
             # OperationalError, which callers retry.
@@ -105,7 +119,7 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_s: float = SQLITE
 
         # pysqlite's own transaction handling must be off for the BEGIN above to take effect.
         @event.listens_for(engine, "connect")
-        def _sqlite_autocommit_off(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_autocommit_off(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
             dbapi_conn.isolation_level = None
 
         return engine
@@ -155,3 +169,32 @@ def ping(engine: Engine) -> None:
     """Raise unless the database answers."""
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))
+
+
+# Database errors by type, for shared/failures.py. OperationalError covers SQLite's "database is locked" (a
+# BEGIN IMMEDIATE past the busy timeout) and PostgreSQL's lock timeouts, serialization failures and deadlocks
+# (psycopg's TransactionRollback and LockNotAvailable are OperationalErrors); InterfaceError a connection
+# closed under us; PoolTimeoutError no free connection in the pool.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeoutError)
+# The data being written is what the database refused: a value too long, a number out of range, a constraint.
+UNSTORABLE_ERRORS: tuple[type[Exception], ...] = (DataError, IntegrityError)
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """Whether ``exc`` came from the database or its connection pool."""
+    return isinstance(exc, DBAPIError | PoolTimeoutError)
+
+
+def is_transient_error(exc: BaseException) -> bool:
+    """A database failure worth retrying (database locked or restarting, connection lost, pool empty), not a bug."""
+    return isinstance(exc, TRANSIENT_ERRORS) or connection_invalidated(exc)
+
+
+def connection_invalidated(exc: BaseException) -> bool:
+    """Whether the database connection broke under ``exc`` (whatever its class, a retry gets a new one)."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def driver_error(exc: BaseException) -> BaseException | None:
+    """The database driver's own exception behind ``exc``, when there is one (it names the real failure)."""
+    return exc.orig if isinstance(exc, DBAPIError) else None

@@ -10,25 +10,18 @@
 from __future__ import annotations
 
 from kafka.errors import KafkaError
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-# OperationalError covers SQLite's "database is locked" (a BEGIN IMMEDIATE past the busy timeout) and
-# PostgreSQL's lock timeouts, serialization failures and deadlocks (psycopg's TransactionRollback and
-# LockNotAvailable are OperationalErrors); InterfaceError a connection closed under us; PoolTimeoutError no
-# free connection in the pool.
-TRANSIENT: tuple[type[Exception], ...] = (
-    OperationalError, InterfaceError, PoolTimeoutError, KafkaError, ConnectionError, TimeoutError,
-)
+from shared import db
+
+# The database's transient errors (shared/db.py), the broker's and the network's.
+TRANSIENT: tuple[type[Exception], ...] = (*db.TRANSIENT_ERRORS, KafkaError, ConnectionError, TimeoutError)
 # OverflowError: SQLite's driver refuses an integer beyond 64 bits before the database sees it.
-UNSTORABLE: tuple[type[Exception], ...] = (DataError, IntegrityError, OverflowError)
+UNSTORABLE: tuple[type[Exception], ...] = (*db.UNSTORABLE_ERRORS, OverflowError)
 
 
 def is_transient(exc: BaseException) -> bool:
     """Whether retrying the same work later may succeed (the failure is not in the work itself)."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, TRANSIENT)
+    return db.is_transient_error(exc) or isinstance(exc, TRANSIENT)
 
 
 def is_unstorable(exc: BaseException) -> bool:
@@ -38,10 +31,8 @@ def is_unstorable(exc: BaseException) -> bool:
 
 def describe(exc: BaseException, limit: int = 1000) -> str:
     """A short, single-paragraph reason for logs and dead-letter headers (no SQL parameters)."""
-    if isinstance(exc, DBAPIError) and exc.orig is not None:
-        text = f"{type(exc.orig).__name__}: {exc.orig}"
-    else:
-        text = f"{type(exc).__name__}: {exc}"
+    shown = db.driver_error(exc) or exc  # the driver's error names the real failure
+    text = f"{type(shown).__name__}: {shown}"
     return " ".join(text.split())[:limit]
 
 
@@ -49,6 +40,6 @@ def dependency_of(exc: BaseException) -> str:
     """Which dependency a transient failure came from, as a metric label: database, broker or network."""
     if isinstance(exc, KafkaError):
         return "broker"
-    if isinstance(exc, DBAPIError | PoolTimeoutError):
+    if db.is_database_error(exc):
         return "database"
     return "network"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 
-from sqlalchemy import Column, MetaData, String, Table, delete, select
+from sqlalchemy import Column, Engine, MetaData, String, Table, delete, select
 from sqlalchemy.engine import Connection
 
+from shared.adapters.retention import Pruner
+from shared.clock import Clock, utc_now
 from shared.db import UTCDateTime
+from shared.metrics import CommonMetrics
 
 
 def inbox_table(metadata: MetaData) -> Table:
@@ -54,3 +58,40 @@ def prune_processed(conn: Connection, table: Table, before: datetime, limit: int
     if ids:
         conn.execute(delete(table).where(table.c.event_id.in_(ids)))
     return len(ids)
+
+
+class Inbox:
+    """A service's processed-events table and its database: the consumer loop's only way to the database.
+
+    ``transaction()`` opens the unit of work a batch is handled in; the event ids are checked and recorded
+    in it, with the handler's writes.
+    """
+
+    def __init__(self, engine: Engine, table: Table) -> None:
+        self.engine = engine
+        self.table = table
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back when it raises."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def already_processed(self, conn: Connection, event_ids: Iterable[str]) -> set[str]:
+        """Which of these event ids were processed before, in ``conn``'s transaction."""
+        return already_processed(conn, self.table, event_ids)
+
+    def mark_processed(self, conn: Connection, events: list[tuple[str, str]], now: datetime) -> None:
+        """Record (event id, type) pairs as processed in ``conn``'s transaction."""
+        mark_processed(conn, self.table, events, now)
+
+    def recorded(self, event_id: str) -> bool:
+        """Whether ``event_id`` is recorded as processed (read outside any batch's transaction)."""
+        with self.engine.connect() as conn:
+            return bool(already_processed(conn, self.table, [event_id]))
+
+    def pruner(self, retention: timedelta, metrics: CommonMetrics, *, clock: Clock = utc_now) -> Pruner:
+        """What forgets the event ids processed longer ago than ``retention``, now and then."""
+        return Pruner(self.engine, self.table.name,
+                      lambda conn, before, n: prune_processed(conn, self.table, before, n),
+                      retention, metrics, clock=clock)

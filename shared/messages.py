@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from shared.catalogue.model import Measure
 
-SPECVERSION = "1.0"
+SPECVERSION: Literal["1.0"] = "1.0"
 
 
 class ObservationStatus(StrEnum):

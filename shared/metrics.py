@@ -127,6 +127,13 @@ class DatabaseCollector(Collector):
     def describe(self) -> Iterable[Metric]:
         return [*self.families(), self._up(None)]
 
+    @staticmethod
+    def gauge(families: dict[str, Metric], name: str) -> GaugeMetricFamily:
+        """The gauge family ``name`` of ``families``, to add samples to in ``fill``."""
+        family = families[name]
+        assert isinstance(family, GaugeMetricFamily)
+        return family
+
     def collect(self) -> Iterator[Metric]:
         families = {f.name: f for f in self.families()}
         ok = True

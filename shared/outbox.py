@@ -33,15 +33,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from shared.adapters.leader import LeaderLock
+from shared.adapters.retention import Pruner
 from shared.clock import Clock, utc_now
 from shared.db import BigId, UTCDateTime
 from shared.deadletters import EnsureTopics
 from shared.failures import dependency_of, describe, is_transient
 from shared.kafka import STRUCTURED_MODE_HEADERS
-from shared.leader import LeaderLock
 from shared.messages import EventData, encode, envelope_for
 from shared.metrics import CommonMetrics
-from shared.retention import Pruner
 from shared.runtime import current_log_context, event_fields, log_events
 
 log = logging.getLogger(__name__)
@@ -206,7 +206,7 @@ class OutboxRelay:
         return len(rows)
 
     def _is_leader(self) -> bool:
-        """Only one replica publishes, keeping the outbox order (shared/leader.py)."""
+        """Only one replica publishes, keeping the outbox order (shared/adapters/leader.py)."""
         return self._leader.held()
 
     def _release_leadership(self) -> None:

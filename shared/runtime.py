@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TextIO, TypeVar
 
 if TYPE_CHECKING:
     from shared.settings import ServiceSettings
@@ -174,6 +174,10 @@ class _TextFormatter(logging.Formatter):
         return f"{line} {json.dumps(context, ensure_ascii=False)}" if context else line
 
 
+class _OurHandler(logging.StreamHandler[TextIO]):
+    """The stderr handler configure_logging installs (found again when it is called a second time)."""
+
+
 def configure_logging(settings: ServiceSettings, service: str) -> None:
     """Log lines on stderr as JSON (or text, ``<P>LOG_FORMAT``) at ``<P>LOG_LEVEL``; access log per setting.
 
@@ -182,12 +186,11 @@ def configure_logging(settings: ServiceSettings, service: str) -> None:
     root = logging.getLogger()
     root.setLevel(settings.log_level.upper())
     formatter = JsonFormatter(service) if settings.log_format == "json" else _TextFormatter(service)
-    ours = [h for h in root.handlers if getattr(h, "_wuxi", False)]
+    ours = [h for h in root.handlers if isinstance(h, _OurHandler)]
     if ours:
         ours[0].setFormatter(formatter)
     elif not root.handlers:
-        handler = logging.StreamHandler()
-        handler._wuxi = True  # type: ignore[attr-defined]
+        handler = _OurHandler()
         handler.setFormatter(formatter)
         root.addHandler(handler)
     logging.getLogger("kafka").setLevel(logging.WARNING)

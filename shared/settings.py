@@ -10,7 +10,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
-from sqlalchemy.engine import make_url
+
+from shared.db import with_password
 
 FILE_SUFFIX = "_FILE"
 
@@ -110,14 +111,13 @@ class ServiceSettings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _password_into_url(cls, data: Any) -> Any:
-        # A password in a URL must be percent-encoded (an @ or / in it breaks the URL); SQLAlchemy's URL does it.
+        # A password in a URL must be percent-encoded (an @ or / in it breaks the URL); shared/db.py does it.
         if not isinstance(data, dict) or not data.get("database_password"):
             return data
         password = data["database_password"]
         raw = password.get_secret_value() if isinstance(password, SecretStr) else str(password)
         url = data.get("database_url") or cls.model_fields["database_url"].default
-        rendered = make_url(str(url)).set(password=raw).render_as_string(hide_password=False)
-        return {**data, "database_url": rendered}
+        return {**data, "database_url": with_password(str(url), raw)}
 
     @property
     def outbox_retention(self) -> timedelta:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from services.alerts.adapters.db import Database, is_transient
+from services.alerts.adapters.db import Database
 from services.alerts.adapters.notifications import DueNotification, Recorded
 from services.alerts.channels.base import Channel, DeliveryResult
 from services.alerts.domain.delivery import Attempted, settle
@@ -42,6 +42,7 @@ from services.alerts.domain.text import clean
 from services.alerts.metrics import AlertsMetrics
 from services.alerts.receivers import Receivers
 from shared.clock import Clock, utc_now
+from shared.db import is_transient_error
 from shared.messages import NotificationDeadLettered
 from shared.outbox import Outbox
 
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 
 
 class Leadership(Protocol):
-    """The leader lock (shared/leader.py LeaderLock)."""
+    """The leader lock (shared/adapters/leader.py LeaderLock)."""
 
     def held(self) -> bool:
         """Whether this replica leads (taking the lock when free)."""
@@ -149,7 +150,7 @@ class Dispatcher:
                     try:
                         last_fetch, wait = self._round(pool.submit, last_fetch)
                     except Exception as exc:
-                        if not is_transient(exc):
+                        if not is_transient_error(exc):
                             raise
                         log.warning("dispatch round failed (%s); retrying", type(exc).__name__)
                         wait = 1.0
@@ -311,11 +312,11 @@ class Dispatcher:
                 if self._bookkeeping_failing_since is None:
                     self._bookkeeping_failing_since = time.monotonic()
                 try:
-                    if is_transient(exc):
+                    if is_transient_error(exc):
                         raise
                     self._commit_one_by_one(batch)  # a row the database refuses must not hold up the rest
                 except Exception as again:
-                    if not is_transient(again):
+                    if not is_transient_error(again):
                         raise  # a bug: the writer stops, and with it the dispatcher's readiness
                     log.warning("recording %d delivery outcomes failed (%s); retrying in %.1fs", len(batch),
                                 type(again).__name__, backoff)
@@ -335,7 +336,7 @@ class Dispatcher:
             try:
                 self._commit([o])
             except Exception as exc:
-                if is_transient(exc):
+                if is_transient_error(exc):
                     raise
                 # What the receiver answered cannot be stored: store that instead (a bug if this fails too).
                 log.exception("delivery outcome of notification %d refused by the database", o.row.id)

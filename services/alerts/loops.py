@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from services.alerts.adapters.db import is_transient
+from shared.db import is_transient_error
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ def run_every(interval_s: float, tick: Callable[[], object], stop: threading.Eve
         try:
             tick()
         except Exception as exc:
-            if not is_transient(exc):
+            if not is_transient_error(exc):
                 log.exception("%s stopped by a bug", name)
                 raise
             log.warning("%s round failed (%s); retrying", name, type(exc).__name__)

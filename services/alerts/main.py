@@ -37,13 +37,14 @@ from services.alerts.receivers import Receivers
 from services.alerts.retention import Pruner
 from services.alerts.runtime import AlertsRuntime
 from services.alerts.timed import TimedTransitions
+from shared.adapters.leader import LeaderLock
 from shared.app import build_app
 from shared.catalogue import Catalogue, load_catalogue
 from shared.clock import Clock, utc_now
 from shared.consumer import ConsumerLoop
 from shared.db import make_engine, ping, run_migrations
+from shared.inbox import Inbox
 from shared.kafka import broker_reachable, ensure_topics, make_consumer, make_producer, topic_creator, topic_name
-from shared.leader import LeaderLock
 from shared.messages import NotificationDeadLettered, TargetStatusChanged
 from shared.outbox import Outbox, OutboxRelay
 from shared.runtime import BackgroundLoops, configure_logging
@@ -125,8 +126,7 @@ def create_app(
     deviations_topic = topic_name(settings, TargetStatusChanged.topic)
     consumer = ConsumerLoop(
         name="alerts-consumer",
-        engine=engine,
-        inbox=processed_events,
+        inbox=Inbox(engine, processed_events),
         consumer_factory=lambda: make_consumer(settings, settings.consumer_group, "alerts"),
         dead_letter_producer_factory=lambda: make_producer(settings, "alerts-dlq"),
         topics=[deviations_topic],

@@ -25,6 +25,7 @@ from shared.catalogue import Catalogue, CatalogueError, load_catalogue
 from shared.clock import Clock, utc_now
 from shared.consumer import ConsumerLoop
 from shared.db import make_engine, ping, run_migrations
+from shared.inbox import Inbox
 from shared.kafka import broker_reachable, ensure_topics, make_consumer, make_producer, topic_creator, topic_name
 from shared.messages import ObservationRecorded, TargetStatusChanged
 from shared.metrics import CommonMetrics, NamesCollector
@@ -64,8 +65,7 @@ def create_app(
     observations_topic = topic_name(settings, ObservationRecorded.topic)
     consumer = ConsumerLoop(
         name="evaluator-consumer",
-        engine=engine,
-        inbox=processed_events,
+        inbox=Inbox(engine, processed_events),
         consumer_factory=lambda: make_consumer(settings, settings.consumer_group, "evaluator"),
         dead_letter_producer_factory=lambda: make_producer(settings, "evaluator-dlq"),
         topics=[observations_topic],

@@ -72,8 +72,11 @@ class EvaluatorBusinessCollector(DatabaseCollector):
         ]
 
     def fill(self, families: dict[str, Metric]) -> None:
+        def gauge(name: str) -> GaugeMetricFamily:
+            return self.gauge(families, f"{NS}_{name}")
+
         year = self.catalogue.year
-        families[f"{NS}_year_elapsed_ratio"].add_metric([str(year)], year_elapsed(year, self.clock()))
+        gauge("year_elapsed_ratio").add_metric([str(year)], year_elapsed(year, self.clock()))
         # target_states points at the target's latest evaluation, which carries its current progress.
         states, freshness = metrics_snapshot(self.engine)
         by_target = {row.target_id: row for row in states}
@@ -83,23 +86,22 @@ class EvaluatorBusinessCollector(DatabaseCollector):
             status = row.status if row else Status.NOT_EVALUATED.value
             severity = row.severity if row else Severity.OK.value
             for s in Status:
-                families[f"{NS}_target_status"].add_metric([*labels, s.value], 1.0 if s.value == status else 0.0)
+                gauge("target_status").add_metric([*labels, s.value], 1.0 if s.value == status else 0.0)
             for sev in Severity:
-                families[f"{NS}_target_severity"].add_metric([*labels, sev.value],
-                                                             1.0 if sev.value == severity else 0.0)
+                gauge("target_severity").add_metric([*labels, sev.value], 1.0 if sev.value == severity else 0.0)
             if row is not None and (changed := _ts(row.updated_at)) is not None:
-                families[f"{NS}_target_status_changed_timestamp_seconds"].add_metric(labels, changed)
+                gauge("target_status_changed_timestamp_seconds").add_metric(labels, changed)
             if row is not None and row.progress is not None:
-                families[f"{NS}_target_progress_ratio"].add_metric(labels, row.progress)
+                gauge("target_progress_ratio").add_metric(labels, row.progress)
             if row is not None and row.expected_progress is not None:
-                families[f"{NS}_target_expected_progress_ratio"].add_metric(labels, row.expected_progress)
+                gauge("target_expected_progress_ratio").add_metric(labels, row.expected_progress)
         for fresh in freshness:
             if fresh.indicator not in self.catalogue.indicators:
                 continue  # label values stay within the catalogue's closed set
             if (t := _ts(fresh.received_at)) is not None:
-                families[f"{NS}_indicator_last_received_timestamp_seconds"].add_metric([fresh.indicator], t)
+                gauge("indicator_last_received_timestamp_seconds").add_metric([fresh.indicator], t)
             if (t := _ts(fresh.recorded_at)) is not None:
-                families[f"{NS}_indicator_last_recorded_timestamp_seconds"].add_metric([fresh.indicator], t)
+                gauge("indicator_last_recorded_timestamp_seconds").add_metric([fresh.indicator], t)
 
 
 # The severities as the notifications name them (services/alerts/domain/templates.py).

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -21,7 +22,7 @@ from services.ingest.api.schemas import ObservationBatchIn, ObservationIn
 from services.ingest.config import IngestSettings
 from services.ingest.metrics import IngestBusinessCollector, IngestCounters
 from services.ingest.wiring import IngestWiring
-from shared.app import build_app
+from shared.app import build_app, extend_openapi
 from shared.catalogue import Catalogue, load_catalogue
 from shared.clock import Clock, utc_now
 from shared.db import make_engine, run_migrations
@@ -114,15 +115,11 @@ def create_app(
 
 def _document_raw_bodies(app: FastAPI) -> None:
     """Add the schemas of the bodies read raw (see api/routes.py) to the OpenAPI document's components."""
-    build = app.openapi
 
-    def openapi() -> dict[str, object]:
-        if app.openapi_schema is None or "ObservationIn" not in app.openapi_schema["components"]["schemas"]:
-            doc = build()
-            _, defs = models_json_schema([(ObservationIn, "validation"), (ObservationBatchIn, "validation")],
-                                         ref_template="#/components/schemas/{model}")
-            doc.setdefault("components", {}).setdefault("schemas", {}).update(defs["$defs"])
-            app.openapi_schema = doc
-        return app.openapi_schema
+    def add_schemas(doc: dict[str, Any]) -> dict[str, Any]:
+        _, defs = models_json_schema([(ObservationIn, "validation"), (ObservationBatchIn, "validation")],
+                                     ref_template="#/components/schemas/{model}")
+        doc.setdefault("components", {}).setdefault("schemas", {}).update(defs["$defs"])
+        return doc
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    extend_openapi(app, add_schemas)

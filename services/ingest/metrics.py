@@ -62,9 +62,9 @@ class IngestBusinessCollector(DatabaseCollector):
         ]
 
     def fill(self, families: dict[str, Metric]) -> None:
-        lag = _gauge(families, f"{NS}_release_lag_seconds")
-        recorded_at = _gauge(families, f"{NS}_indicator_last_recorded_timestamp_seconds")
-        overdue = _gauge(families, f"{NS}_indicator_next_release_overdue_timestamp_seconds")
+        lag = self.gauge(families, f"{NS}_release_lag_seconds")
+        recorded_at = self.gauge(families, f"{NS}_indicator_last_recorded_timestamp_seconds")
+        overdue = self.gauge(families, f"{NS}_indicator_next_release_overdue_timestamp_seconds")
         for freq, days in RELEASE_LAG_DAYS.items():
             lag.add_metric([freq.name.lower()], days * 86400.0)
         year = self.catalogue.year
@@ -89,7 +89,3 @@ class IngestBusinessCollector(DatabaseCollector):
                 overdue.add_metric([ind.id, ind.frequency.name.lower(), due.code], overdue_at(due).timestamp())
 
 
-def _gauge(families: dict[str, Metric], name: str) -> GaugeMetricFamily:
-    family = families[name]
-    assert isinstance(family, GaugeMetricFamily)
-    return family

@@ -198,7 +198,7 @@ def _check_params(t: Target) -> None:
             raise fail(name, f"unknown parameter; known: {', '.join(sorted(_KNOWN_PARAMS))}")
         if name in _POSITIVE_PARAMS | _NUMBER_PARAMS and not isinstance(value, int | float):
             raise fail(name, "must be a number")
-        if name in _POSITIVE_PARAMS and not value > 0:  # type: ignore[operator]
+        if name in _POSITIVE_PARAMS and isinstance(value, int | float) and not value > 0:
             raise fail(name, "must be greater than 0")
     value_from = t.params.get("value_from")
     if value_from is not None:

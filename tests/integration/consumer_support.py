@@ -18,6 +18,7 @@ from services.evaluator.config import EvaluatorSettings
 from shared.catalogue.model import Measure
 from shared.consumer import BatchHandler, ConsumerLoop, Handler
 from shared.db import make_engine
+from shared.inbox import Inbox
 from shared.kafka import make_consumer, make_producer
 from shared.messages import ObservationRecorded, ObservationStatus, encode, envelope_for
 from shared.metrics import CommonMetrics
@@ -107,7 +108,7 @@ def consuming(s: EvaluatorSettings, topic: str, handler: Handler | BatchHandler,
     registry = CollectorRegistry()
     engine = kw.pop("engine", None) or make_engine(s.database_url, busy_timeout_s=s.sqlite_busy_timeout_s)
     loop = ConsumerLoop(
-        name=group, engine=engine, inbox=processed_events,
+        name=group, inbox=Inbox(engine, processed_events),
         consumer_factory=lambda: make_consumer(s, group, "t"),
         dead_letter_producer_factory=lambda: make_producer(s, "t-dlq"),
         topics=[topic], handler=handler, metrics=CommonMetrics(registry, "t"), **kw,

@@ -10,7 +10,9 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import create_engine
 
 from devstack.broker import TansuBroker
+from services.evaluator.adapters.tables import processed_events
 from shared.consumer import ConsumerLoop
+from shared.inbox import Inbox
 from shared.kafka import ensure_topics
 from shared.metrics import CommonMetrics
 from shared.settings import ServiceSettings
@@ -18,7 +20,7 @@ from shared.settings import ServiceSettings
 
 def _loop(metrics: CommonMetrics, topic: str) -> ConsumerLoop:
     return ConsumerLoop(
-        name="lag-test", engine=create_engine("sqlite://"), inbox=None,  # type: ignore[arg-type]
+        name="lag-test", inbox=Inbox(create_engine("sqlite://"), processed_events),
         consumer_factory=lambda: None, dead_letter_producer_factory=lambda: None,  # type: ignore[arg-type,return-value]
         topics=[topic], handler=lambda *_: None, metrics=metrics,
     )

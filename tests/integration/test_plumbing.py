@@ -17,6 +17,7 @@ from services.evaluator.config import EvaluatorSettings
 from shared.catalogue.model import Measure
 from shared.consumer import ConsumerLoop
 from shared.db import make_engine, run_migrations
+from shared.inbox import Inbox
 from shared.kafka import ensure_topics, make_consumer, make_producer
 from shared.messages import ObservationRecorded, ObservationStatus, encode, envelope_for
 from shared.metrics import CommonMetrics
@@ -141,7 +142,7 @@ def test_consumer_handles_each_event_once_and_dead_letters_the_unreadable(databa
     def run_group(group: str) -> None:
         metrics = CommonMetrics(CollectorRegistry(), "t")
         loop = ConsumerLoop(
-            name=group, engine=engine, inbox=processed_events,
+            name=group, inbox=Inbox(engine, processed_events),
             consumer_factory=lambda: make_consumer(settings, group, "t"),
             dead_letter_producer_factory=lambda: make_producer(settings, "t-dlq"),
             topics=[topic], handler=lambda conn, env, data: handled.append(env.id), metrics=metrics,
@@ -290,7 +291,7 @@ def test_sent_outbox_rows_and_processed_ids_past_their_retention_are_pruned(data
     box = Outbox(outbox, source="/t", topic_prefix="t", clock=clock)
     relay = OutboxRelay(engine, outbox, lambda: None, metrics, clock=clock,  # type: ignore[arg-type,return-value]
                         retention=timedelta(hours=168))
-    loop = ConsumerLoop(name="t", engine=engine, inbox=processed_events, consumer_factory=lambda: None,  # type: ignore
+    loop = ConsumerLoop(name="t", inbox=Inbox(engine, processed_events), consumer_factory=lambda: None,  # type: ignore
                         dead_letter_producer_factory=lambda: None, topics=["t"], handler=lambda *_: None,  # type: ignore
                         metrics=metrics, clock=clock, processed_retention=timedelta(hours=336))
     with engine.begin() as conn:

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, select
 
+from shared.adapters.leader import LeaderLock
 from shared.db import UTCDateTime, make_engine
-from shared.leader import LeaderLock
 from shared.tokens import bearer_token, match_token, token_digest
 
 _BEIJING = timezone(timedelta(hours=8))
@@ -51,7 +51,7 @@ def test_a_naive_timestamp_is_refused(database_url: str) -> None:
 _HOLD = """
 import sys, time
 from shared.db import make_engine
-from shared.leader import LeaderLock
+from shared.adapters.leader import LeaderLock
 lock = LeaderLock(make_engine(sys.argv[1]), "job", 0x5EED_0001)
 print("held" if lock.held() else "free", flush=True)
 time.sleep(30)

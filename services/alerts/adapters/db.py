@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from services.alerts.adapters.alerts import AlertRepository
 from services.alerts.adapters.groups import GroupRepository
@@ -58,10 +57,3 @@ class Database:
     def dialect(self) -> str:
         """``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name
-
-
-def is_transient(exc: BaseException) -> bool:
-    """A database failure worth retrying (connection lost, database locked or restarting), not a bug."""
-    if isinstance(exc, OperationalError | InterfaceError):
-        return True
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)

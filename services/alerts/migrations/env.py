@@ -1,6 +1,6 @@
 """Alembic environment of the alerts service (its own database, its own history)."""
 
 from services.alerts.adapters.tables import metadata
-from shared.migrations_env import run
+from shared.migrations.env import run
 
 run(metadata)

@@ -9,7 +9,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, RowMapping
@@ -22,11 +22,12 @@ def _scope(raw: str | None) -> frozenset[str] | None:
     return None if raw is None else frozenset(json.loads(raw))
 
 
-def _to_key(r: RowMapping | dict[str, object]) -> ApiKey:
+def _to_key(r: RowMapping | dict[str, Any]) -> ApiKey:
+    """An api_keys row (read, or about to be inserted) as the domain's key."""
     return ApiKey(
-        id=r["id"], organisation=r["organisation"], description=r["description"],  # type: ignore[arg-type]
-        key_prefix=r["key_prefix"], indicators=_scope(r["indicators"]),  # type: ignore[arg-type]
-        regions=_scope(r["regions"]), created_at=r["created_at"], revoked_at=r["revoked_at"],  # type: ignore[arg-type]
+        id=r["id"], organisation=r["organisation"], description=r["description"],
+        key_prefix=r["key_prefix"], indicators=_scope(r["indicators"]),
+        regions=_scope(r["regions"]), created_at=r["created_at"], revoked_at=r["revoked_at"],
     )
 
 

@@ -1,6 +1,6 @@
 """Alembic environment of the ingest service (its own database, its own history)."""
 
 from services.ingest.adapters.tables import metadata
-from shared.migrations_env import run
+from shared.migrations.env import run
 
 run(metadata)

@@ -11,6 +11,8 @@ from shared.db import make_engine
 def run(target_metadata: MetaData) -> None:
     """Run the migrations of one service (called from its env.py)."""
     url = context.config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("no sqlalchemy.url in the Alembic configuration (run_migrations sets it)")
     if context.is_offline_mode():
         context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
         with context.begin_transaction():

@@ -1,0 +1,1 @@
+"""Persistence code shared by the services: the leader lock and retention pruning (SQLAlchemy)."""

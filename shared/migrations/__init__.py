@@ -1,0 +1,1 @@
+"""Alembic helpers shared by every service's migrations."""
