@@ -83,7 +83,7 @@ def _human(route: Callable[..., Any]) -> Callable[..., Any]:
         request: Request = kwargs["request"]
         try:
             if inspect.iscoroutinefunction(route):
-                return await route(*args, **kwargs)  # type: ignore[no-any-return]
+                return await route(*args, **kwargs)
             # A plain route reads the database: off the event loop, as FastAPI would run it.
             return await run_in_threadpool(route, *args, **kwargs)
         except Problem as problem:
