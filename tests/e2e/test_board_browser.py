@@ -22,6 +22,7 @@ import pytest
 
 from devstack.broker import TansuBroker
 from devstack.stack import SERVICES, Stack
+from tests.e2e.png_pixels import drawn_share, has_colour
 
 pytestmark = pytest.mark.e2e
 TOKEN = "sthjj-e2e-token"
@@ -104,21 +105,13 @@ def _photograph(url: str, profile: Path, out: Path, height: int = 1800) -> Path:
     return out
 
 
-def _assert_drawn(png: Path) -> None:
-    """The photograph has content: a PNG with many distinct colours (text, badges), not one blank fill."""
-    import zlib
-
-    data = png.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{png} is not a PNG"
-    chunks, i = [], 8
-    while i < len(data):
-        length = int.from_bytes(data[i:i + 4], "big")
-        kind = data[i + 4:i + 8]
-        if kind == b"IDAT":
-            chunks.append(data[i + 8:i + 8 + length])
-        i += 12 + length
-    raw = zlib.decompress(b"".join(chunks))
-    assert len(set(raw[: 4_000_000])) > 64, f"{png} looks blank"
+def _assert_drawn(png: Path, at_least: float, colours: tuple[tuple[int, int, int], ...] = ()) -> None:
+    """The photograph shows the page drawn and styled: enough rows with something on them (a page whose
+    sections are hidden draws about 2% of its rows) and the style sheet's colours where badges are."""
+    share = drawn_share(png)
+    assert share >= at_least, f"{png}: only {share:.0%} of its rows are drawn (at least {at_least:.0%} expected)"
+    for colour in colours:
+        assert has_colour(png, colour), f"{png}: no #{bytes(colour).hex()} (is the style sheet applied?)"
 
 
 def _shots(tmp_path: Path) -> Path:
@@ -188,10 +181,11 @@ def test_the_board_shows_which_targets_are_behind_and_whose_they_are(stack: Stac
     mine.feed(dom)
     assert "binding_environment_targets" in mine.rows and "gdp_growth" not in mine.rows
 
+    # 滞后 and 存在风险 badges on #fff8c5, 符合进度 on #dafbe1 (the board's style sheet).
     _assert_drawn(_photograph(f"{evaluator}/board", tmp_path / "chromium-profile-3", _shots(tmp_path) / "board.png",
-                              height=2400))
+                              height=2400), 0.6, colours=((0xFF, 0xF8, 0xC5), (0xDA, 0xFB, 0xE1)))
     _assert_drawn(_photograph(f"{evaluator}/board?department=sthjj", tmp_path / "chromium-profile-4",
-                              _shots(tmp_path) / "board-sthjj.png", height=900))
+                              _shots(tmp_path) / "board-sthjj.png", height=900), 0.35, colours=((0xFF, 0xF8, 0xC5),))
 
     # The department's acknowledgement page, opened from the signed link its notification carries.
     alerts = stack.url("alerts")
@@ -207,4 +201,4 @@ def test_the_board_shows_which_targets_are_behind_and_whose_they_are(stack: Stac
     page_html = _dump_dom(link, tmp_path / "chromium-profile-5")
     assert "致：市发展改革委" in page_html and "地区生产总值" in page_html, page_html
     _assert_drawn(_photograph(link, tmp_path / "chromium-profile-6", _shots(tmp_path) / "ack-page.png",
-                              height=900))
+                              height=900), 0.3)
