@@ -64,7 +64,10 @@ def test_a_critical_deviation_reaches_every_channel_signed_and_in_chinese(
             wecom = [r.json()["markdown"]["content"] for r in got if r.path == "/wecom/send"]
             assert any("致：市统计局" in c and "请配合牵头单位" in c for c in wecom)
             feishu = next(r for r in got if r.path.startswith("/feishu")).json()
-            assert feishu["msg_type"] == "post" and feishu["timestamp"] and feishu["sign"]
+            assert feishu["msg_type"] == "interactive" and feishu["timestamp"] and feishu["sign"]
+            buttons = [a for e in feishu["card"]["elements"] if e["tag"] == "action" for a in e["actions"]]
+            assert [b["text"]["content"] for b in buttons] == ["确认"]
+            assert buttons[0]["url"].startswith("http://alerts.test/v1/ack/")
             assert mails
             [mail] = mails
             assert mail["Subject"] == "【目标预警】固定资产投资"
