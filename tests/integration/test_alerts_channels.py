@@ -90,7 +90,8 @@ def test_a_robot_error_code_in_a_200_is_a_failure_and_a_rate_limit_is_retried(
     recv = Receiver(robot_errcode=45009).start()  # WeCom: API freq out of limit
     try:
         env = {"NOTIFY_FGW_WECOM_URL": f"{recv.url}/wecom/send?key=k"}
-        with running(settings(database_url, broker, topic_prefix), env) as client:
+        # The robot is paused ALERTS_ROBOT_PAUSE_S after each such answer (60 s in service).
+        with running(settings(database_url, broker, topic_prefix, robot_pause_s=0.3), env) as client:
             send(broker, topic_prefix, [("gdp_growth", Severity.WARNING)])
             wait_until(lambda: len(recv.rejected) >= 2, what="two rate-limited attempts")
             assert recv.requests == []
