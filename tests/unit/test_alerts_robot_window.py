@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from prometheus_client import CollectorRegistry
 
+from services.alerts.adapters.notifications import DueNotification
+from services.alerts.channels.base import Destination
 from services.alerts.config import AlertsSettings
+from services.alerts.dispatcher import Dispatcher, RobotLimits
 from services.alerts.domain.delivery import Attempted, settle
+from services.alerts.domain.directory import ChannelType
 from services.alerts.domain.model import AttemptOutcome, DeliveryStatus
 from services.alerts.domain.retry import RetryBudget
+from services.alerts.metrics import AlertsMetrics
 from services.alerts.ratelimit import SlidingWindow
 
 NOW = datetime(2024, 7, 1, tzinfo=UTC)
@@ -74,3 +82,68 @@ def test_robot_limit_settings_are_checked() -> None:
         AlertsSettings(robot_max_per_minute_by_channel={"email": 5})
     with pytest.raises(ValueError, match="1 to 1000"):
         AlertsSettings(robot_max_per_minute_by_channel={"wecom": 0})
+
+
+class _Leader:
+    def __init__(self) -> None:
+        self.leading = False
+
+    def held(self) -> bool:
+        return self.leading
+
+    def release(self) -> None:
+        pass
+
+
+class _Repos:
+    def __init__(self, sent: list[tuple[str, datetime]]) -> None:
+        self.notifications = self
+        self.silences = self
+        self.sent = sent
+        self.asked_since: datetime | None = None
+
+    def recent_sends(self, channels: list[str], since: datetime) -> list[tuple[str, datetime]]:
+        assert set(channels) == {"wecom", "dingtalk", "feishu"}
+        self.asked_since = since
+        return [(r, at) for r, at in self.sent if at >= since]
+
+    def due(self, now: datetime, *, exclude: list[int], limit: int) -> list[DueNotification]:
+        return [DueNotification(i, f"k{i}", "wecom", "fgw:wecom", "{}", 0, "firing", "fgw", "a", NOW, NOW, ())
+                for i in range(1, 4) if i not in exclude]
+
+    def active(self, now: datetime) -> list[object]:
+        return []
+
+
+class _Db:
+    def __init__(self, repos: _Repos) -> None:
+        self.repos = repos
+
+    @contextmanager
+    def read(self) -> Iterator[_Repos]:
+        yield self.repos
+
+
+class _Receivers:
+    def resolve(self, ref: str) -> Destination | None:
+        channel = ref.split(":")[1]
+        return Destination(ref, ChannelType(channel), f"http://robot/{ref}")
+
+
+def test_only_the_leader_sends_and_a_new_leader_counts_the_previous_leaders_recent_robot_sends() -> None:
+    # The previous leader sent to fgw's WeCom robot 18 times within the last minute, once 2 minutes ago.
+    repos = _Repos([("fgw:wecom", NOW - timedelta(seconds=5))] * 18 + [("fgw:wecom", NOW - timedelta(minutes=2))])
+    leader = _Leader()
+    d = Dispatcher(_Db(repos), _Receivers(), {}, leader=leader,  # type: ignore[arg-type]
+                   metrics=AlertsMetrics(CollectorRegistry()), outbox=None,  # type: ignore[arg-type]
+                   timeout_s=1, budget=RetryBudget(60), retry_base_s=0.1, retry_max_s=1, poll_interval_s=0.1,
+                   robot_limits=RobotLimits(18, {}, 60.0), merge=lambda rows: None, clock=lambda: NOW)
+    submitted: list[object] = []
+    d._round(lambda *a: submitted.append(a), 0.0)
+    assert submitted == [] and repos.asked_since is None, "a replica that does not lead sends and reads nothing"
+    leader.leading = True
+    d._round(lambda *a: submitted.append(a), 0.0)
+    assert repos.asked_since == NOW - timedelta(seconds=60)
+    assert d.limiter.remaining("http://robot/fgw:wecom") == 0
+    assert submitted == [], "the robot's window is full with what the previous leader sent"
+    assert d._until_unblocked() == pytest.approx(55.0, abs=1.0), "the dispatcher wakes when a slot frees"
