@@ -108,7 +108,8 @@ def channel_section() -> list[str]:
     for dept in directory["department"]:
         lines.append(f"# {names.get(dept['id'], dept['id'])} ({dept['id']})")
         for item in [*dept.get("contacts", []), *dept.get("channels", [])]:
-            lines += [f"# {item[k]}=" for k in ("phone_env", "address_env", "secret_env") if k in item]
+            lines += [f"# {item[k]}=" for k in ("phone_env", "wecom_userid_env", "dingtalk_userid_env",
+                                                  "feishu_user_id_env", "address_env", "secret_env") if k in item]
         lines.append("")
     return lines
 

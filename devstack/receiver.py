@@ -6,9 +6,11 @@ does (robots answer HTTP 200 with an error code in the body):
 - ``/wecom/…``: 企业微信群机器人, ``{"msgtype": "markdown", "markdown": {"content"}}`` (content ≤ 4096 bytes);
   answers ``{"errcode": 0, "errmsg": "ok"}``.
 - ``/dingtalk/…``: 钉钉自定义机器人; with ``dingtalk_secret`` set, checks the ``timestamp`` (ms, within an hour)
-  and ``sign`` query parameters; body ``{"msgtype": "markdown", "markdown": {"title", "text"}}``.
+  and ``sign`` query parameters; body ``{"msgtype": "markdown", "markdown": {"title", "text"}}`` or
+  ``{"msgtype": "actionCard", "actionCard": {"title", "text", "singleTitle"+"singleURL" | "btns"}}``.
 - ``/feishu/…``: 飞书自定义机器人; with ``feishu_secret`` set, checks ``timestamp`` (s) and ``sign`` in the body;
-  body ``{"msg_type": "post"|"text"|"interactive", "content"}``; answers ``{"code": 0, "msg": "success"}``.
+  body ``{"msg_type": "post"|"text", "content"}`` or ``{"msg_type": "interactive", "card"}``; answers
+  ``{"code": 0, "msg": "success"}``.
 - anything else: the generic webhook; with a key for its path (``secrets``, by path prefix, or ``secret`` for
   every path), checks the Standard Webhooks signature (``webhook-id``, ``webhook-timestamp`` within 5 minutes,
   ``webhook-signature``), or the version-1 ``X-Signature`` when a sender has no Standard Webhooks headers
@@ -18,6 +20,11 @@ A rejected request lands in ``rejected`` with the reason, not in ``requests``. `
 HTTP error status (with ``retry_after``, ``fail_body`` and ``fail_content_type``; ``failed`` counts such answers),
 ``robot_errcode`` a robot error code in a 200,
 ``delay_s`` slows every answer (the request is recorded as accepted after the delay, as a slow platform would).
+
+``robot_limit`` enforces the platforms' rate limit per robot (its path and query, signature left out): more
+than that many accepted messages within ``robot_window_s`` is answered with the platform's own code (WeCom
+45009, DingTalk 130101, Feishu 11232), and for ``robot_throttle_s`` afterwards everything to that robot is
+(DingTalk refuses a robot for 10 minutes). Such answers land in ``rejected`` and ``throttled``.
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ from typing import Any
 from devstack.broker import free_port
 
 WECOM_MAX_BYTES = 4096
+RATE_LIMITED = {"wecom": ("errcode", 45009, "api freq out of limit"), "dingtalk": ("errcode", 130101, "send too fast"),
+                "feishu": ("code", 11232, "frequency limited")}
 
 
 @dataclass
@@ -91,6 +100,10 @@ class Receiver:
     secrets: dict[str, bytes] = field(default_factory=dict)  # path prefix -> that webhook's own key
     dingtalk_secret: str | None = None
     feishu_secret: str | None = None
+    robot_limit: int | None = None  # accepted messages per robot per robot_window_s
+    robot_window_s: float = 60.0
+    robot_throttle_s: float = 0.0  # refuse a robot this long once it went over its limit
+    throttled: list[Received] = field(default_factory=list)
     requests: list[Received] = field(default_factory=list)
     rejected: list[tuple[Received, str]] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
@@ -125,10 +138,14 @@ class Receiver:
                 want = _b64_hmac(self.dingtalk_secret.encode(), f"{ts}\n{self.dingtalk_secret}".encode())
                 if not ts.isdigit() or abs(time.time() * 1000 - int(ts)) > 3_600_000 or sign != want:
                     return 200, {"errcode": 310000, "errmsg": "sign not match"}
-            md = (doc or {}).get("markdown") if isinstance(doc, dict) else None
-            if doc is None or doc.get("msgtype") != "markdown" or not isinstance(md, dict) \
-                    or not md.get("title") or not md.get("text"):
-                return 200, {"errcode": 40035, "errmsg": "缺少参数 markdown"}
+            kind_ = doc.get("msgtype") if isinstance(doc, dict) else None
+            body = (doc or {}).get(kind_) if kind_ in ("markdown", "actionCard") else None
+            if not isinstance(body, dict) or not body.get("title") or not body.get("text"):
+                return 200, {"errcode": 40035, "errmsg": f"缺少参数 {kind_ or 'msgtype'}"}
+            if kind_ == "actionCard" and not (body.get("singleTitle") and body.get("singleURL")) and not (
+                    isinstance(body.get("btns"), list) and body["btns"]
+                    and all(b.get("title") and b.get("actionURL") for b in body["btns"])):
+                return 200, {"errcode": 40035, "errmsg": "缺少参数 singleURL 或 btns"}
             return 200, {"errcode": self.robot_errcode or 0, "errmsg": "ok" if not self.robot_errcode else "error"}
         if kind == "feishu":
             if not isinstance(doc, dict):
@@ -138,8 +155,9 @@ class Receiver:
                 want = _b64_hmac(f"{ts}\n{self.feishu_secret}".encode(), b"")
                 if not ts.isdigit() or abs(time.time() - int(ts)) > 3600 or sign != want:
                     return 200, {"code": 19021, "msg": "sign match fail or timestamp is not within one hour"}
+            content = doc.get("card") if doc.get("msg_type") == "interactive" else doc.get("content")
             if doc.get("msg_type") not in ("text", "post", "interactive", "image", "share_chat") \
-                    or not isinstance(doc.get("content"), dict):
+                    or not isinstance(content, dict):
                 return 200, {"code": 19002, "msg": "params error, msg_type need"}
             code = self.robot_errcode or 0
             return 200, {"code": code, "msg": "success" if not code else "error", "data": {}}
@@ -147,6 +165,46 @@ class Receiver:
         if key is not None and not _webhook_signed(key, req):
             return 401, {"error": "bad signature"}
         return 200, {"ok": True}
+
+    def robot_of(self, req: Received) -> str | None:
+        """Which robot a request is for (its path and query, signature left out); None for webhooks."""
+        kind = req.path.strip("/").split("/")[0]
+        if kind not in RATE_LIMITED:
+            return None
+        q = sorted((k, v) for k, v in req.query.items() if k not in ("timestamp", "sign"))
+        return f"{req.path}?{urllib.parse.urlencode(q)}"
+
+    def over_limit(self, req: Received) -> dict[str, Any] | None:
+        """The platform's rate-limit answer when this request would exceed its robot's limit (called locked)."""
+        robot = self.robot_of(req)
+        if robot is None or self.robot_limit is None:
+            return None
+        field_, code, msg = RATE_LIMITED[req.path.strip("/").split("/")[0]]
+        now = req.at
+        throttled = [t for t in self.throttled if self.robot_of(t) == robot]
+        recent = [r for r in self.requests if self.robot_of(r) == robot and r.at > now - self.robot_window_s]
+        if (throttled and throttled[-1].at > now - self.robot_throttle_s) or len(recent) >= self.robot_limit:
+            self.throttled.append(req)
+            return {field_: code, "errmsg" if field_ == "errcode" else "msg": msg}
+        return None
+
+    def sent_per_window(self, robot: str | None = None) -> int:
+        """The most messages one robot accepted within any robot_window_s (all robots, or ``robot``)."""
+        with self._lock:
+            by: dict[str, list[float]] = {}
+            for r in self.requests:
+                key = self.robot_of(r)
+                if key is not None and (robot is None or key == robot):
+                    by.setdefault(key, []).append(r.at)
+        best = 0
+        for times in by.values():
+            times.sort()
+            j = 0
+            for i, t in enumerate(times):
+                while times[j] <= t - self.robot_window_s:
+                    j += 1
+                best = max(best, i - j + 1)
+        return best
 
     def key_for(self, path: str) -> bytes | None:
         """The signing key this receiver expects on ``path`` (the longest matching prefix), if any."""
@@ -175,6 +233,9 @@ class Receiver:
                     status, answer = recv.check(req)
                     ok = status == 200 and answer.get("errcode", answer.get("code", 0)) == 0
                     with recv._cond:
+                        limited = recv.over_limit(req) if ok else None
+                        if limited is not None:
+                            ok, answer = False, limited
                         if ok:
                             recv.requests.append(req)
                         else:

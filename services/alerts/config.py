@@ -102,6 +102,25 @@ class AlertsSettings(ServiceSettings):
     retry_ambiguous_channels: str = Field(
         default="webhook", description="Comma-separated channels whose ambiguous failures are retried (else uncertain)"
     )
+    robot_max_per_minute: int = Field(
+        default=18, ge=1, le=1000, description="Messages one chat robot is sent per window (WeCom and DingTalk take "
+        "20 a minute); what waits beyond it is merged into one message"
+    )
+    robot_max_per_minute_by_channel: dict[str, int] = Field(
+        default_factory=dict, description='JSON object: robot channel -> its own limit per window, e.g. {"feishu": 90}'
+    )
+    robot_window_s: float = Field(
+        default=60.0, gt=0, description="The robots' sliding window (the platforms count per minute; shorter only "
+        "for tests)"
+    )
+    robot_pause_s: float = Field(
+        default=60.0, gt=0, description="How long a WeCom or Feishu robot is left alone after it answered that it "
+        "is sent too fast (45009, 11232)"
+    )
+    dingtalk_pause_s: float = Field(
+        default=600.0, gt=0, description="How long a DingTalk robot is left alone after 130101/660026 (DingTalk "
+        "refuses it for 10 minutes)"
+    )
     dispatch_poll_interval_s: float = Field(default=0.5, gt=0, description="Dispatcher poll interval when idle")
     public_url: str | None = Field(default=None, description="Base URL of this service, for acknowledgement links")
     delivery_log_retention_days: float = Field(
@@ -127,6 +146,17 @@ class AlertsSettings(ServiceSettings):
         for c in (x.strip() for x in v.split(",") if x.strip()):
             if c not in {t.value for t in ChannelType}:
                 raise ValueError(f"{c!r} is not a channel ({', '.join(t.value for t in ChannelType)})")
+        return v
+
+    @field_validator("robot_max_per_minute_by_channel")
+    @classmethod
+    def _robot_channels(cls, v: dict[str, int]) -> dict[str, int]:
+        robots = ("wecom", "dingtalk", "feishu")
+        for c, n in v.items():
+            if c not in robots:
+                raise ValueError(f"{c!r} is not a chat robot channel ({', '.join(robots)})")
+            if not 1 <= n <= 1000:
+                raise ValueError(f"{c}: give 1 to 1000 messages per window, not {n}")
         return v
 
     @model_validator(mode="after")

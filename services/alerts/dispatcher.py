@@ -10,6 +10,13 @@
   it and makes its whole backlog due at once, dead letters whose budget has not run out included.
 - Retries are bounded by elapsed time (domain/retry.py); a notification is dead when its budget ran out.
   An ambiguous failure on a channel that cannot drop repeats leaves it uncertain (domain/delivery.py).
+- Chat robots (WeCom, DingTalk, Feishu) take about 20 messages a minute: each robot (its URL) gets a sliding
+  window of ``RobotLimits.max_per_window`` messages per ``window_s``, shared by every receiver using it, and one
+  message at a time. When a robot's backlog is more than its window still allows, what waits is merged into
+  one message (as many notifications as fit whole in the platform's size limit), sent when a slot frees; each
+  notification keeps its own row and delivery-log line, all marked with the one delivery. A rate-limit answer
+  (WeCom 45009, DingTalk 130101/660026, Feishu 11232) pauses that robot (DingTalk 10 minutes) and leaves the
+  notifications pending: neither a failure of the receiver nor a step towards dead.
 - Just before sending, silences are checked again: one created after the notification was queued holds it.
 - A writer commits each attempt (notification state and the delivery log) in batches; only then does a
   notification count as sent and leave the in-flight set. A kill -9 between a delivery and that commit
@@ -26,7 +33,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -40,6 +47,7 @@ from services.alerts.domain.retry import RetryBudget, backoff_s
 from services.alerts.domain.silences import Silence, silenced_by
 from services.alerts.domain.text import clean
 from services.alerts.metrics import AlertsMetrics
+from services.alerts.ratelimit import SlidingWindow
 from services.alerts.receivers import Receivers
 from shared.clock import Clock, utc_now
 from shared.db import is_transient_error
@@ -61,6 +69,29 @@ class Leadership(Protocol):
         ...
 
 
+ROBOTS = frozenset({ChannelType.WECOM, ChannelType.DINGTALK, ChannelType.FEISHU})
+
+
+@dataclass(frozen=True)
+class RobotLimits:
+    """How fast the chat robots are sent to (ALERTS_ROBOT_* settings)."""
+
+    max_per_window: int = 18  # WeCom and DingTalk take 20 a minute: stay under it
+    per_channel: Mapping[str, int] = field(default_factory=dict)  # channel type -> its own limit
+    window_s: float = 60.0
+    pause_s: float = 60.0  # after a rate-limit answer (WeCom, Feishu)
+    dingtalk_pause_s: float = 600.0  # DingTalk refuses a robot for 10 minutes once it was sent too much
+    max_merge: int = 50  # notifications looked at for one merged message
+
+    def limit(self, channel: ChannelType) -> int:
+        """Messages per window for a robot of this type."""
+        return self.per_channel.get(channel.value, self.max_per_window)
+
+    def pause(self, channel: ChannelType) -> float:
+        """How long a robot of this type is left alone after it answered that we send too fast."""
+        return self.dingtalk_pause_s if channel == ChannelType.DINGTALK else self.pause_s
+
+
 @dataclass
 class ReceiverState:
     """What the dispatcher knows about one receiver (kept in memory; a restart starts afresh)."""
@@ -79,6 +110,7 @@ class _Outcome:
     delay_s: float
     recovered: bool  # first success after failures: make the receiver's backlog due
     silence_id: str | None = None  # held back by a silence at send time
+    merged: int = 1  # notifications sent in the same message (a robot's merged backlog)
 
 
 class Dispatcher:
@@ -89,7 +121,10 @@ class Dispatcher:
                  budget: RetryBudget, retry_base_s: float, retry_max_s: float, poll_interval_s: float,
                  retry_ambiguous: frozenset[ChannelType] = frozenset({ChannelType.WEBHOOK}), workers: int = 32,
                  per_receiver: int = 4, flush_groups: Callable[[], float | None] | None = None,
-                 clock: Clock = utc_now, rng: random.Random | None = None) -> None:
+                 robot_limits: RobotLimits | None = None,
+                 merge: Callable[[list[DueNotification]], str | None] | None = None,
+                 clock: Clock = utc_now, rng: random.Random | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.db = db
         self.receivers = receivers
         self.channels = channels
@@ -105,6 +140,13 @@ class Dispatcher:
         self.workers = workers
         self.per_receiver = per_receiver
         self.flush_groups = flush_groups
+        self.robot_limits = robot_limits
+        # The stored payload of several notifications to one receiver as one message; None when they do not fit
+        # whole (built from pipeline.Rendering in main.py).
+        self.merge = merge
+        self._robot_types: dict[str, ChannelType] = {}  # robot URL -> its channel type
+        self.limiter = SlidingWindow(lambda url: robot_limits.limit(self._robot_types[url]) if robot_limits else 1,
+                                     robot_limits.window_s if robot_limits else 60.0, monotonic)
         self.clock = clock
         self._rng = rng or random.Random()
         self._wake = threading.Event()
@@ -181,18 +223,54 @@ class Dispatcher:
         leading = self.leader.held()
         if self._leading and not leading:
             with self._lock:
+                self._leading = False  # under the lock: a robot worker putting back unsent rows sees it
                 dropped = [r.id for b in self._buffers.values() for r in b]
                 self._buffers.clear()
                 self._inflight.difference_update(dropped)
             log.warning("dispatcher: leadership lost; dropped %d buffered notifications", len(dropped))
+        if leading and not self._leading and self.robot_limits is not None:
+            self._seed_limiter()
         self._leading = leading
         return leading
+
+    def _seed_limiter(self) -> None:
+        """Count what the previous leader sent to the robots within the window (from the delivery log)."""
+        assert self.robot_limits is not None
+        now = self.clock()
+        try:
+            with self.db.read() as repos:
+                sent = repos.notifications.recent_sends(
+                    [c.value for c in ROBOTS], now - timedelta(seconds=self.robot_limits.window_s))
+        except Exception as exc:  # the window then starts empty: log, and go on
+            if not is_transient(exc):
+                raise
+            log.warning("dispatcher: recent robot sends not read (%s)", type(exc).__name__)
+            return
+        ages: dict[str, list[float]] = {}
+        for receiver, at in sent:
+            key = self._robot_key(receiver)
+            if key is not None:
+                ages.setdefault(key, []).append((now - at).total_seconds())
+        for key, a in ages.items():
+            self.limiter.seed(key, a)
+
+    def _robot_key(self, receiver: str) -> str | None:
+        """The robot's URL when the receiver is a rate-limited chat robot (None otherwise)."""
+        if self.robot_limits is None or self.receivers is None:
+            return None
+        dest = self.receivers.resolve(receiver)
+        if dest is None or dest.type not in ROBOTS:
+            return None
+        self._robot_types[dest.address] = dest.type
+        return dest.address
 
     def _until_unblocked(self) -> float:
         now = time.monotonic()
         with self._lock:
             waits = [s.blocked_until - now for s in self._states.values()
                      if s.blocked_until > now and not s.probing]
+            robots = [k for ref, b in self._buffers.items() if b for k in [self._robot_key(ref)] if k]
+        waits += [w for w in (self.limiter.wait_s(k) for k in robots) if w > 0]
         return max(0.01, min(waits)) if waits else self.poll_interval_s
 
     def fetch_due(self, limit: int = 2000) -> int:
@@ -214,21 +292,33 @@ class Dispatcher:
         return new
 
     def submit_buffered(self, submit: Callable[..., Any]) -> int:
-        """Hand buffered notifications to workers within each receiver's cap and backoff; returns how many."""
-        picked = []
+        """Hand buffered notifications to workers within each receiver's cap, backoff and robot limit; returns
+        how many attempts (one merged robot message counts once)."""
+        picked: list[tuple[list[DueNotification], str | None]] = []
         now_m = time.monotonic()
         with self._lock:
             for ref, buf in self._buffers.items():
                 s = self._states.setdefault(ref, ReceiverState())
-                while buf and s.inflight < self.per_receiver and not s.probing:
+                robot = self._robot_key(ref) if buf else None
+                cap = 1 if robot else self.per_receiver  # a robot: one message at a time, its backlog merged
+                while buf and s.inflight < cap and not s.probing:
+                    if s.failures and s.blocked_until > now_m:
+                        break
+                    if robot is not None and not self.limiter.try_acquire(robot):
+                        break
                     if s.failures:
-                        if s.blocked_until > now_m:
-                            break
                         s.probing = True  # half-open: one attempt tells whether the receiver is back
                     s.inflight += 1
-                    picked.append(buf.popleft())
-        for row in picked:
-            submit(self._attempt, row)
+                    # More waiting than the robot's window still takes: merge what waits into this message.
+                    n = 1
+                    if robot is not None and self.merge is not None and len(buf) - 1 > self.limiter.remaining(robot):
+                        n = min(len(buf), self.robot_limits.max_merge if self.robot_limits else 1)
+                    picked.append(([buf.popleft() for _ in range(n)], robot))
+        for rows, robot in picked:
+            if robot is None:
+                submit(self._attempt, rows[0])
+            else:
+                submit(self._attempt_robot, rows, robot)
         return len(picked)
 
     def _muted_by(self, row: DueNotification) -> Silence | None:
@@ -255,33 +345,95 @@ class Dispatcher:
         else:
             result = self._send(row)
         duration = time.perf_counter() - started
-        delay, recovered = 0.0, False
         with self._lock:
             s = self._states.setdefault(row.receiver, ReceiverState())
             s.probing = False
             s.inflight = max(0, s.inflight - 1)  # the request is over; the id stays known until committed
-            if result.delivered:
-                recovered = s.failures > 0
-                s.failures, s.blocked_until = 0, 0.0
-            elif result.retryable and silence is None:
-                s.failures += 1
-                delay = backoff_s(s.failures, self.retry_base_s, self.retry_max_s, self._rng)
-                if result.retry_after_s is not None:  # honoured up to the budget
-                    delay = max(delay, min(result.retry_after_s, self.budget.budget_s))
-                s.blocked_until = time.monotonic() + delay
+            delay, recovered = self._after(s, result) if silence is None else (0.0, False)
         if silence is None:
             self.metrics.delivery_duration.labels(row.channel).observe(duration)
         self._results.put(_Outcome(row, result, duration, delay, recovered, silence.id if silence else None))
         self._wake.set()  # a slot is free: serve the receiver's buffer
 
-    def _send(self, row: DueNotification) -> DeliveryResult:
+    def _after(self, s: ReceiverState, result: DeliveryResult) -> tuple[float, bool]:
+        """The receiver's state after an attempt (under the lock): (delay before its next attempt, recovered)."""
+        if result.delivered:
+            recovered = s.failures > 0
+            s.failures, s.blocked_until = 0, 0.0
+            return 0.0, recovered
+        if not result.retryable:
+            return 0.0, False
+        s.failures += 1
+        delay = backoff_s(s.failures, self.retry_base_s, self.retry_max_s, self._rng)
+        if result.retry_after_s is not None:  # honoured up to the budget
+            delay = max(delay, min(result.retry_after_s, self.budget.budget_s))
+        s.blocked_until = time.monotonic() + delay
+        return delay, False
+
+    def _attempt_robot(self, rows: list[DueNotification], robot: str) -> None:
+        """One message to a chat robot (a slot of its window is taken): one notification, or several merged."""
+        ref = rows[0].receiver
+        if not self._leading:  # leadership lost while it waited for a worker: the new leader sends them
+            with self._lock:
+                self._inflight.difference_update(r.id for r in rows)
+                s = self._states.setdefault(ref, ReceiverState())
+                s.inflight, s.probing = max(0, s.inflight - 1), False
+            self.limiter.release(robot)
+            return
+        started = time.perf_counter()
+        held = [(r, m) for r in rows if (m := self._muted_by(r)) is not None]
+        payload, live, back = self._merged([r for r in rows if all(r is not h for h, _ in held)])
+        result = self._send(live[0], payload) if live else None
+        duration = time.perf_counter() - started
+        delay, recovered = 0.0, False
+        with self._lock:
+            if back and self._leading:  # did not fit in this message: first in line for the next
+                self._buffers.setdefault(ref, deque()).extendleft(reversed(back))
+            elif back:  # leadership lost meanwhile: the new leader sends them
+                self._inflight.difference_update(r.id for r in back)
+            s = self._states.setdefault(ref, ReceiverState())
+            s.probing = False
+            s.inflight = max(0, s.inflight - 1)
+            if result is not None and result.rate_limited and self.robot_limits is not None:
+                # The platform says we send too fast (another sender shares the robot, or a restart): leave it
+                # alone for the pause; the notifications stay pending (domain/delivery.py: paused).
+                delay = self.robot_limits.pause(ChannelType(live[0].channel))
+                self.limiter.block(robot, delay)
+                log.warning("robot %s answered that it is sent too fast: paused for %.0fs", ref, delay)
+            elif result is not None:
+                delay, recovered = self._after(s, result)
+        if result is None:
+            self.limiter.release(robot)  # nothing went out
+        else:
+            self.metrics.delivery_duration.labels(live[0].channel).observe(duration)
+            for r in live:
+                self._results.put(_Outcome(r, result, duration, delay, recovered, merged=len(live)))
+        for r, m in held:
+            self._results.put(_Outcome(r, DeliveryResult(False, False, None, f"held back by silence {m.id}"),
+                                       0.0, 0.0, False, m.id))
+        self._wake.set()
+
+    def _merged(self, rows: list[DueNotification]) -> tuple[str | None, list[DueNotification], list[DueNotification]]:
+        """(payload, the notifications it carries, those left for the next message): as many as fit whole."""
+        if not rows:
+            return None, [], []
+        best, used = rows[0].payload, 1
+        if self.merge is not None:
+            for k in range(2, len(rows) + 1):
+                merged = self.merge(rows[:k])
+                if merged is None:
+                    break
+                best, used = merged, k
+        return best, rows[:used], rows[used:]
+
+    def _send(self, row: DueNotification, payload: str | None = None) -> DeliveryResult:
         dest = self.receivers.resolve(row.receiver)
         channel = self.channels.get(ChannelType(row.channel))
         if dest is None or channel is None:
             return DeliveryResult(False, False, None, f"receiver {row.receiver} is not configured any more")
         try:
-            return channel.send(dest, row.payload.encode(), idempotency_key=row.idempotency_key,
-                                timeout_s=self.timeout_s)
+            return channel.send(dest, (payload if payload is not None else row.payload).encode(),
+                                idempotency_key=row.idempotency_key, timeout_s=self.timeout_s)
         except Exception as exc:  # a bug in a channel must not lose the notification: retry it, loudly
             log.exception("channel %s failed", row.channel)
             return DeliveryResult(False, True, None, clean(f"{type(exc).__name__}: {exc}"))
@@ -343,7 +495,8 @@ class Dispatcher:
                 self._commit([_Outcome(o.row, DeliveryResult(
                     o.result.delivered, o.result.retryable, o.result.http_status,
                     f"(the answer could not be stored: {type(exc).__name__})", o.result.retry_after_s,
-                    o.result.ambiguous), o.duration_s, o.delay_s, o.recovered, o.silence_id)])
+                    o.result.ambiguous, o.result.rate_limited), o.duration_s, o.delay_s, o.recovered, o.silence_id,
+                    o.merged)])
             self._release([batch.pop(0)])
 
     def _commit(self, batch: list[_Outcome]) -> None:
@@ -357,12 +510,16 @@ class Dispatcher:
                 status, outcome, next_at = DeliveryStatus.SUPPRESSED, AttemptOutcome.SUPPRESSED, now
             else:
                 status, outcome, next_at = settle(
-                    Attempted(res.delivered, res.retryable, res.ambiguous, res.retry_after_s), since=r.retry_since,
-                    now=now, delay_s=o.delay_s, budget=self.budget,
+                    Attempted(res.delivered, res.retryable, res.ambiguous, res.retry_after_s, res.rate_limited),
+                    since=r.retry_since, now=now, delay_s=o.delay_s, budget=self.budget,
                     retry_ambiguous=ChannelType(r.channel) in self.retry_ambiguous)
             if status == DeliveryStatus.DEAD:
                 dead.append(self._dead_letter(r, attempt, res.error, now))
-            records.append(Recorded(r.id, attempt, status, outcome, next_at, clean(res.error), res.http_status,
+            error = res.error
+            if o.merged > 1:  # the log line says that this delivery was shared
+                note = f"one message with {o.merged - 1} other notification(s) to the robot (rate limit)"
+                error = f"{error} ({note})" if error else note
+            records.append(Recorded(r.id, attempt, status, outcome, next_at, clean(error), res.http_status,
                                     int(o.duration_s * 1000), now if res.delivered else None, o.silence_id))
         with self.db.transaction() as repos:
             repos.notifications.record(records, outbox=self.outbox, dead_letters=list(dead), now=now)

@@ -25,7 +25,7 @@ from services.alerts.channels.http import HttpPoster
 from services.alerts.channels.webhook import WebhookChannel
 from services.alerts.channels.wecom import WeComChannel
 from services.alerts.config import AlertsSettings
-from services.alerts.dispatcher import Dispatcher, Leadership
+from services.alerts.dispatcher import Dispatcher, Leadership, RobotLimits
 from services.alerts.domain.directory import ChannelType
 from services.alerts.domain.retry import RetryBudget
 from services.alerts.grouping import GroupFlusher
@@ -116,6 +116,9 @@ def create_app(
         poll_interval_s=settings.dispatch_poll_interval_s, workers=settings.delivery_workers,
         per_receiver=settings.receiver_concurrency,
         flush_groups=flush_groups if settings.group_wait_s > 0 else None, clock=clock,
+        robot_limits=RobotLimits(settings.robot_max_per_minute, settings.robot_max_per_minute_by_channel,
+                                 settings.robot_window_s, settings.robot_pause_s, settings.dingtalk_pause_s),
+        merge=rendering.merged,
     )
     dispatcher.on_dead_letter = relay.wake
     timed = TimedTransitions(db, catalogue, routing, pipeline, escalate_after_s=settings.escalate_after_s,

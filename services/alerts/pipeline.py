@@ -17,8 +17,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from services.alerts.adapters.db import Repositories
-from services.alerts.adapters.notifications import matchers_json
-from services.alerts.channels.base import Channel, Destination, Message
+from services.alerts.adapters.notifications import DueNotification, matchers_json
+from services.alerts.channels.base import COMPLETE, Channel, Destination, Message
 from services.alerts.domain.directory import ChannelType
 from services.alerts.domain.model import DeliveryStatus, NotificationKind, Outgoing, Role, kind_of
 from services.alerts.domain.silences import Silence, silenced_by
@@ -162,7 +162,26 @@ class Rendering:
             "status": status.value, "attempts": 0, "next_attempt_at": now, "last_error": None, "created_at": now,
             "sent_at": None, "alert_ids": ",".join(dict.fromkeys(p.alert_id for p in parts)),
             "silence_id": silence_id, "retry_since": now, "matchers": matchers_json(matchers),
+            "parts": json.dumps([part_doc(p, c) for p, c in zip(parts, event_ids, strict=True)], ensure_ascii=False),
         }
+
+
+    def merged(self, rows: Sequence[DueNotification]) -> str | None:
+        """Several waiting notifications to one receiver as one payload (a rate-limited robot's backlog), by the
+        channel's grouped rendering; None when their parts do not all fit whole, or a row has no stored parts."""
+        docs: list[dict[str, Any]] = []
+        for r in rows:
+            if not r.parts:
+                return None
+            docs += json.loads(r.parts)
+        if not docs:
+            return None
+        parts, causes = zip(*(part_from_doc(d) for d in docs), strict=True)
+        dept = rows[0].department
+        key = uuid.uuid5(uuid.NAMESPACE_URL, f"merged/{rows[0].receiver}/{','.join(r.idempotency_key for r in rows)}")
+        payload = self.channels[ChannelType(rows[0].channel)].render(
+            Message(list(parts), dept, self.department_zh(dept), key.hex, list(causes)))
+        return None if json.loads(payload).get(COMPLETE) is False else payload
 
 
 class RenderStage:

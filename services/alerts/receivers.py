@@ -49,7 +49,7 @@ class Receivers:
                     where = spec.secret_env or f"{spec.address_env} (no secret_env)"
                     dests.append(self._webhook(dept, address, secret, where, owners))
                 else:
-                    dests.append(Destination(f"{dept}:{spec.type.value}", spec.type, address, secret))
+                    dests.append(self._robot(dept, spec.type, address, secret))
             # ALERTS_WEBHOOK_URLS and ALERTS_DEFAULT_WEBHOOK_URL: a plain webhook without a directory variable,
             # keyed by ALERTS_WEBHOOK_SECRETS[dept], else ALERTS_WEBHOOK_SECRET.
             own_url = (webhook_urls or {}).get(dept)
@@ -63,6 +63,18 @@ class Receivers:
                 self._by_dept[dept] = dests
         self._by_ref = {d.ref: d for ds in self._by_dept.values() for d in ds}
         log.info("receivers configured: %s", ", ".join(sorted(self._by_ref)) or "none")
+
+    def _robot(self, dept: str, channel: ChannelType, address: str, secret: str | None) -> Destination:
+        """A chat robot, with the department's contacts to @-mention: their phones and user ids on its platform."""
+        contacts = self.directory.contacts(dept)
+
+        def values(names: list[str | None]) -> tuple[str, ...]:
+            got = (self.env.get(v, "").strip() for v in names if v)
+            return tuple(dict.fromkeys(x for x in got if x))
+
+        mobiles = values([c.phone_env for c in contacts]) if channel == ChannelType.DINGTALK else ()
+        return Destination(f"{dept}:{channel.value}", channel, address, secret, mobiles=mobiles,
+                           user_ids=values([c.user_id_env(channel) for c in contacts]))
 
     @staticmethod
     def _webhook(dept: str, address: str, secret: str | None, where: str,

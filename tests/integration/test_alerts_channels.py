@@ -64,7 +64,10 @@ def test_a_critical_deviation_reaches_every_channel_signed_and_in_chinese(
             wecom = [r.json()["markdown"]["content"] for r in got if r.path == "/wecom/send"]
             assert any("致：市统计局" in c and "请配合牵头单位" in c for c in wecom)
             feishu = next(r for r in got if r.path.startswith("/feishu")).json()
-            assert feishu["msg_type"] == "post" and feishu["timestamp"] and feishu["sign"]
+            assert feishu["msg_type"] == "interactive" and feishu["timestamp"] and feishu["sign"]
+            buttons = [a for e in feishu["card"]["elements"] if e["tag"] == "action" for a in e["actions"]]
+            assert [b["text"]["content"] for b in buttons] == ["确认"]
+            assert buttons[0]["url"].startswith("http://alerts.test/v1/ack/")
             assert mails
             [mail] = mails
             assert mail["Subject"] == "【目标预警】固定资产投资"
@@ -87,7 +90,8 @@ def test_a_robot_error_code_in_a_200_is_a_failure_and_a_rate_limit_is_retried(
     recv = Receiver(robot_errcode=45009).start()  # WeCom: API freq out of limit
     try:
         env = {"NOTIFY_FGW_WECOM_URL": f"{recv.url}/wecom/send?key=k"}
-        with running(settings(database_url, broker, topic_prefix), env) as client:
+        # The robot is paused ALERTS_ROBOT_PAUSE_S after each such answer (60 s in service).
+        with running(settings(database_url, broker, topic_prefix, robot_pause_s=0.3), env) as client:
             send(broker, topic_prefix, [("gdp_growth", Severity.WARNING)])
             wait_until(lambda: len(recv.rejected) >= 2, what="two rate-limited attempts")
             assert recv.requests == []

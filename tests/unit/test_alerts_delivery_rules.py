@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from services.alerts.channels.base import classify_http, robot_result
-from services.alerts.channels.dingtalk import DINGTALK_RETRYABLE
-from services.alerts.channels.feishu import FEISHU_RETRYABLE
-from services.alerts.channels.wecom import WECOM_RETRYABLE
+from services.alerts.channels.dingtalk import DINGTALK_RATE_LIMITED, DINGTALK_RETRYABLE
+from services.alerts.channels.feishu import FEISHU_RATE_LIMITED, FEISHU_RETRYABLE
+from services.alerts.channels.wecom import WECOM_RATE_LIMITED, WECOM_RETRYABLE
 from services.alerts.domain.retry import backoff_s
 from services.alerts.domain.silences import Silence, silenced_by
 from services.alerts.links import AckLinks
@@ -35,22 +35,31 @@ def test_retry_after_is_read_and_2xx_is_delivered() -> None:
     assert classify_http(_resp(503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})).retry_after_s is None
 
 
-@pytest.mark.parametrize(("body", "codes", "field", "delivered", "retryable"), [
-    ({"errcode": 0, "errmsg": "ok"}, WECOM_RETRYABLE, "errcode", True, False),
-    ({"errcode": 45009, "errmsg": "api freq out of limit"}, WECOM_RETRYABLE, "errcode", False, True),
-    ({"errcode": 93000, "errmsg": "invalid webhook url"}, WECOM_RETRYABLE, "errcode", False, False),
-    ({"errcode": 130101, "errmsg": "send too fast"}, DINGTALK_RETRYABLE, "errcode", False, True),
-    ({"errcode": 310000, "errmsg": "sign not match"}, DINGTALK_RETRYABLE, "errcode", False, False),
-    ({"code": 0, "msg": "success"}, FEISHU_RETRYABLE, "code", True, False),
-    ({"StatusCode": 0, "StatusMessage": "success"}, FEISHU_RETRYABLE, "code", True, False),
-    ({"code": 11232, "msg": "frequency limited"}, FEISHU_RETRYABLE, "code", False, True),
-    ({"code": 19021, "msg": "sign match fail"}, FEISHU_RETRYABLE, "code", False, False),
-    ({"unexpected": True}, WECOM_RETRYABLE, "errcode", False, False),
+W = (WECOM_RETRYABLE, WECOM_RATE_LIMITED)
+D = (DINGTALK_RETRYABLE, DINGTALK_RATE_LIMITED)
+F = (FEISHU_RETRYABLE, FEISHU_RATE_LIMITED)
+
+
+@pytest.mark.parametrize(("body", "codes", "field", "delivered", "retryable", "limited"), [
+    ({"errcode": 0, "errmsg": "ok"}, W, "errcode", True, False, False),
+    ({"errcode": 45009, "errmsg": "api freq out of limit"}, W, "errcode", False, True, True),
+    ({"errcode": -1, "errmsg": "system busy"}, W, "errcode", False, True, False),
+    ({"errcode": 93000, "errmsg": "invalid webhook url"}, W, "errcode", False, False, False),
+    ({"errcode": 130101, "errmsg": "send too fast"}, D, "errcode", False, True, True),
+    ({"errcode": 660026, "errmsg": "robot send too fast"}, D, "errcode", False, True, True),
+    ({"errcode": 310000, "errmsg": "sign not match"}, D, "errcode", False, False, False),
+    ({"code": 0, "msg": "success"}, F, "code", True, False, False),
+    ({"StatusCode": 0, "StatusMessage": "success"}, F, "code", True, False, False),
+    ({"code": 11232, "msg": "frequency limited"}, F, "code", False, True, True),
+    ({"code": 9499, "msg": "bad request"}, F, "code", False, True, False),
+    ({"code": 19021, "msg": "sign match fail"}, F, "code", False, False, False),
+    ({"unexpected": True}, W, "errcode", False, False, False),
 ])
-def test_robot_errcodes_in_a_200_body(body: dict, codes: frozenset[int], field: str, delivered: bool,
-                                      retryable: bool) -> None:
-    r = robot_result(_resp(200, body), field, codes, "StatusCode" if field == "code" else None)
-    assert (r.delivered, r.retryable) == (delivered, retryable)
+def test_robot_errcodes_in_a_200_body(body: dict, codes: tuple[frozenset[int], frozenset[int]], field: str,
+                                      delivered: bool, retryable: bool, limited: bool) -> None:
+    r = robot_result(_resp(200, body), field, codes[0], "StatusCode" if field == "code" else None,
+                     rate_limit_codes=codes[1])
+    assert (r.delivered, r.retryable, r.rate_limited) == (delivered, retryable, limited)
     if not delivered:
         assert r.error
 

@@ -41,6 +41,7 @@ class DueNotification:
     created_at: datetime
     retry_since: datetime
     matchers: tuple[tuple[str, str], ...]  # (target_id, severity) per alert, for silences at send time
+    parts: str | None = None  # JSON of its alert parts (pipeline.part_doc), to merge a robot's backlog
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Recorded:
 
 
 _DUE_COLUMNS = (n.c.id, n.c.idempotency_key, n.c.channel, n.c.receiver, n.c.payload, n.c.attempts, n.c.kind,
-                n.c.department, n.c.alert_ids, n.c.created_at, n.c.retry_since, n.c.matchers)
+                n.c.department, n.c.alert_ids, n.c.created_at, n.c.retry_since, n.c.matchers, n.c.parts)
 _RECORD = (update(n).where(n.c.id == bindparam("_id")).values(
     status=bindparam("_status"), attempts=bindparam("_attempts"), next_attempt_at=bindparam("_next"),
     last_error=bindparam("_error"), sent_at=bindparam("_sent_at"), silence_id=bindparam("_silence_id")))
@@ -99,7 +100,7 @@ class NotificationRepository:
             q = q.where(n.c.id.not_in(exclude))
         return [DueNotification(r.id, r.idempotency_key, r.channel, r.receiver, r.payload, r.attempts, r.kind,
                                 r.department, r.alert_ids, r.created_at, r.retry_since or r.created_at,
-                                tuple((t, s) for t, s in json.loads(r.matchers or "[]")))
+                                tuple((t, s) for t, s in json.loads(r.matchers or "[]")), r.parts)
                 for r in self.conn.execute(q)]
 
     def record(self, batch: list[Recorded], *, outbox: Outbox | None = None,
@@ -179,6 +180,13 @@ class NotificationRepository:
         if channel:
             q = q.where(n.c.channel == channel)
         return list(self.conn.execute(q))
+
+    def recent_sends(self, channels: list[str], since: datetime) -> list[tuple[str, datetime]]:
+        """(receiver, when) of each attempt on these channels that reached the platform since ``since``."""
+        d = delivery_attempts
+        q = (select(n.c.receiver, d.c.at).join(n, n.c.id == d.c.notification_id)
+             .where(n.c.channel.in_(channels), d.c.at >= since, d.c.http_status.is_not(None)))
+        return [(r.receiver, r.at) for r in self.conn.execute(q)]
 
     def attempts(self, notification_id: int) -> list[Row[Any]]:
         """A notification's delivery log, in order."""

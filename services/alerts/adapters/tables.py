@@ -63,6 +63,7 @@ notifications = Table(
     Column("silence_id", String(32), nullable=True),  # the silence that suppressed it
     Column("retry_since", UTCDateTime, nullable=True),  # start of its retry budget (NULL: created_at)
     Column("matchers", Text, nullable=True),  # JSON [[target_id, severity], …]: what silences match at send time
+    Column("parts", Text, nullable=True),  # JSON [part, …] (pipeline.part_doc): to merge a rate-limited robot's backlog
     Index("ix_notifications_created_at", "created_at"),
     Index("ix_notifications_due", "next_attempt_at", postgresql_where=text("status = 'pending'"),
           sqlite_where=text("status = 'pending'")),

@@ -26,6 +26,9 @@ class Destination:
     address: str  # URL, or comma-separated e-mail addresses
     secret: str | None = None  # a robot's signing secret
     signing_keys: tuple[bytes, ...] = ()  # a webhook's active signing keys, newest first (two while rotating)
+    # The department's contacts to @-mention on a robot (from the directory's *_env variables, never stored).
+    mobiles: tuple[str, ...] = ()
+    user_ids: tuple[str, ...] = ()  # the platform's own user ids (WeCom userid, DingTalk userId, Feishu open_id)
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class DeliveryResult:
     error: str | None = None
     retry_after_s: float | None = None
     ambiguous: bool = False  # failed after the message went out whole: it may have been accepted
+    rate_limited: bool = False  # a robot answered that we send too fast: pause it, this is no failure of ours
 
 
 @dataclass(frozen=True)
@@ -92,8 +96,11 @@ def network_failure(exc: Exception) -> DeliveryResult:
 
 
 def robot_result(response: Any, code_field: str, retryable_codes: frozenset[int],
-                 alt_code_field: str | None = None) -> DeliveryResult:
-    """A chat robot's answer: HTTP status first, then the error code in the 200 body (0 = delivered)."""
+                 alt_code_field: str | None = None, rate_limit_codes: frozenset[int] = frozenset()) -> DeliveryResult:
+    """A chat robot's answer: HTTP status first, then the error code in the 200 body (0 = delivered).
+
+    ``rate_limit_codes`` are the platform's "sending too fast" answers: retried, and marked ``rate_limited``.
+    """
     failed = classify_http(response)
     if failed is not None:
         return failed
@@ -113,18 +120,36 @@ def robot_result(response: Any, code_field: str, retryable_codes: frozenset[int]
         return DeliveryResult(True, False, response.status_code)
     msg = body.get("errmsg") or body.get("msg") or body.get("StatusMessage") or ""
     try:
-        retryable = int(code) in retryable_codes
+        limited = int(code) in rate_limit_codes
+        retryable = limited or int(code) in retryable_codes
     except (TypeError, ValueError):
-        retryable = False
-    return DeliveryResult(False, retryable, response.status_code, clean(f"{code_field} {code}: {msg}"))
+        limited = retryable = False
+    return DeliveryResult(False, retryable, response.status_code, clean(f"{code_field} {code}: {msg}"),
+                          rate_limited=limited)
 
 
 def fit(parts_text: list[str], head: str, limit: int, sep: str) -> str:
     """``head`` and as many parts as fit in ``limit`` bytes, then a line saying how many were left out."""
+    return fit_parts(parts_text, head, limit, sep)[0]
+
+
+def fit_parts(parts_text: list[str], head: str, limit: int, sep: str) -> tuple[str, int]:
+    """What ``fit`` makes, and how many parts it holds whole (the rest: "请登录系统查看")."""
     out = head
     for i, t in enumerate(parts_text):
         candidate = out + sep + t
-        if len(candidate.encode()) > limit - 200:
-            return out + sep + f"……另有{len(parts_text) - i}项，请登录系统查看。"
+        if len(candidate.encode()) > limit - 200:  # 200 bytes kept for the cut line and the @-mentions
+            return out + sep + f"……另有{len(parts_text) - i}项，请登录系统查看。", i
         out = candidate
-    return out
+    return out, len(parts_text)
+
+
+MENTION = "_mention"  # our own field in a stored robot payload: @-mention the contacts when sending (stripped)
+COMPLETE = "_complete"  # our own field: False when the message had to be cut (stripped when sending)
+
+
+def strip_own(doc: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The payload as the platform gets it, and whether the contacts are to be @-mentioned."""
+    mention = bool(doc.pop(MENTION, False))
+    doc.pop(COMPLETE, None)
+    return doc, mention

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from services.alerts.domain.model import AttemptOutcome, DeliveryStatus
 from services.alerts.domain.retry import RetryBudget
@@ -17,6 +17,7 @@ class Attempted:
     retryable: bool
     ambiguous: bool  # failed after the message went out whole
     retry_after_s: float | None
+    paused: bool = False  # a robot answered that we send too fast: try again after the pause, never given up
 
 
 def settle(a: Attempted, *, since: datetime, now: datetime, delay_s: float, budget: RetryBudget,
@@ -24,6 +25,9 @@ def settle(a: Attempted, *, since: datetime, now: datetime, delay_s: float, budg
     """The notification's new status, the delivery-log outcome and when to try next."""
     if a.delivered:
         return DeliveryStatus.SENT, AttemptOutcome.DELIVERED, now
+    if a.paused:
+        # Our sending pace, not the receiver failing: the pause does not spend the retry budget's verdict.
+        return DeliveryStatus.PENDING, AttemptOutcome.RETRY, now + timedelta(seconds=delay_s)
     if a.ambiguous and not retry_ambiguous:
         # The platform may have posted it and cannot drop a repeat: a person decides (resend or not).
         return DeliveryStatus.UNCERTAIN, AttemptOutcome.UNCERTAIN, now

@@ -40,7 +40,16 @@ class Contact(BaseModel):
 
     role: str = Field(min_length=2)  # e.g. 办公室值班, 督查联络员
     name: str | None = None
-    phone_env: str | None = Field(default=None, pattern=ENV_NAME)
+    phone_env: str | None = Field(default=None, pattern=ENV_NAME)  # DingTalk @-mentions by mobile number
+    # The person's own id on each robot's platform, to @-mention them (WeCom and Feishu cannot by phone).
+    wecom_userid_env: str | None = Field(default=None, pattern=ENV_NAME)
+    dingtalk_userid_env: str | None = Field(default=None, pattern=ENV_NAME)
+    feishu_user_id_env: str | None = Field(default=None, pattern=ENV_NAME)  # open_id or user_id
+
+    def user_id_env(self, channel: ChannelType) -> str | None:
+        """The variable holding this contact's user id on ``channel``'s platform."""
+        return {ChannelType.WECOM: self.wecom_userid_env, ChannelType.DINGTALK: self.dingtalk_userid_env,
+                ChannelType.FEISHU: self.feishu_user_id_env}.get(channel)
 
 
 class ChannelSpec(BaseModel):
@@ -140,6 +149,11 @@ class Directory:
         """The department's channels (none when it has no entry)."""
         entry = self.entries.get(department)
         return entry.channels if entry else ()
+
+    def contacts(self, department: str) -> tuple[Contact, ...]:
+        """The department's contacts (none when it has no entry)."""
+        entry = self.entries.get(department)
+        return entry.contacts if entry else ()
 
     @classmethod
     def parse(cls, doc: Mapping[str, Any], known_departments: Mapping[str, str]) -> Directory:

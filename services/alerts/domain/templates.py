@@ -119,26 +119,38 @@ def _ask(p: AlertPart) -> str | None:
     return "请跟踪督办。"
 
 
-def part_text(p: AlertPart) -> str:
-    """One alert as plain text (e-mail, webhook)."""
+def part_text(p: AlertPart, *, link: bool = True) -> str:
+    """One alert as plain text (e-mail, webhook); ``link=False`` when a button carries the link instead."""
     out = [part_title(p), *(f"{k}：{v}" for k, v in part_lines(p))]
     ask = _ask(p)
     if ask:
         out.append(ask)
-    if p.ack_url and p.kind != "resolved":
+    if link and p.ack_url and p.kind != "resolved":
         out.append(f"确认并填报整改措施：{p.ack_url}")
     return "\n".join(out)
 
 
-def part_markdown(p: AlertPart) -> str:
-    """One alert as markdown (WeCom, DingTalk)."""
+def part_markdown(p: AlertPart, *, link: bool = True) -> str:
+    """One alert as markdown (WeCom, DingTalk); ``link=False`` when a button carries the link instead."""
     out = [f"#### {part_title(p)}", *(f"> **{k}**：{v}" for k, v in part_lines(p))]
     ask = _ask(p)
     if ask:
         out.append(f"\n{ask}")
-    if p.ack_url and p.kind != "resolved":
+    if link and p.ack_url and p.kind != "resolved":
         out.append(f"\n[确认并填报整改措施]({p.ack_url})")
     return "\n".join(out)
+
+
+def ack_link(p: AlertPart) -> str | None:
+    """The part's acknowledgement link, when it asks for one (a resolved alert does not)."""
+    return p.ack_url if p.ack_url and p.kind != "resolved" else None
+
+
+def mention_wanted(parts: list[AlertPart]) -> bool:
+    """Whether a robot message @-mentions the receiving department's contacts: it carries a critical alert the
+    department leads (it must act and acknowledge), or an overdue one it must chase up the chain."""
+    return any(p.kind != "resolved" and (p.kind == "overdue" or (p.role == "lead" and p.event.severity ==
+                                                                  Severity.CRITICAL)) for p in parts)
 
 
 def group_title(kinds: list[str], target_names: list[str]) -> str:
