@@ -242,7 +242,7 @@ class Dispatcher:
                 sent = repos.notifications.recent_sends(
                     [c.value for c in ROBOTS], now - timedelta(seconds=self.robot_limits.window_s))
         except Exception as exc:  # the window then starts empty: log, and go on
-            if not is_transient(exc):
+            if not is_transient_error(exc):
                 raise
             log.warning("dispatcher: recent robot sends not read (%s)", type(exc).__name__)
             return
