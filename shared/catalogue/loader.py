@@ -364,6 +364,11 @@ class Catalogues:
             return None
         return self.by_key.get((region, year))
 
+    def judging(self, region: str, year: int) -> list[Catalogue]:
+        """The catalogues a figure of ``region`` in ``year`` moves: its year's, and the next year's (last year's
+        figures are the path, the growth weights and a stock's start of this year's targets)."""
+        return [c for c in (self.by_key.get((region, year)), self.by_key.get((region, year + 1))) if c is not None]
+
     def of_target(self, target_id: str) -> Catalogue | None:
         """The catalogue holding a target key."""
         return self._of_target.get(target_id)

@@ -55,6 +55,13 @@ def test_a_region_or_year_without_a_catalogue_has_none(tmp_path: Path) -> None:
     assert catalogues.for_observation("jiangyin", "2023") is None
 
 
+def test_a_figure_moves_its_years_catalogue_and_as_last_years_the_next_ones(tmp_path: Path) -> None:
+    catalogues = load_catalogues(_dir(tmp_path, ("jiangyin_2024.toml", _jiangyin())))
+    assert [c.key for c in catalogues.judging("wuxi", 2024)] == [("wuxi", 2024)]
+    assert [c.key for c in catalogues.judging("jiangyin", 2023)] == [("jiangyin", 2024)]
+    assert catalogues.judging("yixing", 2024) == [] and catalogues.judging("wuxi", 2022) == []
+
+
 def test_a_second_year_of_the_city_is_data_only(tmp_path: Path) -> None:
     text_2025 = DEFAULT_PATH.read_text(encoding="utf-8").replace("\nyear = 2024\n", "\nyear = 2025\n", 1)
     catalogues = load_catalogues(_dir(tmp_path, ("catalogue_2025.toml", text_2025)))
