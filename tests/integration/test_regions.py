@@ -1,10 +1,12 @@
-"""Catalogues per region and year, end to end in-process: a Jiangyin figure goes through ingest, the broker and
-the evaluator and is judged against Jiangyin's own (made-up) target, while the city's target is judged by the
-city's figure; a figure of a region with no catalogue is stored and judged against nothing, and says so.
+"""Catalogues per region and year, end to end in-process: a Jiangyin figure goes through ingest, the broker, the
+evaluator and alerts and is judged against Jiangyin's own (made-up) target and sent to Jiangyin's departments,
+while the city's target is judged by the city's figure; a figure of a region with no catalogue is stored and judged
+against nothing, and says so.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -14,10 +16,15 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
 
 from devstack.broker import TansuBroker
+from devstack.receiver import Receiver
+from services.alerts.config import DATA
+from services.alerts.main import create_app as create_alerts
 from services.evaluator.adapters.tables import evaluations, processed_events
 from services.evaluator.config import EvaluatorSettings
 from services.evaluator.main import create_app
+from shared.catalogue import load_catalogues
 from shared.catalogue.loader import DEFAULT_PATH
+from tests.integration import alerts_harness
 from tests.integration.evaluator_support import published
 from tests.integration.ingest_app import running_ingest
 
@@ -35,7 +42,7 @@ def _wait(condition, timeout_s: float, what: str) -> None:  # type: ignore[no-un
 
 
 def test_a_districts_figure_is_judged_against_its_own_catalogue(
-    db_factory, broker: TansuBroker, topic_prefix: str, tmp_path: Path
+    db_factory, broker: TansuBroker, topic_prefix: str, tmp_path: Path, receiver: Receiver
 ) -> None:
     catalogues = tmp_path / "catalogues"
     catalogues.mkdir()
@@ -48,7 +55,20 @@ def test_a_districts_figure_is_judged_against_its_own_catalogue(
     )
     registry = CollectorRegistry()
     app = create_app(settings, registry=registry)
-    with running_ingest(db_factory(), broker.bootstrap, topic_prefix) as ingest, TestClient(app) as evaluator:
+    # Jiangyin's own 发改委 and 统计局 in the directory, beside the city's departments.
+    directory = tmp_path / "directory.toml"
+    entries = "".join(
+        f'\n[[department]]\nid = "{d}"\n'
+        f'channels = [{{ type = "webhook", address_env = "NOTIFY_{d.upper()}_WEBHOOK_URL", '
+        f'secret_env = "NOTIFY_{d.upper()}_WEBHOOK_SECRET" }}]\n' for d in ("jiangyin_fgw", "jiangyin_stats"))
+    directory.write_text((DATA / "directory.toml").read_text(encoding="utf-8") + entries, encoding="utf-8")
+    alerts_settings = alerts_harness.settings(db_factory(), broker, topic_prefix, directory_path=directory,
+                                              catalogue_dir=catalogues)
+    env = alerts_harness.with_webhook_secrets({f"NOTIFY_{d.upper()}_WEBHOOK_URL": f"{receiver.url}/hook/{d}"
+                                               for d in ("jiangyin_fgw", "jiangyin_stats", "fgw", "stats")})
+    alerts = create_alerts(alerts_settings, catalogue=load_catalogues(catalogues), env=env)
+    with (running_ingest(db_factory(), broker.bootstrap, topic_prefix) as ingest, TestClient(app) as evaluator,
+          TestClient(alerts)):
         auth = ingest.key()
         # The city grows on its target (5.5% 左右); Jiangyin at 4% is well below its own 6% 左右.
         for region, value in (("wuxi", 5.5), ("jiangyin", 4.0), ("yixing", 7.0)):
@@ -76,6 +96,9 @@ def test_a_districts_figure_is_judged_against_its_own_catalogue(
         assert evaluator.get("/v1/targets/jiangyin.2024.gdp_growth").json()["actual"] == 4.0
         # The default board is still the city's 2024 one.
         assert "jiangyin.2024.gdp_growth" not in {t["id"] for t in evaluator.get("/v1/targets").json()}
+        page = evaluator.get("/board", params={"region": "jiangyin", "year": 2024}).text
+        assert "江阴市2024年政府工作报告目标进展看板" in page and "江阴市发展改革委" in page
+        assert "无锡市2024年" in evaluator.get("/board").text
         r = evaluator.get("/v1/targets", params={"region": "yixing"})
         assert r.status_code == 422 and "yixing" in r.text
 
@@ -98,3 +121,8 @@ def test_a_districts_figure_is_judged_against_its_own_catalogue(
         assert (event.region, event.lead_department, event.actual) == ("jiangyin", "jiangyin_fgw", 4.0)
         assert event.co_departments == ("jiangyin_stats",)
         assert "gdp_growth" not in events  # the city is on track: a first OK evaluation is not news
+
+        # Alerts route it by the target's own departments: Jiangyin's 发改委 leads, its 统计局 helps.
+        got = receiver.wait_for(2)
+        assert sorted(r.path for r in got) == ["/hook/jiangyin_fgw", "/hook/jiangyin_stats"]
+        assert all("江阴市发展改革委" in json.dumps(r.json(), ensure_ascii=False) for r in got)

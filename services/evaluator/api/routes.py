@@ -110,7 +110,7 @@ class FiledReportOut(StatusReportOut):
     message_zh: str
 
 
-def _catalogue(request: Request, region: str | None = None, year: int | None = None) -> Catalogue:
+def catalogue_for(request: Request, region: str | None = None, year: int | None = None) -> Catalogue:
     """The catalogue of a region and year (default: the city's default catalogue); 422 when there is none."""
     rt = runtime(request)
     if region is None and year is None:
@@ -165,7 +165,7 @@ def board(
 ) -> list[TargetStatusOut]:
     """Every target of one catalogue (region and year) with its current status, optionally for one department or
     section."""
-    catalogue = _catalogue(request, region, year)
+    catalogue = catalogue_for(request, region, year)
     return [_status_out(e, catalogue) for e in _entries(request, department, section, catalogue)]
 
 
