@@ -11,6 +11,7 @@ from pydantic_settings import SettingsConfigDict
 
 from services.alerts.channels.email import SmtpSecurity
 from services.alerts.domain.directory import ChannelType
+from shared.catalogue.loader import DEFAULT_DIR
 from shared.settings import ServiceSettings
 
 DATA = Path(__file__).with_name("data")
@@ -52,6 +53,11 @@ class AlertsSettings(ServiceSettings):
     port: int = Field(default=8003, ge=1, le=65535)
     consumer_group: str = Field(default="alerts", description="Kafka consumer group of the replicas")
     directory_path: Path = Field(default=DATA / "directory.toml", description="The department directory file")
+    catalogue_dir: Path = Field(
+        default=DEFAULT_DIR,
+        description="Directory of the catalogue files (every *.toml directly in it, one per region and year), whose "
+        "departments the directory and routing name; default: the catalogues shipped in shared/catalogue",
+    )
     routing_path: Path = Field(default=DATA / "routing.toml", description="The routing rules file")
     webhook_urls: dict[str, str] = Field(
         default_factory=dict,

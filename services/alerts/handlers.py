@@ -21,7 +21,7 @@ def outgoing_for(routing: Routing, alert_id: str, kind: NotificationKind, event:
                  severity: Severity, cause: str) -> list[Outgoing]:
     """One outgoing part per department the routing tells about this alert."""
     recipients = routing.recipients(severity=severity, section=event.section, target_id=event.target_id,
-                                    lead=event.lead_department, co=event.co_departments)
+                                    lead=event.lead_department, co=event.co_departments, region=event.region)
     return [Outgoing(alert_id, kind, r.department, Role(r.reason.split(":")[0]), event, cause) for r in recipients]
 
 

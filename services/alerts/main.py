@@ -39,7 +39,7 @@ from services.alerts.runtime import AlertsRuntime
 from services.alerts.timed import TimedTransitions
 from shared.adapters.leader import LeaderLock
 from shared.app import build_app
-from shared.catalogue import Catalogue, load_catalogue
+from shared.catalogue import Catalogue, Catalogues, load_catalogues
 from shared.clock import Clock, utc_now
 from shared.consumer import ConsumerLoop
 from shared.db import make_engine, ping, run_migrations
@@ -57,7 +57,7 @@ DISPATCHER_LOCK_KEY = 0x0A1E_D15B  # the PostgreSQL advisory lock of the dispatc
 def create_app(
     settings: AlertsSettings | None = None,
     *,
-    catalogue: Catalogue | None = None,
+    catalogue: Catalogue | Catalogues | None = None,
     clock: Clock = utc_now,
     registry: CollectorRegistry | None = None,
     env: Mapping[str, str] | None = None,
@@ -66,7 +66,8 @@ def create_app(
     """Build the alerts app; the consumer, dispatcher and lifecycle loops start with the app's lifespan."""
     settings = settings or AlertsSettings()
     configure_logging(settings, "alerts")
-    catalogue = catalogue or load_catalogue()
+    # Every region's and year's catalogue: departments (a district's own, escalating up to the city) and targets.
+    catalogue = catalogue or load_catalogues(settings.catalogue_dir)
     directory = load_directory(settings.directory_path, catalogue)
     routing = load_routing(settings.routing_path, catalogue)
     metrics = AlertsMetrics(registry or CollectorRegistry())

@@ -25,7 +25,7 @@ from services.alerts.domain.silences import Silence, silenced_by
 from services.alerts.domain.templates import AlertPart
 from services.alerts.links import AckLinks
 from services.alerts.receivers import Receivers
-from shared.catalogue import Catalogue
+from shared.catalogue import Catalogue, Catalogues
 from shared.messages import TargetStatusChanged
 
 
@@ -127,7 +127,8 @@ class GroupStage:
 class Rendering:
     """Builds alert parts and notification rows; shared by the render stage and the group flusher."""
 
-    def __init__(self, catalogue: Catalogue, links: AckLinks, channels: Mapping[ChannelType, Channel]) -> None:
+    def __init__(self, catalogue: Catalogue | Catalogues, links: AckLinks,
+                 channels: Mapping[ChannelType, Channel]) -> None:
         self.catalogue = catalogue
         self.links = links
         self.channels = channels

@@ -12,7 +12,7 @@ from services.alerts.config import ApiToken
 from services.alerts.domain.directory import Directory, Routing
 from services.alerts.links import AckLinks
 from services.alerts.receivers import Receivers
-from shared.catalogue import Catalogue
+from shared.catalogue import Catalogue, Catalogues
 from shared.clock import Clock
 
 
@@ -21,7 +21,7 @@ class AlertsRuntime:
     """What the HTTP routes use."""
 
     db: Database
-    catalogue: Catalogue
+    catalogue: Catalogue | Catalogues
     directory: Directory
     routing: Routing
     receivers: Receivers

@@ -23,14 +23,14 @@ from services.alerts.domain.model import NotificationKind, Outgoing, Role
 from services.alerts.handlers import outgoing_for
 from services.alerts.loops import run_every
 from services.alerts.pipeline import Pipeline
-from shared.catalogue import Catalogue
+from shared.catalogue import Catalogue, Catalogues
 from shared.clock import Clock, utc_now
 from shared.messages import Severity, TargetStatusChanged
 
 log = logging.getLogger(__name__)
 
 
-def chain_of(catalogue: Catalogue, department: str) -> list[str]:
+def chain_of(catalogue: Catalogue | Catalogues, department: str) -> list[str]:
     """The departments above ``department``, nearest first (empty for the top)."""
     out: list[str] = []
     d = catalogue.departments.get(department)
@@ -43,7 +43,7 @@ def chain_of(catalogue: Catalogue, department: str) -> list[str]:
 class TimedTransitions:
     """Escalations and reminders, every ``interval_s``."""
 
-    def __init__(self, db: Database, catalogue: Catalogue, routing: Routing, pipeline: Pipeline, *,
+    def __init__(self, db: Database, catalogue: Catalogue | Catalogues, routing: Routing, pipeline: Pipeline, *,
                  escalate_after_s: float, repeat_interval_s: float, interval_s: float,
                  after_commit: Callable[[], None] | None = None, clock: Clock = utc_now) -> None:
         self.db = db

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from shared.catalogue.loader import DEFAULT_DIR
 from shared.settings import ServiceSettings
 
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -20,6 +22,11 @@ class EvaluatorSettings(ServiceSettings):
     database_url: str = Field(default="sqlite:///./var/evaluator.db")
     port: int = Field(default=8002, ge=1, le=65535)
     consumer_group: str = Field(default="evaluator", description="Kafka consumer group of the replicas")
+    catalogue_dir: Path = Field(
+        default=DEFAULT_DIR,
+        description="Directory of the catalogue files (every *.toml directly in it, one per region and year); "
+        "default: the catalogues shipped in shared/catalogue",
+    )
     status_report_tokens: dict[str, str] = Field(
         default_factory=dict,
         description="JSON object, department id → lowercase hex SHA-256 of that department's bearer token for "

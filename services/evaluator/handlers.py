@@ -10,7 +10,7 @@ from services.evaluator.adapters.database import DbConnection
 from services.evaluator.adapters.repositories import ReadingCache, SqlStore
 from services.evaluator.recording import EvaluationRecorder
 from services.evaluator.service import record_observation
-from shared.catalogue import Catalogue
+from shared.catalogue import Catalogue, Catalogues
 from shared.clock import Clock
 from shared.messages import Envelope, EventData, InvalidMessage, ObservationRecorded
 from shared.outbox import Outbox
@@ -19,9 +19,9 @@ from shared.outbox import Outbox
 class ObservationHandler:
     """Handles ObservationRecorded events (the consumer loop calls begin_batch, each message, end_batch)."""
 
-    def __init__(self, catalogue: Catalogue, outbox: Outbox, clock: Clock) -> None:
-        self.catalogue = catalogue
-        self.recorder = EvaluationRecorder(catalogue)
+    def __init__(self, catalogues: Catalogue | Catalogues, outbox: Outbox, clock: Clock) -> None:
+        self.recorder = EvaluationRecorder(catalogues)
+        self.catalogues = self.recorder.catalogues
         self.outbox = outbox
         self.clock = clock
         self._readings = ReadingCache()

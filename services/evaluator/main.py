@@ -21,7 +21,7 @@ from services.evaluator.metrics import EvaluatorBusinessCollector, catalogue_nam
 from services.evaluator.recording import EvaluationRecorder
 from services.evaluator.runtime import EvaluatorRuntime
 from shared.app import build_app
-from shared.catalogue import Catalogue, CatalogueError, load_catalogue
+from shared.catalogue import Catalogue, CatalogueError, Catalogues, load_catalogues
 from shared.clock import Clock, utc_now
 from shared.consumer import ConsumerLoop
 from shared.db import make_engine, ping, run_migrations
@@ -41,20 +41,23 @@ def create_app(
     settings: EvaluatorSettings | None = None,
     *,
     catalogue: Catalogue | None = None,
+    catalogues: Catalogues | None = None,
     clock: Clock = utc_now,
     registry: CollectorRegistry | None = None,
 ) -> FastAPI:
     """Build the evaluator app; the consumer and relay start with the app's lifespan."""
     settings = settings or EvaluatorSettings()
     configure_logging(settings, "evaluator")
-    catalogue = catalogue or load_catalogue()
+    if catalogues is None:
+        catalogues = Catalogues.single(catalogue) if catalogue else load_catalogues(settings.catalogue_dir)
+    catalogue = catalogues.primary
     for department in settings.status_report_tokens:
-        if department not in catalogue.departments:
+        if department not in catalogues.departments:
             raise CatalogueError(f"setting EVALUATOR_STATUS_REPORT_TOKENS: unknown department {department!r}")
     metrics = CommonMetrics(registry or CollectorRegistry(), "evaluator")
     engine = make_engine(settings.database_url, busy_timeout_s=settings.sqlite_busy_timeout_s)
-    metrics.registry.register(EvaluatorBusinessCollector(engine, catalogue, clock))
-    metrics.registry.register(NamesCollector("evaluator", catalogue_names(catalogue)))
+    metrics.registry.register(EvaluatorBusinessCollector(engine, catalogues, clock))
+    metrics.registry.register(NamesCollector("evaluator", catalogue_names(catalogues)))
     relay = OutboxRelay(
         engine, outbox_table, lambda: make_producer(settings, "evaluator"), metrics,
         batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s, clock=clock,
@@ -69,7 +72,7 @@ def create_app(
         consumer_factory=lambda: make_consumer(settings, settings.consumer_group, "evaluator"),
         dead_letter_producer_factory=lambda: make_producer(settings, "evaluator-dlq"),
         topics=[observations_topic],
-        handler=ObservationHandler(catalogue, outbox, clock),
+        handler=ObservationHandler(catalogues, outbox, clock),
         metrics=metrics,
         after_commit=relay.wake,
         clock=clock,
@@ -101,7 +104,8 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
     )
     app.state.runtime = EvaluatorRuntime(settings=settings, catalogue=catalogue, clock=clock, database=database,
-                                         recorder=EvaluationRecorder(catalogue), wake_relay=relay.wake)
+                                         recorder=EvaluationRecorder(catalogues), wake_relay=relay.wake,
+                                         catalogues=catalogues)
     app.include_router(router)
     app.include_router(board_router)
     return app

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from services.evaluator.adapters.database import DbEngine, metrics_snapshot
+from services.evaluator.adapters.database import DbEngine, metrics_snapshot, readings_by_region_year
 from services.evaluator.domain.evaluation import Status
-from shared.catalogue import Catalogue
+from shared.catalogue import Catalogue, Catalogues
 from shared.clock import Clock
 from shared.messages import Severity
 from shared.metrics import DatabaseCollector
@@ -40,10 +40,11 @@ def _ts(value: datetime | None) -> float | None:
 class EvaluatorBusinessCollector(DatabaseCollector):
     """Targets' progress and status and indicators' freshness, from the evaluator's tables."""
 
-    def __init__(self, engine: DbEngine, catalogue: Catalogue, clock: Clock) -> None:
+    def __init__(self, engine: DbEngine, catalogues: Catalogue | Catalogues, clock: Clock) -> None:
         super().__init__(NS)
         self.engine = engine
-        self.catalogue = catalogue
+        self.catalogues = catalogues if isinstance(catalogues, Catalogues) else Catalogues.single(catalogues)
+        self.catalogue = self.catalogues.primary
         self.clock = clock
 
     def families(self) -> list[Metric]:
@@ -69,18 +70,22 @@ class EvaluatorBusinessCollector(DatabaseCollector):
             GaugeMetricFamily(f"{NS}_indicator_last_recorded_timestamp_seconds",
                               "When ingest recorded the latest figure of the indicator the evaluator has",
                               labels=["indicator"]),
+            CounterMetricFamily(f"{NS}_observations_without_catalogue",
+                                "Series-periods stored for a region and year that no catalogue "
+                                "uses, neither its year's nor the next (judged against nothing)",
+                                labels=["region", "year"]),
         ]
 
     def fill(self, families: dict[str, Metric]) -> None:
         def gauge(name: str) -> GaugeMetricFamily:
             return self.gauge(families, f"{NS}_{name}")
 
-        year = self.catalogue.year
-        gauge("year_elapsed_ratio").add_metric([str(year)], year_elapsed(year, self.clock()))
+        for year in sorted({c.year for c in self.catalogues}):
+            gauge("year_elapsed_ratio").add_metric([str(year)], year_elapsed(year, self.clock()))
         # target_states points at the target's latest evaluation, which carries its current progress.
         states, freshness = metrics_snapshot(self.engine)
         by_target = {row.target_id: row for row in states}
-        for target in self.catalogue.targets.values():
+        for target in self.catalogues.targets.values():
             labels = [target.id, target.section, target.lead_department]
             row = by_target.get(target.id)
             status = row.status if row else Status.NOT_EVALUATED.value
@@ -96,19 +101,24 @@ class EvaluatorBusinessCollector(DatabaseCollector):
             if row is not None and row.expected_progress is not None:
                 gauge("target_expected_progress_ratio").add_metric(labels, row.expected_progress)
         for fresh in freshness:
-            if fresh.indicator not in self.catalogue.indicators:
+            if not any(fresh.indicator in c.indicators for c in self.catalogues):
                 continue  # label values stay within the catalogue's closed set
             if (t := _ts(fresh.received_at)) is not None:
                 gauge("indicator_last_received_timestamp_seconds").add_metric([fresh.indicator], t)
             if (t := _ts(fresh.recorded_at)) is not None:
                 gauge("indicator_last_recorded_timestamp_seconds").add_metric([fresh.indicator], t)
+        unjudged = families[f"{NS}_observations_without_catalogue"]
+        assert isinstance(unjudged, CounterMetricFamily)
+        for count in readings_by_region_year(self.engine):
+            if not self.catalogues.judging(count.region, count.year):
+                unjudged.add_metric([count.region, str(count.year)], count.observations)
 
 
 # The severities as the notifications name them (services/alerts/domain/templates.py).
 SEVERITY_ZH = {Severity.OK: "正常", Severity.WARNING: "预警", Severity.CRITICAL: "严重"}
 
 
-def catalogue_names(catalogue: Catalogue) -> dict[str, dict[str, str]]:
+def catalogue_names(catalogue: Catalogue | Catalogues) -> dict[str, dict[str, str]]:
     """Chinese names of the ids the business metrics carry, for shared.metrics.NamesCollector."""
     from services.evaluator.api.read_model import SECTION_ZH
     from services.evaluator.domain.evaluation import STATUS_ZH

@@ -12,11 +12,10 @@ from datetime import datetime
 
 from services.evaluator.domain.evaluation import STATUS_ZH, Evaluation, Reading
 from services.evaluator.ports import CurrentState, EvaluationRow, EvaluatorStore
-from shared.catalogue import Catalogue
+from shared.catalogue import Catalogue, Catalogues
 from shared.catalogue.model import Target
 from shared.messages import Severity, TargetStatusChanged
-
-CITY = "wuxi"  # the report's targets are for the whole city
+from shared.regions import CITY
 
 
 @dataclass(frozen=True)
@@ -47,8 +46,14 @@ class Recorded:
 class EvaluationRecorder:
     """Stores evaluations, moves each target's state, and publishes the changes of status or severity."""
 
-    def __init__(self, catalogue: Catalogue) -> None:
-        self.catalogue = catalogue
+    def __init__(self, catalogues: Catalogue | Catalogues) -> None:
+        self.catalogues = catalogues if isinstance(catalogues, Catalogues) else Catalogues.single(catalogues)
+        self.catalogue = self.catalogues.primary  # the default catalogue (status reports, the board)
+
+    def region_of(self, target: Target) -> str:
+        """The region of the catalogue a target belongs to."""
+        c = self.catalogues.of_target(target.id)
+        return c.region if c is not None else CITY
 
     def record(
         self, store: EvaluatorStore, target: Target, ev: Evaluation, basis: Basis, message: str,
@@ -79,7 +84,8 @@ class EvaluationRecorder:
         store.states.put(target.id, period=basis.period, evaluation_id=evaluation_id, status=ev.status,
                          severity=ev.severity, changed=changed, now=now, exists=state is not None)
         if publish:
-            event = status_changed(evaluation_id, target, ev, basis, state, message, now)
+            event = status_changed(evaluation_id, target, ev, basis, state, message, now,
+                                   region=self.region_of(target))
             if restate and not changed:
                 event = event.model_copy(update={"restated": True})
             store.outbox.add([event], now)
@@ -89,14 +95,14 @@ class EvaluationRecorder:
 
 def status_changed(
     evaluation_id: str, target: Target, ev: Evaluation, basis: Basis, state: CurrentState | None, message: str,
-    now: datetime,
+    now: datetime, *, region: str = CITY,
 ) -> TargetStatusChanged:
     """The event announcing a target's new status, as the alerts service receives it."""
     r = basis.reading
     rel_ind = target.params.get("related_indicator")
     return TargetStatusChanged(
         evaluation_id=evaluation_id, target_id=target.id, target_name_zh=target.name_zh, section=target.section,
-        kind=target.kind.value, indicator=target.indicator, region=CITY, period=basis.period,
+        kind=target.kind.value, indicator=target.indicator, region=region, period=basis.period,
         status=ev.status.value, severity=ev.severity, previous_status=state.status.value if state else None,
         previous_severity=state.severity if state else None, actual=ev.actual, expected=ev.expected,
         target_value=ev.goal if ev.goal is not None else target.value, unit=target.unit, gap_abs=ev.gap_abs,

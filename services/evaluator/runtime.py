@@ -10,7 +10,7 @@ from fastapi import Request
 from services.evaluator.adapters.database import EvaluatorDatabase
 from services.evaluator.config import EvaluatorSettings
 from services.evaluator.recording import EvaluationRecorder
-from shared.catalogue import Catalogue
+from shared.catalogue import Catalogue, Catalogues
 from shared.clock import Clock
 
 
@@ -19,11 +19,17 @@ class EvaluatorRuntime:
     """Settings, catalogue, clock, the database and the recorder every entry point shares."""
 
     settings: EvaluatorSettings
-    catalogue: Catalogue
+    catalogue: Catalogue  # the default one (the city's 2024 catalogue)
     clock: Clock
     database: EvaluatorDatabase
     recorder: EvaluationRecorder
     wake_relay: Callable[[], None]  # publish at once what a request put in the outbox
+    catalogues: Catalogues | None = None  # every catalogue, by (region, year); None: only ``catalogue``
+
+    @property
+    def all_catalogues(self) -> Catalogues:
+        """Every catalogue the evaluator monitors."""
+        return self.catalogues or Catalogues.single(self.catalogue)
 
 
 def runtime(request: Request) -> EvaluatorRuntime:

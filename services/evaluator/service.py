@@ -15,7 +15,7 @@ from services.evaluator.domain.messages_zh import Context, compose_report
 from services.evaluator.domain.selection import Inputs, TargetSeries
 from services.evaluator.domain.status_reports import ReportedStatus, evaluate_report
 from services.evaluator.ports import EvaluatorStore, StatusReportRow
-from services.evaluator.recording import CITY, Basis, EvaluationRecorder
+from services.evaluator.recording import Basis, EvaluationRecorder
 from shared.catalogue import Catalogue
 from shared.catalogue.model import Kind
 from shared.clock import CHINA_TZ
@@ -52,20 +52,25 @@ class FiledReport:
 def record_observation(
     store: EvaluatorStore, recorder: EvaluationRecorder, data: ObservationRecorded, now: datetime
 ) -> None:
-    """Store a figure and re-evaluate the targets it moves; a status change goes to the outbox."""
-    catalogue = recorder.catalogue
+    """Store a figure and re-evaluate the targets it moves; a status change goes to the outbox.
+
+    The figure is judged against the catalogue of its region and year, and is last year's figure for the next
+    year's (a path, growth weights, a stock's start); with neither it is stored and judged against nothing
+    (``GET /v1/observations/without-catalogue`` and a metric count these).
+    """
     try:
         period = Period.parse(data.period)
     except PeriodError as exc:
         raise InvalidMessage(str(exc)) from exc
     arrival = Arrival(data.indicator, data.measure.value, period, data.vintage, data.previous_value)
-    roles = roles_of(catalogue, arrival) if data.region == CITY else []
+    roles = [(c, *role) for c in recorder.catalogues.judging(data.region, period.year)
+             for role in roles_of(c, arrival)]
     known = not store.readings.record(data, now, defer=not roles)
     if known and not data.replayed:
         return  # a vintage we already know (a repeat): nothing changes
-    for target, series, role in roles:
+    for catalogue, target, series, role in roles:
         state = store.states.get(target.id)
-        judged = judge(catalogue, target, series, role, _inputs(store, series, catalogue.year),
+        judged = judge(catalogue, target, series, role, _inputs(store, series, catalogue.year, catalogue.region),
                        (state.status, state.severity) if state else None, arrival)
         if judged is None:
             continue
@@ -78,10 +83,10 @@ def record_observation(
         recorder.record(store, target, a.evaluation, basis, c.text, state, now, restate=known)
 
 
-def _inputs(store: EvaluatorStore, series: TargetSeries, year: int) -> Inputs:
+def _inputs(store: EvaluatorStore, series: TargetSeries, year: int, region: str) -> Inputs:
     """The figures of a target's series the store holds: this year's, and last year's for its previous_year."""
     def load(s: tuple[str, str] | None, y: int) -> list[Reading]:
-        return store.readings.series(s[0], s[1], y, CITY) if s is not None else []
+        return store.readings.series(s[0], s[1], y, region) if s is not None else []
 
     return Inputs(own=load(series.own, year), related=load(series.related, year),
                   deflator=load(series.deflator, year), previous_year=load(series.previous_year, year - 1))
@@ -92,10 +97,11 @@ def file_status_report(
     reported: ReportedStatus, note: str, now: datetime,
 ) -> FiledReport:
     """Store a department's status report on its milestone or qualitative target and re-evaluate the target."""
-    catalogue: Catalogue = recorder.catalogue
-    target = catalogue.targets.get(target_id)
-    if target is None:
-        raise UnknownTarget(f"target {target_id!r} is not in the {catalogue.year} catalogue")
+    found: Catalogue | None = recorder.catalogues.of_target(target_id)
+    if found is None:
+        raise UnknownTarget(f"target {target_id!r} is in no catalogue")
+    catalogue = found
+    target = catalogue.targets[target_id]
     if target.kind not in REPORTED_KINDS:
         raise NotReportable(
             f"target {target_id!r} is a {target.kind} target, evaluated from statistics; "

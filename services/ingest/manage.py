@@ -17,11 +17,11 @@ from services.ingest.adapters.store import IngestStore
 from services.ingest.adapters.tables import outbox
 from services.ingest.config import IngestSettings
 from services.ingest.domain.keys import ApiKey
-from services.ingest.domain.observations import REGIONS
 from shared.catalogue import load_catalogue
 from shared.clock import utc_now
 from shared.db import make_engine, run_migrations
 from shared.outbox import Outbox
+from shared.regions import REGIONS
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

@@ -1,5 +1,5 @@
-"""The 2024 target catalogue: what the report commits to, which statistic measures it, who owns it."""
+"""The target catalogues: what each report commits to, which statistic measures it, who owns it."""
 
-from shared.catalogue.loader import Catalogue, CatalogueError, load_catalogue
+from shared.catalogue.loader import Catalogue, CatalogueError, Catalogues, load_catalogue, load_catalogues
 
-__all__ = ["Catalogue", "CatalogueError", "load_catalogue"]
+__all__ = ["Catalogue", "CatalogueError", "Catalogues", "load_catalogue", "load_catalogues"]

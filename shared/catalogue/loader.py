@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import TypeVar
@@ -24,8 +24,14 @@ from shared.catalogue.model import (
     Strength,
     Target,
 )
+from shared.periods import Period, PeriodError
+from shared.regions import CITY, REGIONS
 
 DEFAULT_PATH = Path(__file__).with_name("catalogue_2024.toml")
+DEFAULT_DIR = Path(__file__).parent  # the shipped catalogues: every *.toml file directly in it
+# The first catalogue: its target ids are stored unqualified (evaluations, states and alerts written before
+# catalogues had regions key on them). Every other catalogue's targets are keyed "<region>.<year>.<id>".
+PRIMARY = (CITY, 2024)
 REPORT_PATH = Path(__file__).with_name("report_2024.txt")
 
 _M = TypeVar("_M", Department, Indicator, Target)
@@ -52,12 +58,22 @@ class Catalogue:
         targets: Iterable[Target],
         *,
         year: int = 2024,
+        region: str = CITY,
+        outside_departments: Mapping[str, Department] | None = None,
     ) -> None:
         self.year = year  # the year the targets are for
+        self.region = region  # the region they are for (a key of shared.regions.REGIONS)
         self.departments = _unique("department", departments)
+        # Departments of the city's catalogues a district's departments may name as their parent.
+        self.outside_departments = dict(outside_departments or {})
         self.indicators = _unique("indicator", indicators)
-        self.targets = _unique("target", targets)
+        by_id = _unique("target", targets)
+        self.targets: dict[str, Target] = by_id
+        self._check_region()
         self._check_references()
+        if (region, year) != PRIMARY:
+            self.targets = {qualified_id(region, year, k): t.model_copy(update={"id": qualified_id(region, year, k)})
+                            for k, t in by_id.items()}
         self._by_indicator: dict[str, list[Target]] = {}
         for t in self.targets.values():
             for ind in _indicators_of(t):
@@ -68,12 +84,30 @@ class Catalogue:
         return self._by_indicator.get(indicator_id, [])
 
     def department_name(self, department_id: str) -> str:
-        """The Chinese name of a department id."""
-        return self.departments[department_id].name_zh
+        """The Chinese name of a department id (its own, or a city department its departments report to)."""
+        dep = self.departments.get(department_id) or self.outside_departments[department_id]
+        return dep.name_zh
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """What identifies the catalogue: its region and year."""
+        return (self.region, self.year)
+
+    def _check_region(self) -> None:
+        if self.region not in REGIONS:
+            raise CatalogueError(f"catalogue: field 'region': unknown region {self.region!r}; "
+                                 f"one of {', '.join(REGIONS)}")
+        if self.region == CITY:
+            return
+        # A district has its own 发改局, 统计局 …: its departments are its own ids, not the city's.
+        for dep in self.departments.values():
+            if not dep.id.startswith(f"{self.region}_"):
+                raise CatalogueError(f"department {dep.id!r}: field 'id': a department of region {self.region!r} "
+                                     f"is named {self.region}_<id> (the city's departments are not redefined)")
 
     def _check_references(self) -> None:
         for dep in self.departments.values():
-            if dep.parent is not None and dep.parent not in self.departments:
+            if dep.parent is not None and dep.parent not in self.departments | self.outside_departments:
                 raise CatalogueError(f"department {dep.id!r}: field 'parent': unknown department {dep.parent!r}")
         for ind in self.indicators.values():
             if ind.publisher not in self.departments:
@@ -243,24 +277,151 @@ def _parse(model: type[_P], kind: str, raw: list[dict[str, object]]) -> list[_P]
     return items
 
 
-def parse_catalogue(text: str) -> Catalogue:
-    """Parse and validate catalogue TOML text."""
+def qualified_id(region: str, year: int, target_id: str) -> str:
+    """The key a target of the (region, year) catalogue is stored and published under."""
+    return target_id if (region, year) == PRIMARY else f"{region}.{year}.{target_id}"
+
+
+def _read_toml(text: str) -> dict[str, object]:
     try:
-        doc = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CatalogueError(f"catalogue file is not valid TOML: {exc}") from None
+
+
+def _header(doc: Mapping[str, object]) -> tuple[str, int]:
     year = doc.get("year")
-    if not isinstance(year, int):
+    if not isinstance(year, int) or isinstance(year, bool):
         raise CatalogueError("catalogue: field 'year': the year the targets are for is required (an integer)")
+    region = doc.get("region", CITY)
+    if not isinstance(region, str):
+        raise CatalogueError("catalogue: field 'region': the region the targets are for (a string, e.g. 'wuxi')")
+    return region, year
+
+
+def _build(doc: Mapping[str, object], outside_departments: Mapping[str, Department] | None = None) -> Catalogue:
+    region, year = _header(doc)
     return Catalogue(
-        _parse(Department, "department", doc.get("department", [])),
-        _parse(Indicator, "indicator", doc.get("indicator", [])),
-        _parse(Target, "target", doc.get("target", [])),
+        _parse(Department, "department", doc.get("department", [])),  # type: ignore[arg-type]
+        _parse(Indicator, "indicator", doc.get("indicator", [])),  # type: ignore[arg-type]
+        _parse(Target, "target", doc.get("target", [])),  # type: ignore[arg-type]
         year=year,
+        region=region,
+        outside_departments=outside_departments,
     )
+
+
+def parse_catalogue(text: str, outside_departments: Mapping[str, Department] | None = None) -> Catalogue:
+    """Parse and validate catalogue TOML text (``region`` defaults to the city)."""
+    return _build(_read_toml(text), outside_departments)
 
 
 @cache
 def load_catalogue(path: Path = DEFAULT_PATH) -> Catalogue:
     """Load the catalogue file (cached per path)."""
     return parse_catalogue(path.read_text(encoding="utf-8"))
+
+
+class Catalogues:
+    """Every catalogue, keyed by (region, year); the evaluator picks the one of an observation's region and year."""
+
+    def __init__(self, catalogues: Iterable[Catalogue]) -> None:
+        self.by_key: dict[tuple[str, int], Catalogue] = {}
+        for c in catalogues:
+            if c.key in self.by_key:
+                raise CatalogueError(f"catalogue ({c.region}, {c.year}): fields 'region', 'year': defined twice")
+            self.by_key[c.key] = c
+        if not self.by_key:
+            raise CatalogueError("no catalogue: at least one catalogue file is needed")
+        self.targets: dict[str, Target] = {}
+        self.departments: dict[str, Department] = {}
+        self._of_target: dict[str, Catalogue] = {}
+        for c in self.by_key.values():
+            self.departments.update(c.departments)
+            for key, t in c.targets.items():
+                self.targets[key] = t
+                self._of_target[key] = c
+
+    @classmethod
+    def single(cls, catalogue: Catalogue) -> Catalogues:
+        """A registry of one catalogue (tests, and callers that still hold one)."""
+        return cls([catalogue])
+
+    @property
+    def primary(self) -> Catalogue:
+        """The city's 2024 catalogue when loaded, else the first: what the API and board show by default."""
+        return self.by_key.get(PRIMARY) or next(iter(self.by_key.values()))
+
+    def get(self, region: str, year: int) -> Catalogue | None:
+        """The catalogue of a region and year, or None."""
+        return self.by_key.get((region, year))
+
+    def for_observation(self, region: str, period: str) -> Catalogue | None:
+        """The catalogue an observation of ``region`` in ``period`` (SDMX code) is judged against, or None."""
+        try:
+            year = Period.parse(period).year
+        except PeriodError:
+            return None
+        return self.by_key.get((region, year))
+
+    def judging(self, region: str, year: int) -> list[Catalogue]:
+        """The catalogues a figure of ``region`` in ``year`` moves: its year's, and the next year's (last year's
+        figures are the path, the growth weights and a stock's start of this year's targets)."""
+        return [c for c in (self.by_key.get((region, year)), self.by_key.get((region, year + 1))) if c is not None]
+
+    def of_target(self, target_id: str) -> Catalogue | None:
+        """The catalogue holding a target key."""
+        return self._of_target.get(target_id)
+
+    def department_name(self, department_id: str) -> str:
+        """The Chinese name of a department of any catalogue."""
+        return self.departments[department_id].name_zh
+
+    def __iter__(self) -> Iterator[Catalogue]:
+        return iter(self.by_key.values())
+
+    def __len__(self) -> int:
+        return len(self.by_key)
+
+
+def load_catalogues(directory: Path = DEFAULT_DIR) -> Catalogues:
+    """Load every ``*.toml`` catalogue file directly in ``directory``; an error names the file and the field.
+
+    The city's catalogues load first, so a district's departments may name a city department as their parent
+    (the escalation chain runs up to the city). A department defined in two files must be defined the same.
+    """
+    files = sorted(p for p in directory.glob("*.toml") if p.is_file())
+    if not files:
+        raise CatalogueError(f"{directory}: no catalogue file (*.toml)")
+    docs: list[tuple[Path, dict[str, object], tuple[str, int]]] = []
+    for path in files:
+        try:
+            doc = _read_toml(path.read_text(encoding="utf-8"))
+            docs.append((path, doc, _header(doc)))
+        except CatalogueError as exc:
+            raise CatalogueError(f"{path}: {exc}") from None
+    docs.sort(key=lambda d: (d[2][0] != CITY, d[2]))
+    built: list[Catalogue] = []
+    where: dict[tuple[str, int], Path] = {}
+    city_departments: dict[str, Department] = {}
+    department_file: dict[str, Path] = {}
+    for path, doc, key in docs:
+        if key in where:
+            raise CatalogueError(f"{path}: catalogue: fields 'region', 'year': ({key[0]}, {key[1]}) is already the "
+                                 f"catalogue of {where[key]}")
+        try:
+            catalogue = _build(doc, city_departments if key[0] != CITY else None)
+        except CatalogueError as exc:
+            raise CatalogueError(f"{path}: {exc}") from None
+        for dep in catalogue.departments.values():
+            seen = city_departments.get(dep.id) or next(
+                (c.departments[dep.id] for c in built if dep.id in c.departments), None)
+            if seen is not None and seen != dep:
+                raise CatalogueError(f"{path}: department {dep.id!r}: field 'id': defined differently in "
+                                     f"{department_file[dep.id]}")
+            department_file.setdefault(dep.id, path)
+            if key[0] == CITY:
+                city_departments[dep.id] = dep
+        where[key] = path
+        built.append(catalogue)
+    return Catalogues(built)

@@ -200,14 +200,17 @@ def test_a_draft_with_nothing_to_review_parses_with_the_loader() -> None:
     draft = draft_text(fixture("clean_2025_targets.txt"))
     assert draft.year == 2025 and all(not i.review for i in draft.items) and not draft.indicator_review
     catalogue = parse_catalogue(to_toml(draft, "clean_2025_targets.txt"))
-    assert {t.id: (t.value, t.unit, t.comparator) for t in catalogue.targets.values()} == {
+    # Every catalogue but the city's 2024 one keys its targets by region and year.
+    assert all(t.id.startswith("wuxi.2025.") for t in catalogue.targets.values())
+    assert {t.id.removeprefix("wuxi.2025."): (t.value, t.unit, t.comparator) for t in catalogue.targets.values()} == {
         "gdp_growth": (5.0, "%", "about"),
         "general_budget_revenue_growth": (3.0, "%", "about"),
         "fixed_asset_investment": (4700.0, "亿元", "at_least"),
         "surveyed_unemployment_rate": (5.0, "%", "at_most"),
     }
     # The new fields, decided from the words (左右, the paragraph's 预期目标) and the indicator's frequency.
-    assert {t.id: (t.strength, t.strength_marker, t.accrual, t.schedule) for t in catalogue.targets.values()} == {
+    assert {t.id.removeprefix("wuxi.2025."): (t.strength, t.strength_marker, t.accrual, t.schedule)
+            for t in catalogue.targets.values()} == {
         "gdp_growth": ("expected", "左右", None, None),
         "general_budget_revenue_growth": ("expected", "左右", None, None),
         "fixed_asset_investment": ("expected", "预期目标", "new_this_year", "linear"),

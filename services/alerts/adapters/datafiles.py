@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from services.alerts.domain.directory import Directory, DirectoryError, Routing
-from shared.catalogue import Catalogue
+from shared.catalogue import Catalogue, Catalogues
 from shared.catalogue.model import SECTIONS
 
 
@@ -20,7 +20,7 @@ def _read(path: Path, what: str) -> dict[str, Any]:
         raise DirectoryError(f"{what} file {path} is not valid TOML: {exc}") from None
 
 
-def load_directory(path: Path, catalogue: Catalogue) -> Directory:
+def load_directory(path: Path, catalogue: Catalogue | Catalogues) -> Directory:
     """The department directory, validated against the catalogue."""
     names = {d: catalogue.department_name(d) for d in catalogue.departments}
     try:
@@ -29,7 +29,7 @@ def load_directory(path: Path, catalogue: Catalogue) -> Directory:
         raise DirectoryError(f"{path}: {exc}") from None
 
 
-def load_routing(path: Path, catalogue: Catalogue) -> Routing:
+def load_routing(path: Path, catalogue: Catalogue | Catalogues) -> Routing:
     """The routing rules, validated against the catalogue."""
     names = {d: catalogue.department_name(d) for d in catalogue.departments}
     try:

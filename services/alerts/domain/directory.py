@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from shared.messages import Severity
+from shared.regions import REGIONS
 
 ENV_NAME = r"^[A-Z][A-Z0-9_]*$"
 
@@ -96,6 +97,7 @@ class Match(BaseModel):
     section: tuple[str, ...] = ()
     department: tuple[str, ...] = ()  # the lead or a co-department is one of these
     target: tuple[str, ...] = ()
+    region: tuple[str, ...] = ()  # the target's catalogue is of one of these regions (shared/regions.py)
 
 
 class Rule(BaseModel):
@@ -192,7 +194,8 @@ class Routing:
             names.add(rule.name)
             for field, values, known in (("add_departments", rule.add_departments, known_departments),
                                          ("match.department", rule.match.department, known_departments),
-                                         ("match.section", rule.match.section, sections)):
+                                         ("match.section", rule.match.section, sections),
+                                         ("match.region", rule.match.region, REGIONS)):
                 for v in values:
                     if v not in known:
                         raise DirectoryError(f"routing rule {rule.name!r}: field {field!r}: {v!r} is not known "
@@ -200,8 +203,12 @@ class Routing:
         return cls(config)
 
     def recipients(self, *, severity: Severity, section: str, target_id: str, lead: str,
-                   co: Iterable[str]) -> list[Recipient]:
-        """The departments told about a deviation, each once, in order: lead, co-departments, rules' additions."""
+                   co: Iterable[str], region: str = "wuxi") -> list[Recipient]:
+        """The departments told about a deviation, each once, in order: lead, co-departments, rules' additions.
+
+        The lead and co-departments are the target's own (a district's target names the district's departments);
+        a rule may match the target's region.
+        """
         co = tuple(co)
         out = [Recipient(lead, "lead")]
         if self.config.notify_co_departments:
@@ -210,7 +217,8 @@ class Routing:
         for rule in self.config.rule:
             m = rule.match
             if ((m.severity and severity not in m.severity) or (m.section and section not in m.section)
-                    or (m.target and target_id not in m.target) or (m.department and not owners & set(m.department))):
+                    or (m.target and target_id not in m.target) or (m.department and not owners & set(m.department))
+                    or (m.region and region not in m.region)):
                 continue
             out += [Recipient(d, f"rule:{rule.name}") for d in rule.add_departments]
             if rule.stop:

@@ -40,6 +40,26 @@ class IndicatorFreshness:
     recorded_at: datetime | None
 
 
+@dataclass(frozen=True)
+class RegionYearCount:
+    """How many series-periods the evaluator holds for one region and year."""
+
+    region: str
+    year: int
+    observations: int
+
+
+def readings_by_region_year(engine: Engine) -> list[RegionYearCount]:
+    """The stored readings (latest vintage of each series and period) counted per region and year."""
+    year = func.substr(readings.c.period, 1, 4)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(readings.c.region, year, func.count()).group_by(readings.c.region, year)
+            .order_by(readings.c.region, year)
+        ).all()
+    return [RegionYearCount(region, int(y), int(n)) for region, y, n in rows]
+
+
 class EvaluatorDatabase:
     """The engine, and the units of work the entry points (routes, the consumer loop) open on it."""
 

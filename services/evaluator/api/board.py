@@ -11,10 +11,12 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from services.evaluator.api.read_model import SECTION_ZH, BoardEntry, FilterError, board_entries
+from services.evaluator.api.routes import catalogue_for
 from services.evaluator.domain.evaluation import STATUS_ZH, Status
 from services.evaluator.runtime import runtime
 from shared.catalogue import Catalogue
 from shared.catalogue.model import Measure
+from shared.regions import REGIONS
 from shared.wording import period_label, reading_of
 
 router = APIRouter(tags=["board"])
@@ -80,14 +82,19 @@ def render_board(entries: list[BoardEntry], catalogue: Catalogue, department: st
         counts[label] = counts.get(label, 0) + 1
     summary = "".join(f"<span>{escape(k)}：{v}项</span>" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
     departments = {d.id: d.name_zh for d in catalogue.departments.values()}
+    place = escape(REGIONS.get(catalogue.region, catalogue.region))
+    # The filters keep the catalogue the page shows (another region's or year's).
+    keep = "" if catalogue.key == ("wuxi", 2024) else (
+        f'<input type="hidden" name="region" value="{escape(catalogue.region)}">'
+        f'<input type="hidden" name="year" value="{catalogue.year}">')
     parts = [
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>无锡市{catalogue.year}年政府工作报告目标进展看板</title><style>{_CSS}</style></head><body>",
-        f"<h1>无锡市{catalogue.year}年政府工作报告目标进展看板</h1>",
+        f"<title>{place}{catalogue.year}年政府工作报告目标进展看板</title><style>{_CSS}</style></head><body>",
+        f"<h1>{place}{catalogue.year}年政府工作报告目标进展看板</h1>",
         f'<p class="summary">共{len(entries)}项目标，其中<span class="behind-count" id="behind-total">'
         f"需关注{len(behind)}项</span>{summary}</p>",
-        '<form method="get" action="/board">',
+        f'<form method="get" action="/board">{keep}',
         f'<label>责任单位 <select name="department">{_options(departments, department, "全部单位")}</select></label> ',
         f'<label>板块 <select name="section">{_options(SECTION_ZH, section, "全部板块")}</select></label> ',
         '<button type="submit">筛选</button></form>',
@@ -116,10 +123,13 @@ def board_page(
     request: Request,
     department: str | None = Query(default=None, max_length=64, description="Lead or co-department id"),
     section: str | None = Query(default=None, max_length=16, description="headline or 1..9"),
+    region: str | None = Query(default=None, max_length=32, description="Region of the catalogue (default wuxi)"),
+    year: int | None = Query(default=None, ge=1990, le=2100, description="Year of the catalogue (default 2024)"),
 ) -> HTMLResponse:
-    """Every target grouped by the report's sections, those needing attention first, with their departments."""
+    """Every target of one catalogue grouped by the report's sections, those needing attention first, with their
+    departments."""
     rt = runtime(request)
-    catalogue = rt.catalogue
+    catalogue = catalogue_for(request, region, year)
     department = department or None  # the form sends an empty value for 全部
     section = section or None
     try:

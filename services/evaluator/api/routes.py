@@ -9,17 +9,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.evaluator.adapters.database import readings_by_region_year
 from services.evaluator.api.read_model import BoardEntry, FilterError, board_entries
 from services.evaluator.domain.evaluation import STATUS_ZH, Status
 from services.evaluator.domain.status_reports import ReportedStatus
 from services.evaluator.runtime import runtime
 from services.evaluator.service import NotReportable, NotResponsible, UnknownTarget, file_status_report
 from shared.catalogue import Catalogue
+from shared.regions import REGIONS
 from shared.tokens import bearer_token, match_token
 
 router = APIRouter(prefix="/v1", tags=["targets"])
 
-TargetId = Annotated[str, Path(max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
+# A target of the city's 2024 catalogue by its id, any other by "<region>.<year>.<id>".
+TargetId = Annotated[str, Path(max_length=64, pattern=r"^(?:[a-z]+\.[0-9]{4}\.)?[a-z][a-z0-9_]*$")]
 
 
 class TargetStatusOut(BaseModel):
@@ -107,8 +110,26 @@ class FiledReportOut(StatusReportOut):
     message_zh: str
 
 
-def _catalogue(request: Request) -> Catalogue:
-    return runtime(request).catalogue
+def catalogue_for(request: Request, region: str | None = None, year: int | None = None) -> Catalogue:
+    """The catalogue of a region and year (default: the city's default catalogue); 422 when there is none."""
+    rt = runtime(request)
+    if region is None and year is None:
+        return rt.catalogue
+    region = region or rt.catalogue.region
+    found = rt.all_catalogues.get(region, year if year is not None else rt.catalogue.year)
+    if found is None:
+        have = ", ".join(f"{r} {y}" for r, y in rt.all_catalogues.by_key)
+        raise HTTPException(422, [{"loc": ["query", "region"], "type": "value_error",
+                                   "msg": f"no catalogue for region {region!r} in {year or rt.catalogue.year}; "
+                                          f"catalogues: {have}"}])
+    return found
+
+
+def _catalogue_of(request: Request, target_id: str) -> Catalogue:
+    found = runtime(request).all_catalogues.of_target(target_id)
+    if found is None:
+        raise HTTPException(404, f"target {target_id!r} is in no catalogue")
+    return found
 
 
 def _status_out(e: BoardEntry, catalogue: Catalogue) -> TargetStatusOut:
@@ -123,11 +144,13 @@ def _status_out(e: BoardEntry, catalogue: Catalogue) -> TargetStatusOut:
     )
 
 
-def _entries(request: Request, department: str | None, section: str | None) -> list[BoardEntry]:
+def _entries(request: Request, department: str | None, section: str | None,
+             catalogue: Catalogue | None = None) -> list[BoardEntry]:
     rt = runtime(request)
     try:
         with rt.database.reading() as store:
-            return board_entries(rt.catalogue, store.states.board(), department=department, section=section)
+            return board_entries(catalogue or rt.catalogue, store.states.board(), department=department,
+                                 section=section)
     except FilterError as exc:
         raise HTTPException(422, [{"loc": ["query", exc.field], "msg": str(exc), "type": "value_error"}]) from exc
 
@@ -137,18 +160,19 @@ def board(
     request: Request,
     department: str | None = Query(default=None, max_length=64, description="Lead or co-department id"),
     section: str | None = Query(default=None, max_length=16, description="headline or 1..9"),
+    region: str | None = Query(default=None, max_length=32, description="Region of the catalogue (default wuxi)"),
+    year: int | None = Query(default=None, ge=1990, le=2100, description="Year of the catalogue (default 2024)"),
 ) -> list[TargetStatusOut]:
-    """Every target of the catalogue with its current status, optionally for one department or section."""
-    catalogue = _catalogue(request)
-    return [_status_out(e, catalogue) for e in _entries(request, department, section)]
+    """Every target of one catalogue (region and year) with its current status, optionally for one department or
+    section."""
+    catalogue = catalogue_for(request, region, year)
+    return [_status_out(e, catalogue) for e in _entries(request, department, section, catalogue)]
 
 
 def _entry(request: Request, target_id: str) -> BoardEntry:
-    catalogue = _catalogue(request)
-    if target_id not in catalogue.targets:
-        raise HTTPException(404, f"target {target_id!r} is not in the {catalogue.year} catalogue")
+    catalogue = _catalogue_of(request, target_id)
     section = catalogue.targets[target_id].section
-    return next(e for e in _entries(request, None, section) if e.target.id == target_id)
+    return next(e for e in _entries(request, None, section, catalogue) if e.target.id == target_id)
 
 
 _NO_TARGET: dict[int | str, dict[str, Any]] = {404: {"description": "The target is not in the catalogue"}}
@@ -158,7 +182,7 @@ _NO_TARGET: dict[int | str, dict[str, Any]] = {404: {"description": "The target 
             responses=_NO_TARGET)
 def one_target(request: Request, target_id: TargetId) -> TargetStatusOut:
     """One target with its current status."""
-    return _status_out(_entry(request, target_id), _catalogue(request))
+    return _status_out(_entry(request, target_id), _catalogue_of(request, target_id))
 
 
 @router.get("/targets/{target_id}/evaluations", response_model=list[EvaluationOut],
@@ -226,3 +250,23 @@ def file_report(
         department=department, reported_at=now, evaluation_id=filed.evaluation_id, target_status=filed.status,
         target_severity=filed.severity, published=filed.published, message_zh=filed.message_zh,
     )
+
+
+class WithoutCatalogueOut(BaseModel):
+    """Observations of a region and year that has no catalogue: stored, judged against nothing."""
+
+    region: str
+    region_zh: str
+    year: int
+    observations: int  # series-periods held (the latest vintage of each)
+
+
+@router.get("/observations/without-catalogue", response_model=list[WithoutCatalogueOut],
+            summary="Observations stored for a region and year with no catalogue (evaluated against nothing)")
+def without_catalogue(request: Request) -> list[WithoutCatalogueOut]:
+    """Per region and year no catalogue uses (neither its year's nor, as last year's figures, the next year's),
+    how many figures the evaluator holds and judged against nothing."""
+    rt = runtime(request)
+    return [WithoutCatalogueOut(region=c.region, region_zh=REGIONS.get(c.region, c.region), year=c.year,
+                                observations=c.observations)
+            for c in readings_by_region_year(rt.database.engine) if not rt.all_catalogues.judging(c.region, c.year)]

@@ -14,11 +14,12 @@ from services.ingest.adapters.store import WriteConflict
 from services.ingest.api.auth import admin
 from services.ingest.api.routes import key_info
 from services.ingest.api.schemas import IssuedKey, KeyInfo, KeyIssueIn, ReplayAccepted, ReplayIn
-from services.ingest.domain.observations import REGIONS, period_hint_zh
+from services.ingest.domain.observations import period_hint_zh
 from services.ingest.service import replay_observations
 from services.ingest.wiring import IngestWiring, wiring
 from shared.periods import Period, PeriodError
 from shared.problems import Failure, Problem, ProblemDetail
+from shared.regions import REGIONS
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ProblemDetail, "description": "No admin token, or a wrong one"},

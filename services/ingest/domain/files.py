@@ -10,8 +10,9 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from services.ingest.domain.observations import REGIONS, FieldError, Submission
+from services.ingest.domain.observations import FieldError, Submission
 from shared.catalogue import Catalogue
+from shared.regions import REGIONS
 
 # Column headers accepted for each field, compared after lower-casing and removing spaces.
 HEADERS: dict[str, tuple[str, ...]] = {

@@ -11,19 +11,8 @@ from enum import StrEnum
 from shared.catalogue import Catalogue
 from shared.catalogue.model import Frequency, Indicator, Measure
 from shared.periods import Period, PeriodError
+from shared.regions import REGIONS
 from shared.units import UnitError, convert, convertible_units
-
-REGIONS: dict[str, str] = {
-    "wuxi": "无锡市",
-    "jiangyin": "江阴市",
-    "yixing": "宜兴市",
-    "liangxi": "梁溪区",
-    "xishan": "锡山区",
-    "huishan": "惠山区",
-    "binhu": "滨湖区",
-    "xinwu": "新吴区",
-    "jingkai": "经开区",
-}
 
 # Growth rates outside this range are typing errors, not statistics (the 2020-21 swings stayed inside).
 GROWTH_PCT_BOUNDS = (-100.0, 1000.0)
