@@ -14,6 +14,7 @@ from services.evaluator.adapters.database import EvaluatorDatabase
 from services.evaluator.adapters.tables import outbox as outbox_table
 from services.evaluator.adapters.tables import processed_events
 from services.evaluator.api.board import router as board_router
+from services.evaluator.api.rankings import router as rankings_router
 from services.evaluator.api.routes import router
 from services.evaluator.config import EvaluatorSettings
 from services.evaluator.handlers import ObservationHandler
@@ -108,4 +109,5 @@ def create_app(
                                          catalogues=catalogues)
     app.include_router(router)
     app.include_router(board_router)
+    app.include_router(rankings_router)
     return app

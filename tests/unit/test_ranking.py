@@ -69,6 +69,7 @@ def test_ranks(figures: dict[str, float], city: float, ranked: list[tuple[str, i
     assert all(r.rank is None and r.figure is None and r.rank_zh == "暂无数据" for r in missing)
     assert [r.region for r in missing] == [r for r in DISTRICTS if r not in figures]  # in the listed order
     assert ranking.city_figure == city and ranking.city_target == 5.5
+    assert ranking.city_target_phrase is not None and "5.5%左右" in ranking.city_target_phrase
 
 
 def test_above_its_plan_but_below_the_city_average_is_not_both(targets: tuple[Target, Target]) -> None:

@@ -129,6 +129,28 @@ class SqlReadings:
                         x.recorded_at) for x in rows]
 
 
+    def of_period(self, indicator: str, measure: str, period: str) -> dict[str, Reading]:
+        """Every region's latest vintage of one series in one period, by region."""
+        self._cache.flush(self._conn)
+        r = readings
+        rows = self._conn.execute(
+            select(r.c.region, r.c.period, r.c.value, r.c.status, r.c.observation_id, r.c.vintage, r.c.recorded_at)
+            .where(r.c.indicator == indicator, r.c.measure == measure, r.c.period == period)
+        ).all()
+        return {x.region: Reading(x.value, Period.parse(x.period), ObservationStatus(x.status), x.observation_id,
+                                  x.vintage, x.recorded_at) for x in rows}
+
+    def periods(self, indicator: str, measure: str, regions: Sequence[str]) -> list[Period]:
+        """The periods of one series that any of ``regions`` has a figure for, earliest first."""
+        self._cache.flush(self._conn)
+        r = readings
+        codes = self._conn.execute(
+            select(r.c.period).distinct().where(r.c.indicator == indicator, r.c.measure == measure,
+                                                r.c.region.in_(list(regions)))
+        ).scalars().all()
+        return sorted(Period.parse(c) for c in codes)
+
+
 class SqlEvaluations:
     """EvaluationRepository on the ``evaluations`` table."""
 

@@ -52,6 +52,7 @@ class Ranking:
     period: str
     city_figure: float | None
     city_target: float | None
+    city_target_phrase: str | None  # the city report's words (地区生产总值增长5.5%左右)
     city_figure_zh: str
     rows: tuple[RankedRow, ...]
 
@@ -135,4 +136,5 @@ def rank_regions(
                               f"排名第{rank}"))
     # Ranked first by rank (ties in the districts' listed order), then those without a figure.
     rows.sort(key=lambda row: (row.rank is None, row.rank or 0))
-    return Ranking(indicator, period, city, city_goal, growth_zh(city), tuple(rows))
+    phrase = city_target.phrase if city_target is not None else None
+    return Ranking(indicator, period, city, city_goal, phrase, growth_zh(city), tuple(rows))
