@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from html import escape
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
@@ -22,6 +23,7 @@ router = APIRouter(tags=["rankings"])
 
 DISTRICTS = {r: name for r, name in REGIONS.items() if r != CITY}
 MEASURE = Measure.CUMULATIVE_YOY_PCT  # districts are ranked on their year-to-date growth
+_NO_DATA: dict[int | str, dict[str, Any]] = {404: {"description": "No period given and no district figure yet"}}
 
 
 class RankedRowOut(BaseModel):
@@ -98,7 +100,8 @@ def ranking_for(request: Request, indicator: str, period: str | None) -> tuple[R
     return ranking, name
 
 
-@router.get("/v1/rankings", response_model=RankingOut, summary="Districts ranked on one indicator's growth rate")
+@router.get("/v1/rankings", response_model=RankingOut, summary="Districts ranked on one indicator's growth rate",
+            responses=_NO_DATA)
 def rankings(
     request: Request,
     indicator: str = Query(max_length=64, pattern=r"^[a-z][a-z0-9_]*$", description="Indicator id, e.g. gdp"),
@@ -156,7 +159,8 @@ def render_ranking(ranking: Ranking, name: str) -> str:
     return "".join(parts)
 
 
-@router.get("/board/regions", response_class=HTMLResponse, summary="The 板块 view of one indicator as HTML")
+@router.get("/board/regions", response_class=HTMLResponse, summary="The 板块 view of one indicator as HTML",
+            responses=_NO_DATA)
 def regions_page(
     request: Request,
     indicator: str = Query(default="gdp", max_length=64, pattern=r"^[a-z][a-z0-9_]*$", description="Indicator id"),
