@@ -7,7 +7,7 @@ from dataclasses import asdict
 from html import escape
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
@@ -16,6 +16,7 @@ from services.evaluator.domain.ranking import Ranking, growth_target, rank_regio
 from services.evaluator.runtime import runtime
 from shared.catalogue.model import Measure, Target
 from shared.periods import Period, PeriodError
+from shared.problems import Problem
 from shared.regions import CITY, REGIONS
 from shared.wording import number, period_label
 
@@ -61,8 +62,8 @@ class RankingOut(BaseModel):
     rows: list[RankedRowOut]
 
 
-def _bad(field: str, msg: str) -> HTTPException:
-    return HTTPException(422, [{"loc": ["query", field], "msg": msg, "type": "value_error"}])
+def _bad(field: str, rule: str, msg: str, msg_zh: str) -> Problem:
+    return Problem.of(422, rule, msg, msg_zh, loc=("query", field))
 
 
 def _indicator_zh(request: Request, indicator: str) -> str:
@@ -70,8 +71,9 @@ def _indicator_zh(request: Request, indicator: str) -> str:
         found = c.indicators.get(indicator)
         if found is not None and MEASURE in found.measures:
             return found.name_zh
-    raise _bad("indicator", f"no catalogue has indicator {indicator!r} with a year-to-date growth rate "
-                            f"({MEASURE.value}); use an indicator id such as 'gdp'")
+    raise _bad("indicator", "unknown_indicator", f"no catalogue has indicator {indicator!r} with a year-to-date "
+               f"growth rate ({MEASURE.value}); use an indicator id such as 'gdp'",
+               f"没有可排名的指标“{indicator}”（须为按累计增速报送的指标，如 gdp）")
 
 
 def _growth_target(request: Request, region: str, year: int, indicator: str) -> Target | None:
@@ -86,13 +88,15 @@ def ranking_for(request: Request, indicator: str, period: str | None) -> tuple[R
         if period is None:
             periods = store.readings.periods(indicator, MEASURE.value, list(DISTRICTS))
             if not periods:
-                raise HTTPException(404, f"暂无数据：尚无任何板块报送{name}增速（{indicator}）")
+                raise Problem.of(404, "no_district_figures", f"no district has sent a {indicator} growth figure yet",
+                                 f"暂无数据：尚无任何板块报送{name}增速（{indicator}）", loc=("query", "indicator"))
             chosen = periods[-1]
         else:
             try:
                 chosen = Period.parse(period)
             except PeriodError as exc:
-                raise _bad("period", str(exc)) from exc
+                raise _bad("period", "period_format", str(exc),
+                           f"期别“{period}”格式不正确：应为 2024、2024-S1、2024-Q2 或 2024-M06 等") from exc
         figures = store.readings.of_period(indicator, MEASURE.value, chosen.code)
     own = {r: t for r in DISTRICTS if (t := _growth_target(request, r, chosen.year, indicator)) is not None}
     ranking = rank_regions(indicator, chosen.code, DISTRICTS, {r: v for r, v in figures.items() if r in DISTRICTS},
