@@ -13,6 +13,7 @@ from services.alerts.channels.email import SmtpSecurity
 from services.alerts.domain.directory import ChannelType
 from shared.catalogue.loader import DEFAULT_DIR
 from shared.settings import ServiceSettings
+from shared.workdays import TimeBasis
 
 DATA = Path(__file__).with_name("data")
 HEX64 = set("0123456789abcdef")
@@ -95,6 +96,12 @@ class AlertsSettings(ServiceSettings):
     repeat_interval_s: float = Field(default=86400.0, ge=0, description="Remind of open alerts after; 0 = never")
     escalate_after_s: float = Field(
         default=86400.0, ge=0, description="Escalate unacknowledged critical alerts up the chain after; 0 = never"
+    )
+    deadlines_in: TimeBasis = Field(
+        default=TimeBasis.WORKING_DAYS,
+        description="How ALERTS_REPEAT_INTERVAL_S and ALERTS_ESCALATE_AFTER_S are counted: working_days (only "
+        "working days by the State Council's holiday schedule, make-up days included, 24 h each, Beijing time) "
+        "or calendar (every second)",
     )
     lifecycle_interval_s: float = Field(default=5.0, gt=0, description="How often escalations and reminders run")
     delivery_timeout_s: float = Field(default=5.0, gt=0, le=60, description="Timeout of one delivery attempt")

@@ -124,7 +124,7 @@ def create_app(
     dispatcher.on_dead_letter = relay.wake
     timed = TimedTransitions(db, catalogue, routing, pipeline, escalate_after_s=settings.escalate_after_s,
                              repeat_interval_s=settings.repeat_interval_s, interval_s=settings.lifecycle_interval_s,
-                             after_commit=dispatcher.wake, clock=clock)
+                             after_commit=dispatcher.wake, clock=clock, deadlines_in=settings.deadlines_in)
     pruner = Pruner(db, delivery_log_days=settings.delivery_log_retention_days,
                     alert_days=settings.alert_retention_days, interval_s=settings.prune_interval_s, clock=clock)
     deviations_topic = topic_name(settings, TargetStatusChanged.topic)

@@ -6,6 +6,9 @@
 - An alert still firing (not acknowledged) ``repeat_interval_s`` after it was last notified is sent again
   to its departments as an 【预警提醒】.
 
+Both times count working time by default (``deadlines_in``, shared/workdays.py): an alert opened on the eve
+of the Spring Festival holiday is reminded and escalated after it, not during it.
+
 Each step is a conditional update (on the level or the last-notified time read) in the same transaction as
 the notifications it queues, so a rerun, a crash or a second replica never does a step twice.
 """
@@ -15,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from services.alerts.adapters.db import Database, Repositories
 from services.alerts.domain.directory import Routing
@@ -26,6 +29,7 @@ from services.alerts.pipeline import Pipeline
 from shared.catalogue import Catalogue, Catalogues
 from shared.clock import Clock, utc_now
 from shared.messages import Severity, TargetStatusChanged
+from shared.workdays import TimeBasis, deadline_cutoff
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +49,8 @@ class TimedTransitions:
 
     def __init__(self, db: Database, catalogue: Catalogue | Catalogues, routing: Routing, pipeline: Pipeline, *,
                  escalate_after_s: float, repeat_interval_s: float, interval_s: float,
-                 after_commit: Callable[[], None] | None = None, clock: Clock = utc_now) -> None:
+                 after_commit: Callable[[], None] | None = None, clock: Clock = utc_now,
+                 deadlines_in: TimeBasis = TimeBasis.WORKING_DAYS) -> None:
         self.db = db
         self.catalogue = catalogue
         self.routing = routing
@@ -55,6 +60,7 @@ class TimedTransitions:
         self.interval_s = interval_s
         self.after_commit = after_commit
         self.clock = clock
+        self.deadlines_in = deadlines_in
 
     def run(self, stop: threading.Event) -> None:
         """Tick until ``stop`` is set."""
@@ -72,7 +78,7 @@ class TimedTransitions:
     def _escalate(self, repos: Repositories, now: datetime) -> int:
         if self.escalate_after_s <= 0:
             return 0
-        cutoff = now - timedelta(seconds=self.escalate_after_s)
+        cutoff = deadline_cutoff(now, self.escalate_after_s, self.deadlines_in)
         done = 0
         for r in repos.alerts.firing_critical():
             since = r.escalated_at or r.opened_at
@@ -93,7 +99,8 @@ class TimedTransitions:
         if self.repeat_interval_s <= 0:
             return 0
         done = 0
-        for r in repos.alerts.firing_notified_before(now - timedelta(seconds=self.repeat_interval_s)):
+        for r in repos.alerts.firing_notified_before(
+                deadline_cutoff(now, self.repeat_interval_s, self.deadlines_in)):
             if not r.event or not repos.alerts.mark_reminded(r.id, r.last_notified_at, now):
                 continue
             event = TargetStatusChanged.model_validate_json(r.event)

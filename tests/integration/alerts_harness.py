@@ -102,6 +102,7 @@ def settings(database_url: str, broker: TansuBroker, topic_prefix: str, **over: 
         retry_base_s=0.05,
         retry_max_s=0.3, dispatch_poll_interval_s=0.1, lifecycle_interval_s=0.2, repeat_interval_s=0,
         escalate_after_s=0, delivery_timeout_s=2,
+        deadlines_in="calendar",  # the tests' deadlines are seconds of real time, also on weekends and holidays
     )
     base.update(over)
     return AlertsSettings(**base)
