@@ -141,8 +141,9 @@ def test_kill_9_mid_burst_and_a_receiver_down_for_a_while_change_nothing_at_the_
 
 def test_ack_by_link_silences_and_escalation_over_http(start_alerts, broker: TansuBroker, topic_prefix: str,
                                                        receiver: Receiver) -> None:
+    # Calendar time: a 2-second deadline in working days would wait for Monday when the suite runs on a weekend.
     alerts = start_alerts(ALERTS_DEFAULT_WEBHOOK_URL=f"{receiver.url}/hook", ALERTS_ESCALATE_AFTER_S="2",
-                          ALERTS_LIFECYCLE_INTERVAL_S="0.3")
+                          ALERTS_LIFECYCLE_INTERVAL_S="0.3", ALERTS_DEADLINES_IN="calendar")
     auth = {"Authorization": f"Bearer {TOKEN}"}
     silence = {"target_id": "urban_new_jobs", "duration_minutes": 10, "owner": "王五", "reason": "数据口径调整期间"}
     r = httpx.post(f"{alerts.url}/v1/silences", json=silence, headers=auth, timeout=10)
