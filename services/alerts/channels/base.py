@@ -9,6 +9,7 @@ elsewhere they are recorded as uncertain (ALERTS_RETRY_AMBIGUOUS_CHANNELS).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -146,6 +147,15 @@ def fit_parts(parts_text: list[str], head: str, limit: int, sep: str) -> tuple[s
 
 MENTION = "_mention"  # our own field in a stored robot payload: @-mention the contacts when sending (stripped)
 COMPLETE = "_complete"  # our own field: False when the message had to be cut (stripped when sending)
+
+
+def with_own(doc: dict[str, Any], *, mention: bool, shown: int, total: int) -> str:
+    """The stored robot payload: the platform's document plus our own fields (strip_own removes them)."""
+    if mention:
+        doc[MENTION] = True
+    if shown < total:
+        doc[COMPLETE] = False
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
 def strip_own(doc: dict[str, Any]) -> tuple[dict[str, Any], bool]:

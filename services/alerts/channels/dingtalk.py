@@ -22,14 +22,13 @@ import urllib.parse
 from typing import Any
 
 from services.alerts.channels.base import (
-    COMPLETE,
-    MENTION,
     DeliveryResult,
     Destination,
     Message,
     fit_parts,
     robot_result,
     strip_own,
+    with_own,
 )
 from services.alerts.channels.http import HttpPoster
 from services.alerts.channels.robots import RobotPoster
@@ -78,11 +77,7 @@ class DingTalkChannel:
             else:  # one button per alert shown (a cut message's others are on the board)
                 card |= {"btnOrientation": "0", "btns": [b for aid, b in btns if aid in shown]}
             doc = {"msgtype": "actionCard", "actionCard": card}
-        if mention:
-            doc[MENTION] = True
-        if whole < len(parts):
-            doc[COMPLETE] = False
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+        return with_own(doc, mention=mention, shown=whole, total=len(parts))
 
     @staticmethod
     def for_platform(dest: Destination, payload: bytes) -> bytes:

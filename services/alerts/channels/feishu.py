@@ -19,13 +19,12 @@ import time
 from typing import Any
 
 from services.alerts.channels.base import (
-    COMPLETE,
-    MENTION,
     DeliveryResult,
     Destination,
     Message,
     robot_result,
     strip_own,
+    with_own,
 )
 from services.alerts.channels.http import HttpPoster
 from services.alerts.channels.robots import RobotPoster
@@ -88,11 +87,7 @@ class FeishuChannel:
                     "tag": "plain_text", "content": f"……另有{len(parts) - whole}项，请登录系统查看。"}})
                 break
             whole += 1
-        if mention_wanted(parts):
-            doc[MENTION] = True
-        if whole < len(parts):
-            doc[COMPLETE] = False
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+        return with_own(doc, mention=mention_wanted(parts), shown=whole, total=len(parts))
 
     @staticmethod
     def for_platform(dest: Destination, payload: bytes) -> dict[str, Any]:

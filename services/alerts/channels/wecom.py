@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 
 from services.alerts.channels.base import (
-    COMPLETE,
-    MENTION,
     DeliveryResult,
     Destination,
     Message,
     fit_parts,
     robot_result,
     strip_own,
+    with_own,
 )
 from services.alerts.channels.http import HttpPoster
 from services.alerts.channels.robots import RobotPoster
@@ -56,11 +55,7 @@ class WeComChannel:
         content, whole = fit_parts([part_markdown(p) for p in parts],
                                    f"### {title}\n{greeting(message.department_zh)}", WECOM_MAX_BYTES, "\n\n")
         doc: dict[str, object] = {"msgtype": "markdown", "markdown": {"content": content}}
-        if mention_wanted(parts):
-            doc[MENTION] = True
-        if whole < len(parts):
-            doc[COMPLETE] = False
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+        return with_own(doc, mention=mention_wanted(parts), shown=whole, total=len(parts))
 
     @staticmethod
     def for_platform(dest: Destination, payload: bytes) -> bytes:
