@@ -17,18 +17,16 @@ import json
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from devstack.receiver import Receiver
+from devstack.scratchdb import ScratchDatabases
 from devstack.stack import SERVICES, Stack
 from shared.catalogue import load_catalogue
-from shared.db import normalise_url
 
 REGIONS = ["jiangyin", "yixing", "liangxi", "xishan", "huishan", "binhu", "xinwu", "jingkai"]
 
@@ -123,30 +121,6 @@ async def batch_phase(ingest: str, key: str, rows: list[dict], batch: int = 1000
     return {"observations": len(rows), "per_s": len(rows) / elapsed}
 
 
-def make_databases(postgres: str | None) -> dict[str, str]:
-    if not postgres:
-        return {}
-    admin = create_engine(normalise_url(postgres), isolation_level="AUTOCOMMIT")
-    urls = {}
-    with admin.connect() as conn:
-        for svc in SERVICES:
-            name = f"bench_{svc}_{uuid.uuid4().hex[:6]}"
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-            urls[svc] = postgres.rsplit("/", 1)[0] + f"/{name}"
-    admin.dispose()
-    return urls
-
-
-def drop_databases(postgres: str | None, urls: dict[str, str]) -> None:
-    if not postgres:
-        return
-    admin = create_engine(normalise_url(postgres), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        for url in urls.values():
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=300, help="observations in the latency phase")
@@ -157,7 +131,8 @@ def main() -> None:
     args = parser.parse_args()
 
     receiver = Receiver().start()
-    urls = make_databases(args.postgres)
+    scratch = ScratchDatabases(args.postgres, prefix="bench") if args.postgres else None
+    urls = {svc: scratch.create(svc) for svc in SERVICES} if scratch else {}
     data_dir = Path(tempfile.mkdtemp(prefix="wuxi-bench-"))
     stack = Stack(data_dir=data_dir, database_urls=urls, extra_env={"alerts": {
         "ALERTS_WEBHOOK_URLS": json.dumps({"fgw": f"{receiver.url}/fgw"}), "ALERTS_WEBHOOK_SECRET": "bench"},
@@ -187,7 +162,8 @@ def main() -> None:
     finally:
         stack.stop()
         receiver.stop()
-        drop_databases(args.postgres, urls)
+        if scratch:
+            scratch.drop_all()
 
 
 if __name__ == "__main__":

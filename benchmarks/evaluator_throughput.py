@@ -23,16 +23,15 @@ from pathlib import Path
 
 import httpx
 from kafka import KafkaConsumer
-from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from devstack.broker import TansuBroker, free_port
+from devstack.scratchdb import ScratchDatabases
 from devstack.stack import ServiceProcess
 from services.evaluator.config import EvaluatorSettings
 from shared.catalogue import load_catalogue
 from shared.catalogue.model import Measure
-from shared.db import normalise_url
 from shared.kafka import ensure_topics, make_producer
 from shared.messages import ObservationRecorded, ObservationStatus, encode, envelope_for
 
@@ -96,15 +95,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="wuxi-eval-bench-"))
     broker = TansuBroker(log_path=tmp / "broker.log")
     broker.start()
-    name = None
-    if args.postgres:
-        admin = create_engine(normalise_url(args.postgres), isolation_level="AUTOCOMMIT")
-        name = f"bench_eval_{uuid.uuid4().hex[:6]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = args.postgres.rsplit("/", 1)[0] + f"/{name}"
-    else:
-        url = f"sqlite:///{tmp / 'evaluator.db'}"
+    scratch = ScratchDatabases(args.postgres, prefix="bench") if args.postgres else None
+    url = scratch.create("eval") if scratch else f"sqlite:///{tmp / 'evaluator.db'}"
     settings = EvaluatorSettings(database_url=url, kafka_bootstrap_servers=broker.bootstrap, topic_prefix="wuxi")
     ensure_topics(settings, ["wuxi.observations", "wuxi.observations.dlq", "wuxi.deviations"])
     proc = None
@@ -138,9 +130,8 @@ def main() -> None:
         if proc:
             proc.stop()
         broker.stop()
-        if name:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if scratch:
+            scratch.drop_all()
     print(f"database {'PostgreSQL' if args.postgres else 'SQLite'}, {args.n} observations")
     print(f"| bare consumer (baseline) | {base:,.0f} msg/s |")
     verdict = "met" if rate >= 5000 else "MISSED"

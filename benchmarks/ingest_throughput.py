@@ -26,11 +26,12 @@ import uuid
 from pathlib import Path
 
 import httpx
-from sqlalchemy import Column, DateTime, Float, Integer, MetaData, String, Table, Text, create_engine, text
+from sqlalchemy import Column, DateTime, Float, Integer, MetaData, String, Table, Text, create_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from devstack.broker import TansuBroker, free_port
+from devstack.scratchdb import ScratchDatabases
 from devstack.stack import ServiceProcess
 from shared.catalogue import load_catalogue
 from shared.db import normalise_url
@@ -150,14 +151,8 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="wuxi-ingest-bench-"))
-    if args.postgres:
-        admin = create_engine(normalise_url(args.postgres), isolation_level="AUTOCOMMIT")
-        name = f"bench_ingest_{uuid.uuid4().hex[:6]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = args.postgres.rsplit("/", 1)[0] + f"/{name}"
-    else:
-        url = f"sqlite:///{tmp / 'ingest.db'}"
+    scratch = ScratchDatabases(args.postgres, prefix="bench") if args.postgres else None
+    url = scratch.create("ingest") if scratch else f"sqlite:///{tmp / 'ingest.db'}"
     broker = TansuBroker(log_path=tmp / "broker.log")
     broker.start()
     admin_token = uuid.uuid4().hex
@@ -184,10 +179,8 @@ def main() -> None:
         for p in procs:
             p.stop()
         broker.stop()
-        if args.postgres:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        if scratch:
+            scratch.drop_all()
     db = "PostgreSQL" if args.postgres else "SQLite"
     print(f"database {db}, one ingest process; peak RSS {rss}")
     print("| measure | result | target |")

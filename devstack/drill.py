@@ -55,6 +55,7 @@ from sqlalchemy import create_engine, text
 from devstack.broker import TansuBroker, free_port
 from devstack.pgcluster import PostgresCluster
 from devstack.receiver import Receiver
+from devstack.scratchdb import ScratchDatabases
 from devstack.stack import ENV_PREFIX, REPO, SERVICES, ServiceProcess, Stack
 from shared.db import normalise_url
 
@@ -557,20 +558,13 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="wuxi-drill-"))
     urls: dict[str, str] = {}
     cluster: PostgresCluster | None = None
-    created: list[str] = []  # databases made on the --postgres server, dropped at the end
+    scratch = ScratchDatabases(args.postgres, prefix="drill") if args.postgres and not args.pg_restart else None
     if args.pg_restart:
         cluster = PostgresCluster().init()
         cluster.start()
         urls = {svc: cluster.create_database(f"drill_{svc}") for svc in SERVICES}
-    elif args.postgres:
-        admin = create_engine(normalise_url(args.postgres), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            for svc in SERVICES:
-                name = f"drill_{svc}_{uuid.uuid4().hex[:6]}"
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-                created.append(name)
-                urls[svc] = args.postgres.rsplit("/", 1)[0] + f"/{name}"
-        admin.dispose()
+    elif scratch:
+        urls = {svc: scratch.create(svc) for svc in SERVICES}
     where = "SQLite" if not urls else ("a PostgreSQL server of its own" if cluster else "PostgreSQL")
     print(f"drill: {args.duration:.0f}s at {args.rate:g} obs/s, receiver outage {args.outage:.0f}s, "
           f"{ALERTS_REPLICAS} alerts replicas with grouping, {where}; logs in {data_dir}", flush=True)
@@ -580,12 +574,8 @@ def main() -> None:
     finally:
         if cluster is not None:
             cluster.remove()
-        if created:
-            admin = create_engine(normalise_url(args.postgres), isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                for name in created:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        if scratch:
+            scratch.drop_all()
     for f in counts.faults:
         print(f"  {f}")
     for e in counts.evidence():

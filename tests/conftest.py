@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from devstack.broker import TansuBroker
 from devstack.receiver import Receiver
+from devstack.scratchdb import ScratchDatabases
 from shared.db import normalise_url
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
@@ -54,35 +54,15 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TansuBroker]:
     b.stop()
 
 
-class PostgresDatabases:
-    """Creates throwaway databases on the test PostgreSQL server."""
-
-    def __init__(self, url: str) -> None:
-        self.admin_url = normalise_url(url)
-        self.created: list[str] = []
-
-    def create(self) -> str:
-        name = f"wx_{uuid.uuid4().hex[:12]}"
-        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
-        self.created.append(name)
-        return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
-
-    def drop_all(self) -> None:
-        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            for name in self.created:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+# Throwaway databases on the test PostgreSQL server (devstack/scratchdb.py), dropped at the end of the session.
+PostgresDatabases = ScratchDatabases
 
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresDatabases]:
     """Throwaway databases on the test PostgreSQL server, dropped at the end of the session."""
     assert POSTGRES_URL is not None
-    dbs = PostgresDatabases(POSTGRES_URL)
+    dbs = PostgresDatabases(POSTGRES_URL, prefix="wx")
     yield dbs
     dbs.drop_all()
 
