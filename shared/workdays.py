@@ -58,6 +58,14 @@ def _china(at: datetime) -> datetime:
     return at.astimezone(CHINA_TZ)
 
 
+def working_day_on_or_after(day: date) -> date:
+    """``day`` when it is a working day, else the next working day (a deadline on a holiday moves to the next
+    working day, 遇节假日顺延; a make-up working day counts as a working day)."""
+    while not is_working_day(day):
+        day += _DAY
+    return day
+
+
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), CHINA_TZ)
 

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
+from shared.workdays import TimeBasis
 
 
 class IngestSettings(ServiceSettings):
@@ -36,6 +37,10 @@ class IngestSettings(ServiceSettings):
         default=20.0, ge=0, description="Lookups of keys not in the cache per second per client address; 0 = off"
     )
     auth_rate_limit_burst: int = Field(default=50, ge=1, description="Lookups a client address may burst")
+    release_due_in: TimeBasis = Field(
+        default=TimeBasis.WORKING_DAYS,
+        description="Data-overdue due days: working_days moves a due day on a holiday to the next working day",
+    )
     idempotency_ttl_h: float = Field(
         default=24.0, gt=0, description="How long a stored Idempotency-Key response is replayed"
     )

@@ -54,7 +54,7 @@ def create_app(
     counters = IngestCounters(registry)
     engine = make_engine(settings.database_url, busy_timeout_s=settings.sqlite_busy_timeout_s)
     store = IngestStore(engine, Outbox(outbox_table, source=SOURCE, topic_prefix=settings.topic_prefix, clock=clock))
-    metrics.registry.register(IngestBusinessCollector(store, catalogue))
+    metrics.registry.register(IngestBusinessCollector(store, catalogue, settings.release_due_in))
     # At start-up ingest creates the evaluator's topic too; after a broker loss each service re-creates the
     # topics it reads and writes (the relay and the consumer loops are given topic_creator).
     topics = [topic_name(settings, t) for t in (ObservationRecorded.topic, TargetStatusChanged.topic)]

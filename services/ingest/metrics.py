@@ -17,6 +17,7 @@ from shared.catalogue import Catalogue
 from shared.metrics import DatabaseCollector
 from shared.periods import Period, PeriodError
 from shared.release_calendar import RELEASE_LAG_DAYS, next_due, overdue_at
+from shared.workdays import TimeBasis
 
 NS = "ingest"
 CITY = "wuxi"  # the report's targets are for the whole city
@@ -43,10 +44,12 @@ class IngestCounters:
 class IngestBusinessCollector(DatabaseCollector):
     """Indicators' freshness against the release calendar, from ingest's observations."""
 
-    def __init__(self, store: IngestStore, catalogue: Catalogue) -> None:
+    def __init__(self, store: IngestStore, catalogue: Catalogue,
+                 due_in: TimeBasis = TimeBasis.WORKING_DAYS) -> None:
         super().__init__(NS)
         self.store = store
         self.catalogue = catalogue
+        self.due_in = due_in
 
     def families(self) -> list[Metric]:
         return [
@@ -86,6 +89,7 @@ class IngestBusinessCollector(DatabaseCollector):
                 recorded_at.add_metric([ind.id], last_recorded[ind.id].timestamp())
             due = next_due(year, ind.frequency, reached.get(ind.id))
             if due is not None:
-                overdue.add_metric([ind.id, ind.frequency.name.lower(), due.code], overdue_at(due).timestamp())
+                overdue.add_metric([ind.id, ind.frequency.name.lower(), due.code],
+                                   overdue_at(due, self.due_in).timestamp())
 
 
