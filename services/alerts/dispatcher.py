@@ -400,12 +400,15 @@ class Dispatcher:
                 delay = self.robot_limits.pause(ChannelType(live[0].channel))
                 self.limiter.block(robot, delay)
                 log.warning("robot %s answered that it is sent too fast: paused for %.0fs", ref, delay)
+                self.metrics.robot_paused.labels(live[0].channel).inc()
             elif result is not None:
                 delay, recovered = self._after(s, result)
         if result is None:
             self.limiter.release(robot)  # nothing went out
         else:
             self.metrics.delivery_duration.labels(live[0].channel).observe(duration)
+            if result.delivered and len(live) > 1:
+                self.metrics.robot_merged.labels(live[0].channel).inc(len(live) - 1)
             for r in live:
                 self._results.put(_Outcome(r, result, duration, delay, recovered, merged=len(live)))
         for r, m in held:

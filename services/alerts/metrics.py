@@ -49,6 +49,15 @@ class AlertsMetrics(CommonMetrics):
             "delivery_log_commit_failures_total", "Failed commits of delivery outcomes (retried; readiness fails "
             "while they last)", namespace="alerts", registry=registry,
         )
+        self.robot_merged = Counter(
+            "robot_notifications_merged_total", "Notifications that went out inside another's message to a chat "
+            "robot (its backlog merged to keep under the robot's limit), by channel", ["channel"],
+            namespace="alerts", registry=registry,
+        )
+        self.robot_paused = Counter(
+            "robot_pauses_total", "Times a chat robot answered that it was sent too fast and was left alone for its "
+            "pause, by channel", ["channel"], namespace="alerts", registry=registry,
+        )
         self.delivery_duration = Histogram(
             "delivery_duration_seconds", "Time of one delivery attempt, by channel", ["channel"],
             namespace="alerts", registry=registry, buckets=DELIVERY_BUCKETS,

@@ -70,7 +70,8 @@ def _env(recv: Receiver) -> dict[str, str]:
 
 
 @contextmanager
-def dispatching(database_url: str, recv: Receiver, n_alerts: int, limits: RobotLimits) -> Iterator[Database]:
+def dispatching(database_url: str, recv: Receiver, n_alerts: int, limits: RobotLimits,
+                registry: CollectorRegistry | None = None) -> Iterator[Database]:
     """200 alerts queued for fgw's three robots (one notification each), and the dispatcher sending them."""
     run_migrations(database_url, MIGRATIONS)
     engine = make_engine(database_url)
@@ -96,7 +97,8 @@ def dispatching(database_url: str, recv: Receiver, n_alerts: int, limits: RobotL
             rows.append(rendering.row(dest, "fgw", [part], [f"event-{i}"], f"{alert_id}-{dest.type.value}", now))
     with db.transaction() as repos:
         repos.notifications.add(rows)
-    dispatcher = Dispatcher(db, receivers, channels, leader=Leader(), metrics=AlertsMetrics(CollectorRegistry()),
+    metrics = AlertsMetrics(registry or CollectorRegistry())
+    dispatcher = Dispatcher(db, receivers, channels, leader=Leader(), metrics=metrics,
                             outbox=Outbox(outbox, source="/t", topic_prefix="t"), timeout_s=5,
                             budget=RetryBudget(3600), retry_base_s=0.05, retry_max_s=0.5, poll_interval_s=0.05,
                             robot_limits=limits, merge=rendering.merged)
@@ -148,8 +150,10 @@ def test_a_burst_of_200_alerts_never_exceeds_a_robots_limit_and_everything_arriv
     recv = Receiver(dingtalk_secret=DING, feishu_secret=FEI, robot_limit=20, robot_window_s=WINDOW_S,
                     robot_throttle_s=WINDOW_S * 10).start()
     n = 200
+    registry = CollectorRegistry()
     try:
-        with dispatching(database_url, recv, n, RobotLimits(18, {}, WINDOW_S, WINDOW_S, WINDOW_S * 10)) as db:
+        with dispatching(database_url, recv, n, RobotLimits(18, {}, WINDOW_S, WINDOW_S, WINDOW_S * 10),
+                         registry) as db:
             got = _wait_all_sent(db, 3 * n, timeout_s=60)
             assert got == Counter({"sent": 3 * n}), got
         assert recv.throttled == [], "the service went over a robot's limit"
@@ -175,6 +179,11 @@ def test_a_burst_of_200_alerts_never_exceeds_a_robots_limit_and_everything_arriv
                 delivery_attempts.c.error.like("%other notification(s) to the robot%"))).scalar_one()
         assert dict(lines) == {"delivered": 3 * n}, "each notification has its own delivery-log line"
         assert shared > 0, "merged deliveries say so in their log lines"
+        # The merged notifications are counted: each message carried one notification plus the merged ones.
+        for channel, prefix in (("wecom", "/wecom"), ("dingtalk", "/dingtalk"), ("feishu", "/feishu")):
+            merged = registry.get_sample_value("alerts_robot_notifications_merged_total", {"channel": channel})
+            assert merged == n - messages[prefix], (channel, merged, messages)
+        assert registry.get_sample_value("alerts_robot_pauses_total", {"channel": "dingtalk"}) is None
         print(f"messages for {n} alerts: {messages}; most per {WINDOW_S:g}s window: {recv.sent_per_window()}")
     finally:
         recv.stop()
@@ -186,8 +195,9 @@ def test_a_robot_that_answers_rate_limited_is_paused_and_nothing_is_lost_or_dead
     recv = Receiver(dingtalk_secret=DING, feishu_secret=FEI, robot_limit=3, robot_window_s=WINDOW_S,
                     robot_throttle_s=WINDOW_S).start()
     n = 60
+    registry = CollectorRegistry()
     try:
-        with dispatching(database_url, recv, n, RobotLimits(18, {}, WINDOW_S, WINDOW_S, WINDOW_S)) as db:
+        with dispatching(database_url, recv, n, RobotLimits(18, {}, WINDOW_S, WINDOW_S, WINDOW_S), registry) as db:
             got = _wait_all_sent(db, 3 * n, timeout_s=60)
             assert got == Counter({"sent": 3 * n}), got
             with db.read() as repos:
@@ -196,6 +206,9 @@ def test_a_robot_that_answers_rate_limited_is_paused_and_nothing_is_lost_or_dead
         assert recv.throttled, "the receiver never had to refuse: the test did not test the pause"
         assert {e.split(":")[0] for e in errors} >= {"errcode 45009", "errcode 130101", "code 11232"}, errors[:3]
         assert recv.sent_per_window() <= 3
+        pauses = {c: registry.get_sample_value("alerts_robot_pauses_total", {"channel": c}) or 0
+                  for c in ("wecom", "dingtalk", "feishu")}
+        assert all(p >= 1 for p in pauses.values()), pauses
         _check_everything_arrived_once(recv, n)
     finally:
         recv.stop()
