@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from services.ingest.domain.observations import FieldError, Submission
@@ -112,10 +113,11 @@ class FileRow:
 class ParsedFile:
     """A file read: its format, its columns, its rows, and every problem found in them."""
 
-    format: str  # "csv" or "sdmx-csv"
+    format: str  # "csv", "sdmx-csv" or "xlsx"
     encoding: str
     columns: dict[str, str]  # field -> the header as written in the file
     ignored_columns: list[str]
+    positions: dict[str, int] = field(default_factory=dict)  # field -> its column, 0 for the first
     rows: list[FileRow] = field(default_factory=list)
     errors: list[FieldError] = field(default_factory=list)  # row = line number, field = header as written
 
@@ -181,6 +183,11 @@ def delimiter_of(text: str) -> str:
     return "\t" if "\t" in first and "," not in first else ","
 
 
+def norm_header(header: str) -> str:
+    """A header as compared with HEADERS: lower case, without spaces or a BOM."""
+    return _norm(header)
+
+
 def _norm(header: str) -> str:
     return re.sub(r"\s+", "", header.strip().strip("\ufeff")).lower()
 
@@ -202,7 +209,8 @@ def normalise_period(raw: str) -> str:
 
 
 def _number(raw: str) -> float | None:
-    s = raw.strip().replace(",", "").replace("，", "").rstrip("%")
+    # NFKC turns full-width digits, signs and points (１２３．４, －) into ASCII, as a Chinese IME types them.
+    s = unicodedata.normalize("NFKC", raw).strip().replace(",", "").replace("，", "").rstrip("%")
     try:
         return float(s)
     except ValueError:
@@ -212,7 +220,13 @@ def _number(raw: str) -> float | None:
 def parse_file(data: bytes, catalogue: Catalogue, fmt: str = "auto") -> ParsedFile:
     """Read an uploaded CSV or SDMX-CSV file; raises FileProblem when it cannot be read at all."""
     csv_text = read_csv(data)
-    header = csv_text.header
+    return parse_table(csv_text.header, csv_text.records, catalogue, fmt, encoding=csv_text.encoding)
+
+
+def parse_table(header: list[str], records: list[tuple[int, list[str]]], catalogue: Catalogue, fmt: str = "auto",
+                *, encoding: str, header_line: int = 1, kind: str = "csv") -> ParsedFile:
+    """Read a table (a CSV file's or a worksheet's header and rows, each with its line) into submissions and
+    every problem; raises FileProblem when the header is unusable. ``kind`` is "csv" or "xlsx"."""
     columns: dict[str, int] = {}
     written: dict[str, str] = {}
     ignored: list[str] = []
@@ -220,7 +234,7 @@ def parse_file(data: bytes, catalogue: Catalogue, fmt: str = "auto") -> ParsedFi
     is_sdmx = "obs_value" in normed and "time_period" in normed
     if fmt == "sdmx-csv" and not is_sdmx:
         raise FileProblem("sdmx_header", "an SDMX-CSV file needs the columns TIME_PERIOD and OBS_VALUE",
-                          "SDMX-CSV 文件须有 TIME_PERIOD 和 OBS_VALUE 两列", 1)
+                          "SDMX-CSV 文件须有 TIME_PERIOD 和 OBS_VALUE 两列", header_line)
     for i, (h, n) in enumerate(zip(header, normed, strict=True)):
         f = _ALIAS_TO_FIELD.get(n)
         if f is None:
@@ -229,7 +243,7 @@ def parse_file(data: bytes, catalogue: Catalogue, fmt: str = "auto") -> ParsedFi
             continue
         if f in columns:
             raise FileProblem("duplicate_column", f"columns {written[f]!r} and {h.strip()!r} both give {f}",
-                              f"“{written[f]}”和“{h.strip()}”两列表示同一字段（{f}）", 1)
+                              f"“{written[f]}”和“{h.strip()}”两列表示同一字段（{f}）", header_line)
         columns[f] = i
         written[f] = h.strip().strip("\ufeff")
     missing = [f for f in REQUIRED if f not in columns]
@@ -237,11 +251,12 @@ def parse_file(data: bytes, catalogue: Catalogue, fmt: str = "auto") -> ParsedFi
         names = "; ".join(f"{f} ({' / '.join(HEADERS[f][:3])})" for f in missing)
         headers_zh = "；".join(f"{HEADERS[f][0]}（{' / '.join(HEADERS[f][1:3])}）" for f in missing)
         raise FileProblem("missing_column", f"the header line lacks the column(s): {names}",
-                          f"表头缺少以下列：{headers_zh}", 1)
+                          f"表头缺少以下列：{headers_zh}", header_line)
 
-    parsed = ParsedFile("sdmx-csv" if is_sdmx else "csv", csv_text.encoding, written, ignored)
+    parsed = ParsedFile("sdmx-csv" if is_sdmx else kind, encoding, written, ignored,
+                        positions={f: i for f, i in columns.items()})
     names_zh = {ind.name_zh: ind.id for ind in catalogue.indicators.values()}
-    for line, cells in csv_text.records:
+    for line, cells in records:
         if any(c.strip() for c in cells):
             _parse_row(parsed, line, cells, columns, names_zh, len(header))
     return parsed
