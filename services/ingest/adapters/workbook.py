@@ -56,13 +56,15 @@ def _not_xlsx(detail_zh: str, detail: str) -> FileProblem:
                        "另存为“Excel 工作簿（*.xlsx）”", 1)
 
 
-def _merged_ranges(data: bytes, path: str) -> list[str]:
-    # read_only mode streams cells and forgets merges, so the sheet's <mergeCell> list is read from the zip.
+def _sheet_facts(data: bytes, path: str) -> tuple[list[str], bool]:
+    """The sheet's merged ranges and whether it holds any formula, from its XML in the zip: read_only mode
+    streams cells and forgets merges, and a sheet without formulas need not be read a second time."""
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         if path not in z.namelist():
-            return []
+            return [], True
         with z.open(path) as f:
-            return [m.decode() for m in _MERGE.findall(f.read())]
+            xml = f.read()
+    return [m.decode() for m in _MERGE.findall(xml)], b"<f>" in xml or b"<f " in xml
 
 
 def _text(value: Any) -> str:
@@ -112,8 +114,10 @@ def read_sheet(data: bytes, sheet: str | None, max_rows: int) -> SheetTable:
         table = _read(ws, names[index], max_rows)
     finally:
         book.close()
-    _refuse_merges(table, _merged_ranges(data, path))
-    _formulas_without_values(data, index, table)
+    merges, has_formulas = _sheet_facts(data, path)
+    _refuse_merges(table, merges)
+    if has_formulas:
+        _formulas_without_values(data, index, table)
     return table
 
 
