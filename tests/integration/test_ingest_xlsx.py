@@ -9,6 +9,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -16,7 +17,8 @@ import pytest
 from openpyxl.styles import Font
 
 from devstack.broker import TansuBroker
-from tests.integration.ingest_app import Ingest, running_ingest
+from services.ingest import client as cli
+from tests.integration.ingest_app import Ingest, running_ingest, serving
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER = ["指标", "地区", "期别", "口径", "数值", "单位", "数据状态"]
@@ -207,3 +209,19 @@ def test_the_templates_filled_in_are_accepted(ingest: Ingest) -> None:
     assert r.json()["unchanged"] == 1  # the same figure as the workbook's
 
     assert ingest.client.get("/v1/templates.xlsx").status_code == 401
+
+
+def test_the_command_line_client_uploads_a_workbook(ingest: Ingest, tmp_path: Path) -> None:
+    key = ingest.key("江阴市统计局", regions=["jiangyin"])["Authorization"].removeprefix("Bearer ")
+    path = tmp_path / "江阴.xlsx"
+    path.write_bytes(workbook([HEADER, ["地区生产总值", "江阴市", "2024年上半年", "累计", 2451.37, "亿元", "初步数"],
+                               ["合计", None, None, None, 2451.37, None, None]]))
+    with serving(ingest) as url:
+        out = io.StringIO()
+        assert cli.upload(path, url=url, key=key, out=out, err=io.StringIO()) == 0, out.getvalue()
+        assert "line     2  created" in out.getvalue() and ingest.outbox_count() == 1
+        bad = tmp_path / "bad.xlsx"
+        bad.write_bytes(workbook([HEADER, ["地区生产总值", "江阴市", "2024年上半年", "累计", "abc", "亿元", "初步数"]]))
+        out = io.StringIO()
+        assert cli.upload(bad, url=url, key=key, out=out, err=io.StringIO()) == 1
+        assert "第2行 E列" in out.getvalue() and ingest.outbox_count() == 1
