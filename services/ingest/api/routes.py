@@ -83,7 +83,8 @@ _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     403: _err("A row outside the key's scope: every indicator and region not allowed"),
     409: _err("Another request changed the same series at the same moment: retry"),
     413: _err("Request body larger than INGEST_MAX_BODY_BYTES"),
-    422: _err("Invalid rows: every bad row, field and rule; or an Idempotency-Key reused with another body"),
+    422: _err("Invalid rows: every bad row, field and rule; or an Idempotency-Key reused with another body; "
+              "for an upload, also a file that is not a valid .xlsx workbook, an unknown sheet, merged cells"),
 }
 _IDEMPOTENCY = Header(
     default=None, alias="Idempotency-Key", min_length=1, max_length=200,
@@ -293,14 +294,16 @@ _FILE_BODY = {"requestBody": {"required": True, "content": {
         "sdmx": {"summary": "SDMX-CSV", "value":
                  "DATAFLOW,INDICATOR,REF_AREA,MEASURE,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS\n"
                  "WUXI:TARGETS(1.0),gdp,wuxi,cumulative_level,2024-Q1,3652.1,CNY,8,P\n"},
-    }}}}}
+    }},
+    XLSX: {"schema": {"type": "string", "format": "binary"}},
+}}}
 
 
 @router.post(
     "/observations/upload",
     response_model=UploadAccepted,
     status_code=201,
-    summary="Upload a CSV or SDMX-CSV file of observations (atomic, per-row results)",
+    summary="Upload a CSV, SDMX-CSV or Excel (.xlsx) file of observations (atomic, per-row results)",
     responses={200: {"model": UploadAccepted, "description": "A dry run, or a replayed Idempotency-Key response"},
                400: _err("The file cannot be read: encoding, broken quoting, empty file"),
                **_WRITE_ERRORS},
