@@ -1,4 +1,4 @@
-"""``python -m services.ingest.client upload FILE --url URL --key KEY``: a bureau uploads a CSV file.
+"""``python -m services.ingest.client upload FILE --url URL --key KEY``: a bureau uploads a CSV or .xlsx file.
 
 The file (a spreadsheet's CSV export, UTF-8 or GB18030/GBK, Chinese or English headers, or SDMX-CSV) is
 sent in chunks of rows to ``POST /v1/observations/upload``, with a progress bar on stderr. First every chunk
@@ -26,9 +26,11 @@ from typing import Any, TextIO
 
 import httpx
 
-from services.ingest.domain.files import FileProblem, read_csv
+# Standard library only (not domain/files.py, which needs the catalogue): the client installs with httpx alone.
+from services.ingest.domain.csvtext import FileProblem, read_csv
 
 KEY_ENV = "WUXI_INGEST_KEY"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Chunk:
     body: bytes
     lines: dict[int, int]  # line in the chunk -> line in the file
     rows: int
+    content_type: str = "text/csv; charset=utf-8"
 
 
 class ClientError(Exception):
@@ -93,7 +96,7 @@ class Progress:
 
 def _post(client: httpx.Client, url: str, key: str, chunk: Chunk, *, fmt: str, dry_run: bool, idem: str | None,
           attempts: int = 5) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "text/csv; charset=utf-8"}
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": chunk.content_type}
     if idem is not None:
         headers["Idempotency-Key"] = idem
     params = {"format": fmt, "dry_run": "true" if dry_run else "false"}
@@ -147,7 +150,12 @@ def upload(path: Path, *, url: str, key: str, fmt: str = "auto", chunk_rows: int
     err = err or sys.stderr
     data = path.read_bytes()
     try:
-        chunks, total = split_file(data, chunk_rows)
+        if path.suffix.lower() == ".xlsx":
+            # A workbook goes whole (the server reads it; its rows are the sheet's, so no line mapping); it is
+            # bounded by the server's row and body limits, not split here (that would need openpyxl).
+            chunks, total = [Chunk(0, data, {}, 1, XLSX)], 1
+        else:
+            chunks, total = split_file(data, chunk_rows)
     except FileProblem as exc:
         print(f"{path}: {exc.message_zh} ({exc.message}) [{exc.rule}]", file=err)
         return 2
@@ -217,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.ingest.client", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("upload", help="upload a CSV or SDMX-CSV file")
+    up = sub.add_parser("upload", help="upload a CSV, SDMX-CSV or .xlsx file")
     up.add_argument("file", type=Path)
     up.add_argument("--url", required=True, help="ingest's base URL, e.g. https://ingest.example.gov.cn")
     up.add_argument("--key", default=os.environ.get(KEY_ENV), help=f"the API key (default: ${KEY_ENV})")

@@ -6,15 +6,19 @@ for 1,000-row batches); the database work runs in the thread pool so the event l
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable
 from typing import Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from services.ingest.adapters.store import Transaction, WriteConflict
+from services.ingest.adapters.workbook import XLSX, SheetTable, column_letter, read_sheet, write_template
 from services.ingest.api.auth import bureau_key
 from services.ingest.api.problems import located, rejected
 from services.ingest.api.schemas import (
@@ -26,10 +30,11 @@ from services.ingest.api.schemas import (
     ObservationBatchIn,
     ObservationIn,
     ObservationOut,
+    SkippedRow,
     UploadAccepted,
     UploadRowResult,
 )
-from services.ingest.domain.files import FileProblem, parse_file
+from services.ingest.domain.files import FileProblem, parse_file, parse_table
 from services.ingest.domain.idempotency import fingerprint
 from services.ingest.domain.keys import ApiKey, read_errors, scope_errors
 from services.ingest.domain.observations import (
@@ -40,6 +45,7 @@ from services.ingest.domain.observations import (
     Submission,
     check_submission,
 )
+from services.ingest.domain.templates import build_template
 from services.ingest.service import Recorded, record_observations
 from services.ingest.wiring import IngestWiring, wiring
 from shared.catalogue.model import Frequency
@@ -77,7 +83,8 @@ _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     403: _err("A row outside the key's scope: every indicator and region not allowed"),
     409: _err("Another request changed the same series at the same moment: retry"),
     413: _err("Request body larger than INGEST_MAX_BODY_BYTES"),
-    422: _err("Invalid rows: every bad row, field and rule; or an Idempotency-Key reused with another body"),
+    422: _err("Invalid rows: every bad row, field and rule; or an Idempotency-Key reused with another body; "
+              "for an upload, also a file that is not a valid .xlsx workbook, an unknown sheet, merged cells"),
 }
 _IDEMPOTENCY = Header(
     default=None, alias="Idempotency-Key", min_length=1, max_length=200,
@@ -287,14 +294,16 @@ _FILE_BODY = {"requestBody": {"required": True, "content": {
         "sdmx": {"summary": "SDMX-CSV", "value":
                  "DATAFLOW,INDICATOR,REF_AREA,MEASURE,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS\n"
                  "WUXI:TARGETS(1.0),gdp,wuxi,cumulative_level,2024-Q1,3652.1,CNY,8,P\n"},
-    }}}}}
+    }},
+    XLSX: {"schema": {"type": "string", "format": "binary"}},
+}}}
 
 
 @router.post(
     "/observations/upload",
     response_model=UploadAccepted,
     status_code=201,
-    summary="Upload a CSV or SDMX-CSV file of observations (atomic, per-row results)",
+    summary="Upload a CSV, SDMX-CSV or Excel (.xlsx) file of observations (atomic, per-row results)",
     responses={200: {"model": UploadAccepted, "description": "A dry run, or a replayed Idempotency-Key response"},
                400: _err("The file cannot be read: encoding, broken quoting, empty file"),
                **_WRITE_ERRORS},
@@ -306,21 +315,34 @@ async def upload_file(
     idempotency_key: str | None = _IDEMPOTENCY,
     format: Literal["auto", "csv", "sdmx-csv"] = Query(default="auto", description="auto detects SDMX-CSV"),
     dry_run: bool = Query(default=False, description="Check and compare with what is stored; store nothing"),
+    sheet: str | None = Query(default=None, min_length=1, max_length=31, pattern=NO_NUL,
+                              description="For an .xlsx file: the worksheet to read (default: the first)"),
     rt: IngestWiring = Depends(wiring),
 ) -> Response:
     """Store every row of the file or none. Headers may be Chinese (指标, 地区, 期别, 口径, 数值, 单位, 数据状态,
-    备注, 来源, 修订原因) or English; the file may be UTF-8 (with or without BOM) or GB18030/GBK."""
+    备注, 来源, 修订原因) or English; the file may be UTF-8 (with or without BOM) or GB18030/GBK CSV, or an
+    .xlsx workbook (Content-Type application/vnd.openxmlformats-officedocument.spreadsheetml.sheet)."""
     body = await request.body()
-    return await run_in_threadpool(_upload, rt, request, key, idempotency_key, body, format, dry_run)
+    is_xlsx = request.headers.get("content-type", "").split(";")[0].strip().lower() == XLSX
+    return await run_in_threadpool(_upload, rt, request, key, idempotency_key, body, format, dry_run,
+                                   sheet if is_xlsx else None, is_xlsx)
 
 
 def _upload(rt: IngestWiring, request: Request, key: ApiKey, idem: str | None, body: bytes, fmt: str,
-            dry_run: bool) -> Response:
+            dry_run: bool, sheet: str | None = None, is_xlsx: bool = False) -> Response:
+    table: SheetTable | None = None
     try:
-        parsed = parse_file(body, rt.catalogue, fmt)
+        if is_xlsx:
+            table = read_sheet(body, sheet, rt.settings.max_batch_size)
+            parsed = parse_table(table.header, table.records, rt.catalogue, fmt, encoding="xlsx",
+                                 header_line=table.header_line, kind="xlsx")
+            parsed.errors[:0] = table.errors
+        else:
+            parsed = parse_file(body, rt.catalogue, fmt)
     except FileProblem as exc:
         status = 400 if exc.rule in ("encoding", "csv_quoting", "empty_file", "nul_character") else 422
         raise Problem.of(status, exc.rule, exc.message, exc.message_zh, loc=("file", exc.line or 1)) from None
+    where = _cell_names(table)
     if not parsed.rows and not parsed.errors:
         raise Problem.of(422, "no_rows", "the file has a header but no data rows", "文件只有表头，没有数据行",
                          loc=("file",))
@@ -331,14 +353,14 @@ def _upload(rt: IngestWiring, request: Request, key: ApiKey, idem: str | None, b
     lines = [r.line for r in parsed.rows]
     denied = scope_errors(key, [(r.line, r.submission.indicator, r.submission.region) for r in parsed.rows])
     if denied:
-        raise rejected(403, [_in_file(parsed.header_of, e) for e in denied], ("file",))
+        raise rejected(403, [where(_in_file(parsed.header_of, e)) for e in denied], ("file",))
     checked, errors = _check(rt, [r.submission for r in parsed.rows])
     errors = [*parsed.errors, *(_in_file(parsed.header_of, FieldError(lines[e.row], e.field, e.rule, e.message,
                                                                       e.message_zh))
                                 for e in errors)]
     if errors:
         errors.sort(key=lambda e: e.row)
-        raise rejected(422, errors, ("file",))
+        raise rejected(422, [where(e) for e in errors], ("file",))
     record = _record(rt, key, checked)
 
     def write(tx: Transaction) -> tuple[int, bytes, list[Recorded]]:
@@ -346,6 +368,8 @@ def _upload(rt: IngestWiring, request: Request, key: ApiKey, idem: str | None, b
         counts = _counts(results)
         payload = UploadAccepted(
             format=parsed.format, encoding=parsed.encoding, dry_run=dry_run, ignored_columns=parsed.ignored_columns,
+            sheet=table.sheet if table else None,
+            skipped_rows=[SkippedRow(line=line, reason=reason) for line, reason in table.skipped] if table else [],
             rows=[UploadRowResult(line=lines[r.row], id=r.id, outcome=r.outcome.value, vintage=r.vintage)
                   for r in results],
             created=counts[Outcome.CREATED], revised=counts[Outcome.REVISED], unchanged=counts[Outcome.UNCHANGED],
@@ -357,6 +381,56 @@ def _upload(rt: IngestWiring, request: Request, key: ApiKey, idem: str | None, b
 
 def _in_file(header_of: Callable[[str], str], e: FieldError) -> FieldError:
     return FieldError(e.row, header_of(e.field), e.rule, e.message, e.message_zh)
+
+
+def _cell_names(table: SheetTable | None) -> Callable[[FieldError], FieldError]:
+    """For a workbook, each message starts with the cell as Excel names it (第5行 C列); CSV errors are as they are."""
+    if table is None:
+        return lambda e: e
+    columns = {h.strip(): column_letter(i) for i, h in reversed(list(enumerate(table.header)))}
+
+    def name(e: FieldError) -> FieldError:
+        letter = columns.get(e.field)
+        zh, en = (f"第{e.row}行 {letter}列", f"row {e.row}, column {letter}") if letter else (
+            f"第{e.row}行", f"row {e.row}")
+        return FieldError(e.row, e.field, e.rule, f"{en}: {e.message}", f"{zh}：{e.message_zh}")
+    return name
+
+
+_TEMPLATE_NAME = "数据报送模板"
+
+
+def _attachment(ext: str) -> dict[str, str]:
+    # An ASCII filename for old clients, the Chinese one (RFC 6266 filename*) for the rest.
+    return {"Content-Disposition": f"attachment; filename=\"template.{ext}\"; "
+            f"filename*=UTF-8''{quote(_TEMPLATE_NAME)}.{ext}", "Cache-Control": "no-store"}
+
+
+@router.get("/templates.xlsx", tags=["templates"], summary="The upload template of the key, as an Excel workbook",
+            response_class=Response, responses={
+                200: {"content": {XLSX: {}}, "description": "数据 (header frozen, choice lists), 指标, 填写说明"},
+                401: _AUTH_ERRORS[401], 429: _AUTH_ERRORS[429]})
+def template_xlsx(key: ApiKey = Depends(bureau_key), rt: IngestWiring = Depends(wiring)) -> Response:
+    """The columns, the indicators this key may write (names, units, period formats) and one example row whose
+    数值 is left blank; uploaded as filled in, it is accepted."""
+    body = write_template(build_template(rt.catalogue, key, china_date(rt.clock())))
+    return Response(body, media_type=XLSX, headers=_attachment("xlsx"))
+
+
+@router.get("/templates.csv", tags=["templates"], summary="The upload template of the key, as CSV (UTF-8 with BOM)",
+            response_class=Response, responses={
+                200: {"content": {"text/csv": {}}, "description": "The header and one example row"},
+                401: _AUTH_ERRORS[401], 429: _AUTH_ERRORS[429]})
+def template_csv(key: ApiKey = Depends(bureau_key), rt: IngestWiring = Depends(wiring)) -> Response:
+    """The template's header and example row as CSV; the BOM makes Excel open it as UTF-8, not as GBK."""
+    template = build_template(rt.catalogue, key, china_date(rt.clock()))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(template.columns)
+    if template.example:
+        writer.writerow(template.example)
+    return Response(("\ufeff" + out.getvalue()).encode(), media_type="text/csv; charset=utf-8",
+                    headers=_attachment("csv"))
 
 
 @router.get("/observations", response_model=list[ObservationOut], summary="Observations with their vintages",

@@ -124,10 +124,17 @@ class IndicatorOut(BaseModel):
 class UploadRowResult(BaseModel):
     """The outcome for one data row of an uploaded file."""
 
-    line: int = Field(description="Line of the row in the uploaded file (the header is line 1)")
+    line: int = Field(description="Line of the row in the uploaded file (the header is line 1); a workbook's row")
     id: str
     outcome: str = Field(description="created, revised or unchanged (what would happen, on a dry run)")
     vintage: int
+
+
+class SkippedRow(BaseModel):
+    """A row of a workbook that is not data and was left out (a trailing 合计/总计 row)."""
+
+    line: int = Field(description="Row of the sheet")
+    reason: str = Field(description="Why, in Chinese")
 
 
 class UploadAccepted(BaseModel):
@@ -139,11 +146,14 @@ class UploadAccepted(BaseModel):
         "created": 1, "revised": 0, "unchanged": 0,
     }]})
 
-    format: str = Field(description="csv or sdmx-csv, as detected")
-    encoding: str = Field(description="utf-8 or gb18030 (covers GBK), as detected")
+    format: str = Field(description="csv, sdmx-csv or xlsx, as detected")
+    encoding: str = Field(description="utf-8 or gb18030 (covers GBK), as detected; xlsx for a workbook")
+    sheet: str | None = Field(default=None, description="For a workbook: the worksheet read")
     dry_run: bool = Field(description="True: checked and compared with what is stored, nothing stored")
     ignored_columns: list[str] = Field(description="Columns ingest does not read (e.g. 序号)")
     rows: list[UploadRowResult]
+    skipped_rows: list[SkippedRow] = Field(default_factory=list, description="Workbook rows left out: a "
+                                           "trailing 合计/总计 row")
     created: int
     revised: int
     unchanged: int

@@ -5,11 +5,16 @@ Pure: bytes in, submissions and every problem (line, column as written in the fi
 
 from __future__ import annotations
 
-import csv
-import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
+# Re-exported: the CSV reader lives in csvtext.py so the client needs only the standard library.
+from services.ingest.domain.csvtext import CsvText as CsvText
+from services.ingest.domain.csvtext import FileProblem as FileProblem
+from services.ingest.domain.csvtext import decode_text as decode_text
+from services.ingest.domain.csvtext import delimiter_of as delimiter_of
+from services.ingest.domain.csvtext import read_csv as read_csv
 from services.ingest.domain.observations import FieldError, Submission
 from shared.catalogue import Catalogue
 from shared.regions import REGIONS
@@ -79,27 +84,6 @@ _QUARTER = re.compile(r"^(\d{4})年?(一季度|二季度|三季度|四季度|前
 _COMPACT = re.compile(r"^(\d{4})([QS]\d|M\d{2})$")
 
 
-class FileProblem(ValueError):
-    """The file as a whole cannot be read (encoding, quoting, header); says the line and the rule."""
-
-    def __init__(self, rule: str, message: str, message_zh: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.rule = rule
-        self.message = message
-        self.message_zh = message_zh
-        self.line = line
-
-
-@dataclass(frozen=True)
-class CsvText:
-    """A CSV file split into its header and records, each with the file line it starts on."""
-
-    encoding: str
-    delimiter: str
-    header: list[str]
-    records: list[tuple[int, list[str]]]
-
-
 @dataclass(frozen=True)
 class FileRow:
     """One data row of the file: its line number and what it submits."""
@@ -112,10 +96,11 @@ class FileRow:
 class ParsedFile:
     """A file read: its format, its columns, its rows, and every problem found in them."""
 
-    format: str  # "csv" or "sdmx-csv"
+    format: str  # "csv", "sdmx-csv" or "xlsx"
     encoding: str
     columns: dict[str, str]  # field -> the header as written in the file
     ignored_columns: list[str]
+    positions: dict[str, int] = field(default_factory=dict)  # field -> its column, 0 for the first
     rows: list[FileRow] = field(default_factory=list)
     errors: list[FieldError] = field(default_factory=list)  # row = line number, field = header as written
 
@@ -124,61 +109,9 @@ class ParsedFile:
         return self.columns.get(field_name, field_name)
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """The file's text and encoding: UTF-8 (with or without BOM), else GB18030 (which covers GBK and GB2312)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise FileProblem("encoding", "the file is neither UTF-8 nor GB18030/GBK text "
-                          f"(undecodable bytes on line {line}); save it as CSV UTF-8",
-                          f"文件既不是 UTF-8 也不是 GB18030/GBK 文本（第{line}行有无法识别的字节）；"
-                          "请另存为“CSV UTF-8”格式", line) from None
-
-
-def read_csv(data: bytes) -> CsvText:
-    """Decode a CSV file and split it into its header and records; raises FileProblem naming the line.
-
-    The one reader of both the server (parse_file) and the bureaus' client (which splits files into chunks).
-    """
-    text, encoding = decode_text(data)
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise FileProblem("nul_character", f"line {line}: the file contains a NUL character; it is not a CSV text "
-                          "export", f"第{line}行含有 NUL 字符：这不是 CSV 文本文件", line)
-    delimiter = delimiter_of(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise FileProblem("empty_file", "the file is empty: expected a header line and data rows",
-                          "文件为空：应有一行表头和若干数据行", 1) from None
-    except csv.Error as exc:
-        raise FileProblem("csv_quoting", f"line 1: broken CSV quoting ({exc})", "第1行 CSV 引号不配对", 1) from None
-    records: list[tuple[int, list[str]]] = []
-    line = reader.line_num
-    try:
-        for cells in reader:
-            records.append((line + 1, cells))
-            line = reader.line_num
-    except csv.Error as exc:
-        raise FileProblem("csv_quoting", f"line {line + 1}: broken CSV quoting ({exc}); a quote inside a "
-                          "quoted cell must be doubled (\"\")",
-                          f"第{line + 1}行 CSV 引号不配对；带引号的单元格内的引号须写成两个（\"\"）",
-                          line + 1) from None
-    return CsvText(encoding, delimiter, header, records)
-
-
-def delimiter_of(text: str) -> str:
-    """Comma, or tab for Excel's "Unicode text" export (a header line with tabs and no comma)."""
-    first = text.split("\n", 1)[0]
-    return "\t" if "\t" in first and "," not in first else ","
+def norm_header(header: str) -> str:
+    """A header as compared with HEADERS: lower case, without spaces or a BOM."""
+    return _norm(header)
 
 
 def _norm(header: str) -> str:
@@ -202,7 +135,8 @@ def normalise_period(raw: str) -> str:
 
 
 def _number(raw: str) -> float | None:
-    s = raw.strip().replace(",", "").replace("，", "").rstrip("%")
+    # NFKC turns full-width digits, signs and points (１２３．４, －) into ASCII, as a Chinese IME types them.
+    s = unicodedata.normalize("NFKC", raw).strip().replace(",", "").replace("，", "").rstrip("%")
     try:
         return float(s)
     except ValueError:
@@ -212,7 +146,13 @@ def _number(raw: str) -> float | None:
 def parse_file(data: bytes, catalogue: Catalogue, fmt: str = "auto") -> ParsedFile:
     """Read an uploaded CSV or SDMX-CSV file; raises FileProblem when it cannot be read at all."""
     csv_text = read_csv(data)
-    header = csv_text.header
+    return parse_table(csv_text.header, csv_text.records, catalogue, fmt, encoding=csv_text.encoding)
+
+
+def parse_table(header: list[str], records: list[tuple[int, list[str]]], catalogue: Catalogue, fmt: str = "auto",
+                *, encoding: str, header_line: int = 1, kind: str = "csv") -> ParsedFile:
+    """Read a table (a CSV file's or a worksheet's header and rows, each with its line) into submissions and
+    every problem; raises FileProblem when the header is unusable. ``kind`` is "csv" or "xlsx"."""
     columns: dict[str, int] = {}
     written: dict[str, str] = {}
     ignored: list[str] = []
@@ -220,7 +160,7 @@ def parse_file(data: bytes, catalogue: Catalogue, fmt: str = "auto") -> ParsedFi
     is_sdmx = "obs_value" in normed and "time_period" in normed
     if fmt == "sdmx-csv" and not is_sdmx:
         raise FileProblem("sdmx_header", "an SDMX-CSV file needs the columns TIME_PERIOD and OBS_VALUE",
-                          "SDMX-CSV 文件须有 TIME_PERIOD 和 OBS_VALUE 两列", 1)
+                          "SDMX-CSV 文件须有 TIME_PERIOD 和 OBS_VALUE 两列", header_line)
     for i, (h, n) in enumerate(zip(header, normed, strict=True)):
         f = _ALIAS_TO_FIELD.get(n)
         if f is None:
@@ -229,7 +169,7 @@ def parse_file(data: bytes, catalogue: Catalogue, fmt: str = "auto") -> ParsedFi
             continue
         if f in columns:
             raise FileProblem("duplicate_column", f"columns {written[f]!r} and {h.strip()!r} both give {f}",
-                              f"“{written[f]}”和“{h.strip()}”两列表示同一字段（{f}）", 1)
+                              f"“{written[f]}”和“{h.strip()}”两列表示同一字段（{f}）", header_line)
         columns[f] = i
         written[f] = h.strip().strip("\ufeff")
     missing = [f for f in REQUIRED if f not in columns]
@@ -237,11 +177,12 @@ def parse_file(data: bytes, catalogue: Catalogue, fmt: str = "auto") -> ParsedFi
         names = "; ".join(f"{f} ({' / '.join(HEADERS[f][:3])})" for f in missing)
         headers_zh = "；".join(f"{HEADERS[f][0]}（{' / '.join(HEADERS[f][1:3])}）" for f in missing)
         raise FileProblem("missing_column", f"the header line lacks the column(s): {names}",
-                          f"表头缺少以下列：{headers_zh}", 1)
+                          f"表头缺少以下列：{headers_zh}", header_line)
 
-    parsed = ParsedFile("sdmx-csv" if is_sdmx else "csv", csv_text.encoding, written, ignored)
+    parsed = ParsedFile("sdmx-csv" if is_sdmx else kind, encoding, written, ignored,
+                        positions={f: i for f, i in columns.items()})
     names_zh = {ind.name_zh: ind.id for ind in catalogue.indicators.values()}
-    for line, cells in csv_text.records:
+    for line, cells in records:
         if any(c.strip() for c in cells):
             _parse_row(parsed, line, cells, columns, names_zh, len(header))
     return parsed
