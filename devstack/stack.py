@@ -18,9 +18,11 @@ from pathlib import Path
 import httpx
 
 from devstack.broker import TansuBroker, free_port
+from shared.faults import MARKER
 
 SERVICES = ("ingest", "evaluator", "alerts")
 ENV_PREFIX = {"ingest": "INGEST_", "evaluator": "EVALUATOR_", "alerts": "ALERTS_"}
+FAULT_ENV = ("WX_TEST_BUILD", "WX_FAULT_POINT", "WX_FAULT_AFTER")  # shared/faults.py: only arm() sets them
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -75,6 +77,37 @@ class ServiceProcess:
                 self.proc.wait()
         self.proc = None
 
+    def arm(self, point: str, after: int = 1) -> None:
+        """Arm a fault point (shared/faults.py) for the next start: the process dies on its ``after``-th pass."""
+        self.env.update({"WX_TEST_BUILD": "1", "WX_FAULT_POINT": point, "WX_FAULT_AFTER": str(after)})
+
+    def disarm(self) -> None:
+        """Start without a fault point from the next start on."""
+        for k in FAULT_ENV:
+            self.env.pop(k, None)
+
+    def faults_fired(self) -> list[str]:
+        """The marker lines of the fault points that fired in this service's log, oldest first."""
+        if not self.log_path.exists():
+            return []
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return [line for line in text.splitlines() if line.startswith(MARKER)]
+
+    def wait_fault(self, point: str, timeout_s: float = 60.0) -> str:
+        """Wait until the process died at ``point`` (its marker logged, the process gone); returns the marker."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            fired = [line for line in self.faults_fired() if line.split()[1] == point]
+            if fired and self.proc is not None and self.proc.poll() is not None:
+                assert self.proc.returncode == -signal.SIGKILL, f"{self.name} exited with {self.proc.returncode}"
+                self.proc = None
+                return fired[-1]
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError(f"{self.name} exited with {self.proc.returncode} before fault point "
+                                     f"{point} fired; see {self.log_path}")
+            time.sleep(0.05)
+        raise TimeoutError(f"fault point {point} of {self.name} did not fire in {timeout_s}s; see {self.log_path}")
+
     def kill(self) -> None:
         """SIGKILL, as a crash would."""
         if self.proc and self.proc.poll() is None:
@@ -109,7 +142,9 @@ class Stack:
         for name in SERVICES:
             port = self.ports.get(name) or free_port()
             p = ENV_PREFIX[name]
-            env = {k: v for k, v in os.environ.items() if not any(k.startswith(x) for x in ENV_PREFIX.values())}
+            # A fault point is armed per process by arm(), never inherited from the caller's environment.
+            env = {k: v for k, v in os.environ.items()
+                   if not any(k.startswith(x) for x in ENV_PREFIX.values()) and k not in FAULT_ENV}
             env.update({
                 f"{p}DATABASE_URL": self.database_urls.get(name, f"sqlite:///{self.data_dir / (name + '.db')}"),
                 f"{p}KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import (
     CommitFailedError,
     IllegalGenerationError,
@@ -38,6 +38,7 @@ from shared.clock import Clock, utc_now
 from shared.db import Connection
 from shared.deadletters import DeadLetters, EnsureTopics, dead_letter_topic
 from shared.failures import dependency_of, describe, is_transient, is_unstorable
+from shared.faults import fault_point
 from shared.inbox import Inbox
 from shared.messages import Envelope, EventData, InvalidMessage, decode
 from shared.metrics import CommonMetrics
@@ -223,6 +224,7 @@ class ConsumerLoop:
             outcome.invalid = unreadable + outcome.invalid
             for rec, reason in outcome.invalid:
                 self.dead_letters.send(rec, reason)
+            fault_point("consumer.after_db_commit")  # a crash here redelivers the batch: processed_events drops it
             consumer.commit()  # only after the database commit (and the dead letters) succeeded
             log_events(log, f"{self.name}: handled", [d.envelope for d in outcome.processed],
                        lambda e: event_fields(e.id, e.type, e.data))
@@ -385,7 +387,7 @@ class ConsumerLoop:
             self._topics_were_missing = False
             self._ensure_topics()
             self._consumer = self.consumer_factory()
-            self._consumer.subscribe(self.topics)
+            self._consumer.subscribe(self.topics, listener=_RebalanceFaults())
         return self._consumer
 
     def _close_consumer(self) -> None:
@@ -395,6 +397,18 @@ class ConsumerLoop:
             except Exception:
                 log.debug("closing consumer failed", exc_info=True)
             self._consumer = None
+
+
+class _RebalanceFaults(ConsumerRebalanceListener):  # type: ignore[misc]  # kafka-python is untyped
+    """The rebalance's fault point: a member that loses partitions to a joining one dies before it rejoins."""
+
+    def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Called before the member rejoins (kafka-python, eager protocol), also with nothing on a first join."""
+        if revoked:  # only a member that held partitions leaves the group mid-rebalance with work to hand over
+            fault_point("consumer.partitions_revoked")
+
+    def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        """Nothing to do: positions come from the committed offsets."""
 
 
 def _joined(consumer: KafkaConsumer) -> bool:

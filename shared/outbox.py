@@ -39,6 +39,7 @@ from shared.clock import Clock, utc_now
 from shared.db import BigId, UTCDateTime
 from shared.deadletters import EnsureTopics
 from shared.failures import dependency_of, describe, is_transient
+from shared.faults import fault_point
 from shared.kafka import STRUCTURED_MODE_HEADERS
 from shared.messages import EventData, encode, envelope_for
 from shared.metrics import CommonMetrics
@@ -199,6 +200,7 @@ class OutboxRelay:
         producer.flush(timeout=30)
         for f in futures:
             f.get(timeout=30)  # raises the send's KafkaError: nothing is marked sent, the round is retried
+        fault_point("outbox.after_send")  # a crash here re-sends the batch: consumers drop it by event id
         with self.engine.begin() as conn:
             conn.execute(update(t).where(t.c.id.in_([r.id for r in rows])).values(sent_at=self.clock()))
         for r in rows:

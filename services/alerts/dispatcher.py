@@ -51,6 +51,7 @@ from services.alerts.ratelimit import SlidingWindow
 from services.alerts.receivers import Receivers
 from shared.clock import Clock, utc_now
 from shared.db import is_transient_error
+from shared.faults import fault_point
 from shared.messages import NotificationDeadLettered
 from shared.outbox import Outbox
 
@@ -344,6 +345,8 @@ class Dispatcher:
             result = DeliveryResult(False, False, None, f"held back by silence {silence.id}")
         else:
             result = self._send(row)
+            if result.delivered:
+                fault_point("alerts.dispatcher.delivered")  # a crash here re-sends it with the same key
         duration = time.perf_counter() - started
         with self._lock:
             s = self._states.setdefault(row.receiver, ReceiverState())
@@ -384,6 +387,8 @@ class Dispatcher:
         held = [(r, m) for r in rows if (m := self._muted_by(r)) is not None]
         payload, live, back = self._merged([r for r in rows if all(r is not h for h, _ in held)])
         result = self._send(live[0], payload) if live else None
+        if result is not None and result.delivered:
+            fault_point("alerts.dispatcher.delivered")  # a crash here repeats the robot message (no key)
         duration = time.perf_counter() - started
         delay, recovered = 0.0, False
         with self._lock:
