@@ -96,7 +96,9 @@ def create_app(
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None),
     }
     rendering = Rendering(catalogue, links, channels)
-    pipeline = build_pipeline(receivers, rendering, group_wait_s=settings.group_wait_s)
+    pipeline = build_pipeline(receivers, rendering, group_wait_s=settings.group_wait_s,
+                              inhibit_rules=routing.inhibit_rules,
+                              on_inhibited=lambda rule: metrics.inhibited.labels(rule).inc())
     dead_letters = Outbox(outbox, source="/wuxi-targets/alerts", topic_prefix=settings.topic_prefix, clock=clock)
     relay = OutboxRelay(engine, outbox, lambda: make_producer(settings, "alerts-outbox"), metrics,
                         batch_size=settings.outbox_batch_size, poll_interval_s=settings.outbox_poll_interval_s,

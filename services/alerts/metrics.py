@@ -41,6 +41,10 @@ class AlertsMetrics(CommonMetrics):
             "notifications_suppressed_at_send_total", "Queued notifications held back by a silence created later",
             ["channel"], namespace="alerts", registry=registry,
         )
+        self.inhibited = Counter(
+            "notifications_inhibited_total", "Notifications held back by an open alert through an inhibition rule "
+            "(recorded as inhibited, never sent), by rule", ["rule"], namespace="alerts", registry=registry,
+        )
         self.revived = Counter(
             "notifications_revived_total", "Dead notifications queued again because their receiver answered again "
             "within the retry budget", namespace="alerts", registry=registry,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -20,6 +20,7 @@ from services.alerts.adapters.db import Repositories
 from services.alerts.adapters.notifications import DueNotification, matchers_json
 from services.alerts.channels.base import COMPLETE, Channel, Destination, Message
 from services.alerts.domain.directory import ChannelType
+from services.alerts.domain.inhibit import Inhibition, InhibitRule, Source, inhibited_by, labels_of, matches
 from services.alerts.domain.model import DeliveryStatus, NotificationKind, Outgoing, Role, kind_of
 from services.alerts.domain.silences import Silence, silenced_by
 from services.alerts.domain.templates import AlertPart
@@ -35,6 +36,7 @@ class Notice:
 
     outgoing: Outgoing
     dest: Destination | None = None  # set by the route stage
+    inhibition: Inhibition | None = None  # set by the inhibit stage: stored as inhibited, never sent
     silence_id: str | None = None  # set by the silence stage
     grouped: bool = False  # set by the group stage: waits in notification_items
     part: AlertPart | None = None  # set by the render stage
@@ -76,11 +78,50 @@ class RouteStage:
 
 
 class InhibitStage:
-    """Inhibition rules (one alert muting others) come with a later change; until then every notice passes."""
+    """Marks notices held back by an open alert through an inhibition rule (domain/inhibit.py): stored as
+    inhibited with that alert's id, never sent.
+
+    The open alerts are read in the caller's transaction, so an alert opened or resolved earlier in the same
+    consumer batch counts. Decided once, when the notification is queued: a source resolving later does not
+    release it; the target's next notification (a reminder, an escalation, a change of status) is judged anew.
+    """
+
+    def __init__(self, rules: Sequence[InhibitRule], catalogue: Catalogue | Catalogues,
+                 on_inhibited: Callable[[str], None] | None = None) -> None:
+        self.rules = tuple(rules)
+        self.catalogue = catalogue
+        self.on_inhibited = on_inhibited  # counts per rule (alerts_notifications_inhibited_total)
+
+    def headline(self, target_id: str) -> str:
+        """The headline target ``target_id`` is part of: itself when it is one, its ``feeds`` otherwise ("")."""
+        t = self.catalogue.targets.get(target_id)
+        if t is None:
+            return ""
+        return t.id if t.section == "headline" else (t.feeds or "")
+
+    def labels(self, n: Notice) -> dict[str, str]:
+        """A notice's labels."""
+        o = n.outgoing
+        return labels_of(o.event, severity=o.severity, headline=self.headline(o.event.target_id),
+                         notification=o.kind.value, department=o.department)
 
     def run(self, ctx: Context, notices: list[Notice]) -> list[Notice]:
-        """Every notice, unchanged."""
-        return notices
+        """Notices with ``inhibition`` set where an open alert holds them back."""
+        if not self.rules:
+            return notices
+        labelled = [(n, self.labels(n)) for n in notices]
+        if not any(matches(r.target, lb) for _, lb in labelled for r in self.rules):
+            return notices  # nothing any rule could hold back: no need to read the open alerts
+        sources = [Source(a.id, labels_of(a.event, severity=a.severity, headline=self.headline(a.event.target_id),
+                                          notification="firing", department=a.event.lead_department))
+                   for a in ctx.repos.alerts.open_with_events()]
+        out = []
+        for n, lb in labelled:
+            why = inhibited_by(self.rules, n.outgoing.alert_id, lb, sources)
+            if why is not None and self.on_inhibited:
+                self.on_inhibited(why.rule)
+            out.append(replace(n, inhibition=why) if why else n)
+        return out
 
 
 class SilenceStage:
@@ -104,6 +145,9 @@ class SilenceStage:
         muted = self._active(ctx)
         out = []
         for n in notices:
+            if n.inhibition:
+                out.append(n)  # held back already
+                continue
             o = n.outgoing
             s = silenced_by(muted, ctx.now, target_id=o.event.target_id, department=o.department,
                             severity=o.severity)
@@ -121,7 +165,7 @@ class GroupStage:
         """Notices marked ``grouped`` when grouping is on."""
         if self.group_wait_s <= 0:
             return notices
-        return [n if n.silence_id else replace(n, grouped=True) for n in notices]
+        return [n if n.silence_id or n.inhibition else replace(n, grouped=True) for n in notices]
 
 
 class Rendering:
@@ -150,7 +194,8 @@ class Rendering:
 
     def row(self, dest: Destination, dept: str, parts: Sequence[AlertPart], event_ids: Sequence[str], key: str,
             now: datetime, *, status: DeliveryStatus = DeliveryStatus.PENDING,
-            silence_id: str | None = None, payload: str | None = None) -> dict[str, Any]:
+            silence_id: str | None = None, payload: str | None = None,
+            inhibition: Inhibition | None = None) -> dict[str, Any]:
         """A row of the ``notifications`` table."""
         if payload is None:
             payload = self.channels[dest.type].render(Message(list(parts), dept, self.department_zh(dept), key,
@@ -162,7 +207,9 @@ class Rendering:
             "department": dept, "channel": dest.type.value, "receiver": dest.ref, "payload": payload,
             "status": status.value, "attempts": 0, "next_attempt_at": now, "last_error": None, "created_at": now,
             "sent_at": None, "alert_ids": ",".join(dict.fromkeys(p.alert_id for p in parts)),
-            "silence_id": silence_id, "retry_since": now, "matchers": matchers_json(matchers),
+            "silence_id": silence_id, "retry_since": now,
+            "inhibited_by": inhibition.alert_id if inhibition else None,
+            "inhibit_rule": inhibition.rule if inhibition else None, "matchers": matchers_json(matchers),
             "parts": json.dumps([part_doc(p, c) for p, c in zip(parts, event_ids, strict=True)], ensure_ascii=False),
         }
 
@@ -206,7 +253,8 @@ class RenderStage:
 
 
 class StoreStage:
-    """Writes notifications (sent alone or suppressed) and waiting parts (grouped) in the caller's transaction."""
+    """Writes notifications (sent alone, inhibited or suppressed) and waiting parts (grouped), in the caller's
+    transaction."""
 
     def __init__(self, rendering: Rendering) -> None:
         self.rendering = rendering
@@ -222,10 +270,11 @@ class StoreStage:
                               "channel": n.dest.type.value, "receiver": n.dest.ref, "created_at": ctx.now,
                               "part_key": n.key, "content": json.dumps(part_doc(n.part, o.cause), ensure_ascii=False)})
             else:
+                status = (DeliveryStatus.INHIBITED if n.inhibition else
+                          DeliveryStatus.SUPPRESSED if n.silence_id else DeliveryStatus.PENDING)
                 rows.append(self.rendering.row(
                     n.dest, o.department, [n.part], [o.cause], n.key, ctx.now, payload=n.payload,
-                    status=DeliveryStatus.SUPPRESSED if n.silence_id else DeliveryStatus.PENDING,
-                    silence_id=n.silence_id))
+                    status=status, silence_id=n.silence_id, inhibition=n.inhibition))
         ctx.repos.notifications.add(rows)
         ctx.repos.groups.add(items)
         return notices
@@ -248,10 +297,12 @@ class Pipeline:
         return len(notices)
 
 
-def build_pipeline(receivers: Receivers, rendering: Rendering, *, group_wait_s: float) -> Pipeline:
+def build_pipeline(receivers: Receivers, rendering: Rendering, *, group_wait_s: float,
+                   inhibit_rules: Sequence[InhibitRule] = (),
+                   on_inhibited: Callable[[str], None] | None = None) -> Pipeline:
     """The stages in the order they run."""
-    return Pipeline([RouteStage(receivers), InhibitStage(), SilenceStage(), GroupStage(group_wait_s),
-                     RenderStage(rendering), StoreStage(rendering)])
+    return Pipeline([RouteStage(receivers), InhibitStage(inhibit_rules, rendering.catalogue, on_inhibited),
+                     SilenceStage(), GroupStage(group_wait_s), RenderStage(rendering), StoreStage(rendering)])
 
 
 def part_doc(p: AlertPart, cause: str) -> dict[str, object]:

@@ -72,8 +72,9 @@ class Catalogue:
         self._check_region()
         self._check_references()
         if (region, year) != PRIMARY:
-            self.targets = {qualified_id(region, year, k): t.model_copy(update={"id": qualified_id(region, year, k)})
-                            for k, t in by_id.items()}
+            self.targets = {qualified_id(region, year, k): t.model_copy(update={
+                "id": qualified_id(region, year, k),
+                "feeds": qualified_id(region, year, t.feeds) if t.feeds else None}) for k, t in by_id.items()}
         self._by_indicator: dict[str, list[Target]] = {}
         for t in self.targets.values():
             for ind in _indicators_of(t):
@@ -141,10 +142,24 @@ class Catalogue:
                         f"target {t.id!r}: field 'params.related_measure': indicator {rel!r} is not reported "
                         f"as {rel_measure}"
                     )
+            _check_feeds(self, t)
             _check_params(t)
             _check_strength(t)
             _check_schedule(t, self.indicators[t.indicator].frequency if t.indicator else None)
             _check_basis(self, t)
+
+
+def _check_feeds(catalogue: Catalogue, t: Target) -> None:
+    # Checked before the ids are qualified: a district's target names a headline target of its own catalogue.
+    if t.feeds is None:
+        return
+    headline = catalogue.targets.get(t.feeds)
+    if headline is None:
+        raise CatalogueError(f"目标 {t.id!r}：字段 'feeds'：不存在的目标 {t.feeds!r} "
+                             f"(target {t.id!r}: field 'feeds': unknown target {t.feeds!r})")
+    if headline.section != "headline" or t.feeds == t.id:
+        raise CatalogueError(f"目标 {t.id!r}：字段 'feeds'：{t.feeds!r} 不是另一个主要目标(section = \"headline\") "
+                             f"(target {t.id!r}: field 'feeds': {t.feeds!r} is not another headline target)")
 
 
 def _fail(t: Target, field: str, rule: str) -> CatalogueError:

@@ -158,6 +158,9 @@ class Target(BaseModel):
     batch_months: tuple[int, ...] = ()  # schedule "batch": the months in which recognitions are granted
     basis: GrowthBasis | None = None  # relational targets: compare real with real or nominal with nominal
     params: dict[str, float | str | list[float]] = Field(default_factory=dict)
+    # The headline target (section "headline") this one feeds, e.g. major-project investment feeds fixed-asset
+    # investment: the alerts service's inhibition holds back its warnings while the headline one is critical.
+    feeds: str | None = None
 
     @model_validator(mode="after")
     def _fields_fit_kind(self) -> Target:

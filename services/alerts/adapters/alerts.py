@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,11 +11,21 @@ from sqlalchemy.engine import Connection, Row
 
 from services.alerts.adapters.tables import alerts
 from services.alerts.domain.model import AlertStatus
+from shared.messages import TargetStatusChanged
 
 # Built once: statements with bound parameters reuse SQLAlchemy's compiled cache (``.values(**kw)`` would not).
 _OPEN_ALERT = select(alerts.c.id, alerts.c.severity).where(alerts.c.target_id == bindparam("t"),
                                                            alerts.c.status != AlertStatus.RESOLVED.value)
 _OPEN = (AlertStatus.FIRING.value, AlertStatus.ACKNOWLEDGED.value)
+
+
+@dataclass(frozen=True)
+class OpenAlertEvent:
+    """An open alert's id, severity and latest event."""
+
+    id: str
+    severity: str
+    event: TargetStatusChanged
 
 
 class AlertRepository:
@@ -61,6 +72,12 @@ class AlertRepository:
                                                      alerts.c.status == AlertStatus.FIRING.value)
                                 .values(last_notified_at=now))
         return res.rowcount == 1
+
+    def open_with_events(self) -> list[OpenAlertEvent]:
+        """Open alerts (firing or acknowledged) with their latest event, as inhibition sources."""
+        rows = self.conn.execute(select(alerts.c.id, alerts.c.severity, alerts.c.event)
+                                 .where(alerts.c.status.in_(_OPEN), alerts.c.event.is_not(None)))
+        return [OpenAlertEvent(r.id, r.severity, TargetStatusChanged.model_validate_json(r.event)) for r in rows]
 
     def firing_critical(self) -> list[Row[Any]]:
         """Critical alerts nobody acknowledged, for escalation."""

@@ -18,7 +18,7 @@ from shared.messages import EventData
 from shared.outbox import Outbox
 
 n = notifications
-_FINISHED = [s.value for s in (DeliveryStatus.SENT, DeliveryStatus.SUPPRESSED, *GIVEN_UP)]
+_FINISHED = [s.value for s in (DeliveryStatus.SENT, DeliveryStatus.SUPPRESSED, DeliveryStatus.INHIBITED, *GIVEN_UP)]
 
 
 class DuplicateKey(RuntimeError):

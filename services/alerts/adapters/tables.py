@@ -53,7 +53,8 @@ notifications = Table(
     Column("channel", String(16), nullable=False),  # webhook, wecom, dingtalk, feishu, email
     Column("receiver", Text, nullable=False),  # department:channel; the address is resolved when sending
     Column("payload", Text, nullable=False),  # the channel's JSON, rendered once so retries send the same bytes
-    Column("status", String(16), nullable=False),  # DeliveryStatus: pending, sent, failed, dead, suppressed, uncertain
+    Column("status", String(16), nullable=False),  # DeliveryStatus: pending, sent, failed, dead, suppressed,
+    # inhibited, uncertain
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("last_error", Text, nullable=True),
@@ -61,6 +62,8 @@ notifications = Table(
     Column("sent_at", UTCDateTime, nullable=True),
     Column("alert_ids", Text, nullable=False, server_default=""),  # comma-separated, every alert in the group
     Column("silence_id", String(32), nullable=True),  # the silence that suppressed it
+    Column("inhibited_by", String(32), nullable=True),  # the open alert that inhibited it
+    Column("inhibit_rule", String(64), nullable=True),  # through which inhibition rule
     Column("retry_since", UTCDateTime, nullable=True),  # start of its retry budget (NULL: created_at)
     Column("matchers", Text, nullable=True),  # JSON [[target_id, severity], …]: what silences match at send time
     Column("parts", Text, nullable=True),  # JSON [part, …] (pipeline.part_doc): to merge a rate-limited robot's backlog

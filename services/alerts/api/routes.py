@@ -66,6 +66,8 @@ class DeliveryOut(BaseModel):
     attempts: int
     last_error: str | None
     silence_id: str | None
+    inhibited_by: str | None = Field(default=None, description="status inhibited: the open alert that held it back")
+    inhibit_rule: str | None = Field(default=None, description="status inhibited: through which inhibition rule")
     created_at: datetime
     sent_at: datetime | None
     next_attempt_at: datetime
@@ -257,7 +259,7 @@ def expire_silence(silence_id: str, request: Request, token: str = Depends(requi
 @router.get("/deliveries", response_model=list[DeliveryOut], summary="The delivery log")
 def list_deliveries(
     request: Request,
-    status: str | None = Query(default=None, pattern="^(pending|sent|failed|dead|suppressed|uncertain)$"),
+    status: str | None = Query(default=None, pattern="^(pending|sent|failed|dead|suppressed|inhibited|uncertain)$"),
     alert_id: str | None = Query(default=None, max_length=32),
     department: str | None = Query(default=None, max_length=64),
     channel: str | None = Query(default=None, pattern="^(webhook|wecom|dingtalk|feishu|email)$"),
@@ -319,8 +321,8 @@ def get_department(department_id: str, request: Request, _: str = Depends(requir
 
 @router.get("/routing", summary="The routing rules in force")
 def get_routing(request: Request, _: str = Depends(require_read)) -> dict[str, Any]:
-    """The routing file as loaded."""
-    return runtime(request).routing.config.model_dump(mode="json")
+    """The routing file as loaded, inhibition rules included."""
+    return runtime(request).routing.as_doc()
 
 
 def _department(request: Request, dept_id: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from services.alerts.domain.inhibit import InhibitRule, InhibitRuleError, parse_rules
 from shared.messages import Severity
 from shared.regions import REGIONS
 
@@ -175,13 +176,23 @@ class Directory:
 class Routing:
     """The routing rules, checked against the catalogue's departments and sections."""
 
-    def __init__(self, config: RoutingConfig) -> None:
+    def __init__(self, config: RoutingConfig, inhibit_rules: tuple[InhibitRule, ...] = ()) -> None:
         self.config = config
+        self.inhibit_rules = inhibit_rules  # [[inhibit_rule]]: applied by the pipeline's inhibit stage
+
+    def as_doc(self) -> dict[str, Any]:
+        """The routing file as loaded (GET /v1/routing)."""
+        return {**self.config.model_dump(mode="json"), "inhibit_rule": [r.as_doc() for r in self.inhibit_rules]}
 
     @classmethod
     def parse(cls, doc: Mapping[str, Any], known_departments: Mapping[str, str],
               known_sections: Iterable[str]) -> Routing:
         """Validate a parsed TOML document; unknown departments or sections are errors naming the rule."""
+        doc = dict(doc)
+        try:
+            inhibit_rules = parse_rules(doc.pop("inhibit_rule", None), known_departments)
+        except InhibitRuleError as exc:
+            raise DirectoryError(f"routing: {exc}") from None
         try:
             config = RoutingConfig.model_validate(doc)
         except ValidationError as exc:
@@ -200,7 +211,7 @@ class Routing:
                     if v not in known:
                         raise DirectoryError(f"routing rule {rule.name!r}: field {field!r}: {v!r} is not known "
                                              f"to the catalogue")
-        return cls(config)
+        return cls(config, inhibit_rules)
 
     def recipients(self, *, severity: Severity, section: str, target_id: str, lead: str,
                    co: Iterable[str], region: str = "wuxi") -> list[Recipient]:

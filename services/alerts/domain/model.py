@@ -44,6 +44,7 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"  # refused for good (a 4xx, an unknown mailbox): given up
     DEAD = "dead"  # the retry budget ran out: given up, published to <prefix>.notifications.dlq
     SUPPRESSED = "suppressed"  # muted by a silence, never sent
+    INHIBITED = "inhibited"  # held back by an open alert through an inhibition rule (inhibited_by), never sent
     UNCERTAIN = "uncertain"  # the platform may have accepted it (timeout after sending) and cannot drop repeats
 
 
