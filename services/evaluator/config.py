@@ -27,6 +27,11 @@ class EvaluatorSettings(ServiceSettings):
         description="Directory of the catalogue files (every *.toml directly in it, one per region and year); "
         "default: the catalogues shipped in shared/catalogue",
     )
+    ranking_green_needs_city: bool = Field(
+        default=False,
+        description="In the 板块 view a district's light is green only when it meets its own plan and is not worse "
+        "than the city-wide figure (双达标); false: meeting its plan is enough",
+    )
     status_report_tokens: dict[str, str] = Field(
         default_factory=dict,
         description="JSON object, department id → lowercase hex SHA-256 of that department's bearer token for "

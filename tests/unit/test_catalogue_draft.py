@@ -17,6 +17,7 @@ from shared.catalogue.draft import DraftItem, ReportNotTextError, draft_text, re
 from shared.catalogue.draft.__main__ import main
 from shared.catalogue.draft.against import compare
 from shared.catalogue.draft.emit import to_json, to_toml
+from shared.catalogue.draft.items import DraftError
 from shared.catalogue.draft.keywords import load_table
 from shared.catalogue.draft.measure import measure
 from shared.catalogue.draft.text import decode_report, normalise
@@ -490,3 +491,36 @@ def test_any_arrangement_of_target_words_drafts_verbatim_phrases_and_valid_toml(
         assert item.phrase and text[item.start:item.end] == item.phrase
     tomllib.loads(to_toml(draft, "x.txt"))
     assert len(json.loads(to_json(draft))) == len(draft.items)
+
+
+def test_the_region_is_written_into_the_header_beside_the_year(tmp_path: Path) -> None:
+    report = FIXTURES / "clean_2025_targets.txt"
+    out = tmp_path / "draft.toml"
+    assert main([str(report), "--region", "jiangyin", "-o", str(out)]) == 0
+    written = out.read_text(encoding="utf-8")
+    doc = tomllib.loads(written)
+    assert (doc["region"], doc["year"]) == ("jiangyin", 2025)
+    assert 'region = "jiangyin"  # 江阴市 (shared/regions.py)\nyear = 2025\n' in written
+    # The loader reads it as Jiangyin's: a district's catalogue may not redefine the city's departments, which the
+    # draft copies from the keyword table for the reviewer to replace (the header comment says so).
+    with pytest.raises(CatalogueError, match="a department of region 'jiangyin' is named jiangyin_<id>"):
+        parse_catalogue(written)
+    # The city's region loads as the city's; without --region the header has no region (the loader's default).
+    assert parse_catalogue(to_toml(draft_text(fixture("clean_2025_targets.txt"), region="wuxi"), "r.txt")).key == (
+        "wuxi", 2025)
+    assert "region" not in tomllib.loads(to_toml(draft_text(fixture("clean_2025_targets.txt")), "r.txt"))
+
+
+@pytest.mark.parametrize("region", ["suzhou", "Jiangyin", "江阴市", ""])
+def test_an_unknown_region_is_refused_in_chinese_naming_the_option_and_nothing_is_written(
+        region: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "never.toml"
+    with pytest.raises(SystemExit) as exit_:
+        main([str(FIXTURES / "clean_2025_targets.txt"), "--region", region, "-o", str(out)])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --region: 没有“{region}”这个板块" in err
+    assert "jiangyin（江阴市）" in err and "shared/regions.py" in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    with pytest.raises(DraftError, match=r"^--region：没有.*unknown region"):
+        draft_text(fixture("clean_2025_targets.txt"), region=region)

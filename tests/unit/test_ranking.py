@@ -1,5 +1,6 @@
-"""Districts ranked on one growth rate: ties share a rank, districts without a figure come last, and 双达标 needs
-both the district's plan and the city average."""
+"""Districts ranked on one indicator: ties share a rank (1, 2, 2, 4), districts without a figure come last as 未报送,
+lower-is-better targets rank the lowest first, amounts go by 完成率 against 序时进度, and 双达标 needs both the
+district's plan and the city average."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def _r(value: float, period: str = "2024-Q2") -> Reading:
 CASES = [
     pytest.param(
         {"jiangyin": 6.2, "yixing": 5.8, "liangxi": 5.8, "xinwu": 4.1}, 5.6,
-        [("jiangyin", 1), ("yixing", 2), ("liangxi", 2), ("xinwu", 4)], id="a tie shares a rank, the next skips",
+        [("jiangyin", 1), ("yixing", 2), ("liangxi", 2), ("xinwu", 4)], id="a tie shares a rank (1, 2, 2, 4)",
     ),
     pytest.param(
         {"binhu": 5.0, "huishan": 5.3}, 5.2,
@@ -53,7 +54,7 @@ CASES = [
         {"xishan": 5.55, "jingkai": 5.549}, 5.0,
         [("xishan", 1), ("jingkai", 1)], id="equal as published (two decimals) is a tie",
     ),
-    pytest.param({}, 5.2, [], id="no district figure: all 暂无数据"),
+    pytest.param({}, 5.2, [], id="no district figure: all 未报送"),
 ]
 
 
@@ -66,7 +67,7 @@ def test_ranks(figures: dict[str, float], city: float, ranked: list[tuple[str, i
     assert [(r.region, r.rank) for r in ranking.rows if r.rank is not None] == ranked
     missing = ranking.rows[len(ranked):]
     assert len(ranking.rows) == len(DISTRICTS) == 8
-    assert all(r.rank is None and r.figure is None and r.rank_zh == "暂无数据" for r in missing)
+    assert all(r.rank is None and r.figure is None and r.rank_zh == "未报送" for r in missing)
     assert [r.region for r in missing] == [r for r in DISTRICTS if r not in figures]  # in the listed order
     assert ranking.city_figure == city and ranking.city_target == 5.5
     assert ranking.city_target_phrase is not None and "5.5%左右" in ranking.city_target_phrase
@@ -111,11 +112,11 @@ def test_without_a_city_figure_there_is_no_gap(targets: tuple[Target, Target]) -
     ranking = rank_regions("gdp", "2024-Q2", DISTRICTS, {"yixing": _r(5.1)}, None, city_t, {})
     y = ranking.rows[0]
     assert (y.rank, y.gap_to_city_pp, y.at_or_above_both, y.meets_plan) == (1, None, None, True)
-    assert ranking.city_figure_zh == "暂无数据"
+    assert ranking.city_figure_zh == "未报送"
 
 
 @pytest.mark.parametrize(("value", "text"), [(5.1, "同比增长5.1%"), (-1.25, "同比下降1.25%"), (0.0, "与上年持平"),
-                                             (None, "暂无数据")])
+                                             (None, "未报送")])
 def test_growth_wording(value: float | None, text: str) -> None:
     assert growth_zh(value) == text
 
@@ -124,3 +125,129 @@ def test_growth_wording(value: float | None, text: str) -> None:
                                            (0.0, "与全市持平"), (None, "—")])
 def test_gap_wording(gap: float | None, text: str) -> None:
     assert gap_zh(gap) == text
+
+
+# The table of cases: made-up targets (built here, not loaded), so each case states the rule it checks.
+def _target(kind: str, indicator: str, measure: str, comparator: str, value: float | None, unit: str,
+            **extra: object) -> Target:
+    fields: dict[str, object] = {
+        "id": f"{indicator}_t", "section": "headline", "name_zh": "测试目标", "name_en": "Test target",
+        "phrase": f"测试{indicator}{value}{unit}", "kind": kind, "indicator": indicator, "measure": measure,
+        "comparator": comparator, "value": value, "unit": unit, "frequency": "M", "lead_department": "fgw",
+        "strength": "expected",
+    }
+    if kind in ("cumulative_total", "count"):
+        fields.update(accrual="new_this_year", schedule="linear")
+    fields.update(extra)
+    return Target.model_validate(fields)
+
+
+GDP_ABOUT = _target("growth_rate", "gdp", "cumulative_yoy_pct", "about", 5.5, "%")
+GDP_OWN = _target("growth_rate", "gdp", "cumulative_yoy_pct", "about", 6.0, "%")
+CPI_CAP = _target("cap", "cpi", "cumulative_yoy_pct", "at_most", None, "%",
+                  params={"value_from": "province", "province_limit": 3.0, "band_pp": 0.5})
+# 单位地区生产总值能耗下降3%以上: a growth of at most -3% (a decline of at least 3%).
+ENERGY = _target("growth_rate", "energy_intensity", "cumulative_yoy_pct", "at_most", -3.0, "%")
+FAI_CITY = _target("cumulative_total", "fixed_asset_investment", "cumulative_level", "at_least", 4550.0, "亿元")
+FAI_JIANGYIN = _target("cumulative_total", "fixed_asset_investment", "cumulative_level", "at_least", 600.0, "亿元")
+FAI_YIXING = _target("cumulative_total", "fixed_asset_investment", "cumulative_level", "at_least", 500.0, "亿元")
+FAI_BINHU = _target("cumulative_total", "fixed_asset_investment", "cumulative_level", "at_least", 400.0, "亿元")
+JOBS_CITY = _target("count", "urban_new_jobs", "cumulative_level", "at_least", 13.0, "万人")
+JOBS_JIANGYIN = _target("count", "urban_new_jobs", "cumulative_level", "at_least", 2.0, "万人")
+
+# Each expected row: region, rank words, figure words, 完成率 words, gap words, needed words, light.
+TABLE = [
+    pytest.param(
+        "2024-Q2", GDP_ABOUT, {}, {"jiangyin": 6.2, "yixing": 5.8, "liangxi": 5.8, "xinwu": 4.1}, 5.6, {}, [
+            ("jiangyin", "排名第1", "同比增长6.2%", "—", "高于全市0.6个百分点", "—", "ok"),
+            ("yixing", "排名第2", "同比增长5.8%", "—", "高于全市0.2个百分点", "—", "ok"),
+            ("liangxi", "排名第2", "同比增长5.8%", "—", "高于全市0.2个百分点", "—", "ok"),
+            ("xinwu", "排名第4", "同比增长4.1%", "—", "低于全市1.5个百分点", "余下各期需增长5.9%", "critical"),
+        ], id="ties share a rank and the next skips: 1, 2, 2, 4"),
+    pytest.param(
+        "2024-Q2", GDP_ABOUT, {}, {"huishan": 5.3}, None, {}, [
+            ("huishan", "排名第1", "同比增长5.3%", "—", "—", "—", "ok"),
+            ("jiangyin", "未报送", "未报送", "—", "—", "—", "none"),
+        ], id="no figure: 未报送, last, unranked, in the listed order"),
+    pytest.param(
+        "2024-M06", CPI_CAP, {}, {"jiangyin": 2.1, "yixing": 3.2, "liangxi": 2.1, "xishan": 1.8}, 2.5, {}, [
+            ("xishan", "排名第1", "同比上涨1.8%", "—", "低于全市0.7个百分点", "—", "ok"),
+            ("jiangyin", "排名第2", "同比上涨2.1%", "—", "低于全市0.4个百分点", "—", "ok"),
+            ("liangxi", "排名第2", "同比上涨2.1%", "—", "低于全市0.4个百分点", "—", "ok"),
+            ("yixing", "排名第4", "同比上涨3.2%", "—", "高于全市0.7个百分点", "—", "critical"),
+        ], id="a cap (控制在3%左右): the lowest ranks first, over the limit is not on plan"),
+    pytest.param(
+        "2024-M06", ENERGY, {}, {"jiangyin": -3.5, "yixing": -2.0, "binhu": -4.1}, -3.2, {}, [
+            ("binhu", "排名第1", "同比下降4.1%", "—", "低于全市0.9个百分点", "—", "ok"),
+            ("jiangyin", "排名第2", "同比下降3.5%", "—", "低于全市0.3个百分点", "—", "ok"),
+            ("yixing", "排名第3", "同比下降2%", "—", "高于全市1.2个百分点", "余下各期需下降4%", "critical"),
+        ], id="a decline (能耗下降3%以上, at_most): direction from the comparator, the decline still needed"),
+    pytest.param(
+        "2024-M06", FAI_CITY, {"jiangyin": FAI_JIANGYIN, "yixing": FAI_YIXING, "binhu": FAI_BINHU},
+        {"jiangyin": 330.0, "yixing": 240.0, "binhu": 176.0, "xinwu": 100.0}, 2300.0, {}, [
+            ("jiangyin", "排名第1", "累计完成330亿元", "完成全年目标的55%，快于序时进度5个百分点",
+             "高于全市完成率4.5个百分点", "余下每月需完成45亿元", "ok"),
+            ("yixing", "排名第2", "累计完成240亿元", "完成全年目标的48%，慢于序时进度2个百分点",
+             "低于全市完成率2.5个百分点", "余下每月需完成43.33亿元", "ok"),
+            ("binhu", "排名第3", "累计完成176亿元", "完成全年目标的44%，慢于序时进度6个百分点",
+             "低于全市完成率6.5个百分点", "余下每月需完成37.33亿元", "critical"),
+            ("xinwu", "无本板块目标，不排名", "累计完成100亿元", "—", "—", "—", "none"),
+        ], id="amounts: 完成率 against 序时进度 (3 pp tolerance), a district without its own target unranked"),
+    pytest.param(
+        "2024-M09", JOBS_CITY, {"jiangyin": JOBS_JIANGYIN}, {"jiangyin": 1.5}, 9.75, {}, [
+            ("jiangyin", "排名第1", "累计完成1.5万人", "完成全年目标的75%，与序时进度持平",
+             "与全市完成率持平", "余下每月需完成0.17万人", "ok"),
+        ], id="a count in 万人: equal to 序时进度 and to the city's 完成率"),
+    pytest.param(
+        "2024-Q2", GDP_ABOUT, {"jiangyin": GDP_OWN}, {"jiangyin": 5.4, "yixing": 5.6, "liangxi": 6.3}, 6.0, {}, [
+            ("liangxi", "排名第1", "同比增长6.3%", "—", "高于全市0.3个百分点", "—", "ok"),
+            ("yixing", "排名第2", "同比增长5.6%", "—", "低于全市0.4个百分点", "—", "ok"),
+            ("jiangyin", "排名第3", "同比增长5.4%", "—", "低于全市0.6个百分点", "余下各期需增长5.6%", "critical"),
+        ], id="needed: Jiangyin's own 6%左右 (from 5.5%) at 5.4% needs 5.6% in the second half"),
+    pytest.param(
+        "2024-Q2", GDP_ABOUT, {"jiangyin": GDP_OWN}, {"jiangyin": 5.4, "yixing": 5.6, "liangxi": 6.3}, 6.0,
+        {"green_needs_city": True}, [
+            ("liangxi", "排名第1", "同比增长6.3%", "—", "高于全市0.3个百分点", "—", "ok"),
+            ("yixing", "排名第2", "同比增长5.6%", "—", "低于全市0.4个百分点", "—", "warning"),
+            ("jiangyin", "排名第3", "同比增长5.4%", "—", "低于全市0.6个百分点", "余下各期需增长5.6%", "critical"),
+        ], id="the both-rule: on plan but below the city average is not green"),
+]
+
+
+@pytest.mark.parametrize(("period", "city_t", "own", "figures", "city", "options", "expected"), TABLE)
+def test_table(period: str, city_t: Target, own: dict[str, Target], figures: dict[str, float], city: float | None,
+               options: dict[str, bool], expected: list[tuple[str, ...]]) -> None:
+    measure = city_t.measure
+    assert measure is not None
+    ranking = rank_regions(city_t.indicator or "", period, DISTRICTS, {k: _r(v, period) for k, v in figures.items()},
+                           _r(city, period) if city is not None else None, city_t, own, measure=measure,
+                           unit=city_t.unit if measure == "cumulative_level" else None, **options)
+    got = [(r.region, r.rank_zh, r.figure_zh, r.completion_zh, r.gap_zh, r.needed_zh, r.light) for r in ranking.rows]
+    assert got[:len(expected)] == expected
+    assert all(row[1] == "未报送" and row[6] == "none" for row in got[len(figures):])
+    assert ranking.lower_is_better == (city_t.comparator == "at_most")
+    assert ranking.basis == ("completion" if measure == "cumulative_level" else "rate")
+
+
+def test_the_both_rule_is_off_by_default_and_named_on_the_ranking() -> None:
+    figures = {"yixing": _r(5.6)}
+    plain = rank_regions("gdp", "2024-Q2", DISTRICTS, figures, _r(6.0), GDP_ABOUT, {})
+    strict = rank_regions("gdp", "2024-Q2", DISTRICTS, figures, _r(6.0), GDP_ABOUT, {}, green_needs_city=True)
+    assert (plain.green_needs_city, plain.rows[0].green, plain.rows[0].at_or_above_both) == (False, True, False)
+    assert (strict.green_needs_city, strict.rows[0].green, strict.rows[0].light) == (True, False, "warning")
+
+
+def test_the_city_figure_is_judged_on_its_own_target_for_the_city_completion() -> None:
+    ranking = rank_regions("fixed_asset_investment", "2024-M06", DISTRICTS, {}, _r(2300.0, "2024-M06"), FAI_CITY,
+                           {}, measure="cumulative_level", unit="亿元")
+    assert (ranking.city_completion_pct, ranking.city_figure_zh) == (50.5, "累计完成2300亿元")
+    assert ranking.city_completion_zh == "完成全年目标的50.5%"
+
+
+def test_needed_growth_is_weighted_by_last_years_levels_when_sent() -> None:
+    # Last year's first half was 40% of its year: the second half weighs 60%, so less is needed than with halves.
+    prev = [Reading(400.0, Period.parse("2023-Q2"), ObservationStatus.FINAL),
+            Reading(1000.0, Period.parse("2023-Q4"), ObservationStatus.FINAL)]
+    ranking = rank_regions("gdp", "2024-Q2", DISTRICTS, {"yixing": _r(4.4)}, None, GDP_ABOUT, {},
+                           previous_year={"yixing": prev})
+    assert ranking.rows[0].needed == 5.4  # (5.0 - 0.4 × 4.4) / 0.6; equal halves would give 5.6

@@ -11,9 +11,17 @@ from pathlib import Path
 from shared.catalogue.draft.against import compare, diff_json, diff_text
 from shared.catalogue.draft.emit import to_json, to_toml
 from shared.catalogue.draft.extract import draft_text
-from shared.catalogue.draft.items import DraftError
+from shared.catalogue.draft.items import DraftError, check_region
 from shared.catalogue.draft.text import ReportNotTextError, read_report
 from shared.catalogue.loader import CatalogueError, load_catalogue
+from shared.regions import REGIONS
+
+
+def _region(value: str) -> str:
+    try:
+        return check_region(value)
+    except DraftError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--region：")) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="print what differs from this catalogue (new, changed, gone) instead of the draft")
     p.add_argument("-o", "--output", type=Path, help="write to this file (whole or not at all) instead of stdout")
     p.add_argument("--year", type=int, help="the year the targets are for, when the report does not say")
+    p.add_argument("--region", type=_region, metavar="REGION",
+                   help=f"the region the targets are for, written as the draft's region ({', '.join(REGIONS)}); "
+                        "default: none written, the city's")
     p.add_argument("--default-strength", choices=("binding", "expected"),
                    help="the strength of a commitment no word qualifies, written unflagged (binding with the "
                         "marker 约束性, expected with none); default: expected, flagged for review")
@@ -53,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         text = read_report(args.report)
-        draft = draft_text(text, year=args.year, default_strength=args.default_strength)
+        draft = draft_text(text, year=args.year, region=args.region, default_strength=args.default_strength)
         catalogue = load_catalogue(args.against) if args.against else None
     except (ReportNotTextError, DraftError, CatalogueError) as exc:
         print(f"{args.report}: {exc}" if not isinstance(exc, CatalogueError) else f"{args.against}: {exc}",

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from shared.catalogue.draft.items import Draft, DraftItem
+from shared.regions import REGIONS
 
 # In the catalogue's order (catalogue_2024.toml); empty values are left out, as the model's defaults.
 _TARGET_KEYS = ("id", "section", "name_zh", "name_en", "phrase", "kind", "indicator", "measure", "comparator",
@@ -74,7 +75,10 @@ def to_toml(draft: Draft, source: str) -> str:
         "drafted (listed at the end).",
     ]
     out += [f"# WARNING: {w}" for w in draft.warnings]
-    out += ["", f"year = {draft.year}", "", "# " + "-" * 75, "# Departments",
+    out.append("")
+    if draft.region is not None:
+        out.append(f"region = {toml_value(draft.region)}  # {REGIONS[draft.region]} (shared/regions.py)")
+    out += [f"year = {draft.year}", "", "# " + "-" * 75, "# Departments",
             "# The city's departments from the keyword table: a district's catalogue needs its own (区…).",
             "# " + "-" * 75, ""]
     for dep in draft.departments.values():

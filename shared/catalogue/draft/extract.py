@@ -20,7 +20,7 @@ from shared.catalogue.draft.grammar import (
     merge_parts,
     split_parts,
 )
-from shared.catalogue.draft.items import Draft, DraftError, DraftItem
+from shared.catalogue.draft.items import Draft, DraftError, DraftItem, check_region
 from shared.catalogue.draft.keywords import IndicatorEntry, KeywordTable, guess_indicator, guess_owner, load_table
 from shared.catalogue.draft.layout import Block, find_layout, report_year
 from shared.catalogue.draft.readings import set_basis, set_reading, set_strength
@@ -53,9 +53,16 @@ class _Context:
 
 
 def draft_text(
-    text: str, *, year: int | None = None, table: KeywordTable | None = None, default_strength: str | None = None
+    text: str,
+    *,
+    year: int | None = None,
+    region: str | None = None,
+    table: KeywordTable | None = None,
+    default_strength: str | None = None,
 ) -> Draft:
-    """Draft the catalogue of a report's text (already decoded; see ``text.read_report``)."""
+    """Draft the catalogue of a report's text (already decoded; see ``text.read_report``) for a region and year."""
+    if region is not None:
+        check_region(region)  # before any drafting: a wrong region is the caller's mistake, not the report's
     norm = normalise(text)
     layout = find_layout(norm)
     year = year if year is not None else report_year(norm)
@@ -65,7 +72,7 @@ def draft_text(
     for block in layout.blocks:
         for clause in clauses(norm, block.start, block.end):
             _read_clause(ctx, block, clause)
-    return _finish(ctx, year, list(layout.warnings))
+    return _finish(ctx, year, region, list(layout.warnings))
 
 
 def _stripped(norm: str, start: int, end: int) -> tuple[int, int]:
@@ -423,8 +430,9 @@ def _add_words(ctx: _Context, block: Block, start: int, end: int) -> None:
     ctx.items.append(item)
 
 
-def _finish(ctx: _Context, year: int, warnings: list[str]) -> Draft:
+def _finish(ctx: _Context, year: int, region: str | None, warnings: list[str]) -> Draft:
     assign_ids(ctx.items, ctx.placeholders)
     indicators, indicator_review, departments = collect_references(ctx.items, ctx.placeholders, ctx.table)
     ctx.skipped.sort(key=lambda pair: pair[0].start)
-    return Draft(ctx.text, year, ctx.items, indicators, indicator_review, departments, ctx.skipped, warnings)
+    return Draft(ctx.text, year, ctx.items, indicators, indicator_review, departments, ctx.skipped, warnings,
+                 region)

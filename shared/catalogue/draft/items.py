@@ -6,10 +6,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.catalogue.draft.grammar import Skip
+from shared.regions import REGIONS
 
 
 class DraftError(ValueError):
-    """The report cannot be drafted (no year to be found); the message says what to pass."""
+    """The report cannot be drafted (no year to be found, an unknown region); the message says what to pass."""
+
+
+def check_region(region: str) -> str:
+    """``region`` if it is a region of shared/regions.py, else a DraftError naming --region and the known ones."""
+    if region not in REGIONS:
+        known_zh = "、".join(f"{r}（{name}）" for r, name in REGIONS.items())
+        raise DraftError(f"--region：没有“{region}”这个板块，应为 shared/regions.py 中的一个：{known_zh}。 / "
+                         f"--region: unknown region {region!r}; one of {', '.join(REGIONS)}.")
+    return region
 
 
 @dataclass
@@ -60,3 +70,4 @@ class Draft:
     departments: dict[str, dict[str, Any]]
     skipped: list[tuple[Skip, str]]  # with the clause it was in
     warnings: list[str]
+    region: str | None = None  # a key of shared.regions.REGIONS, written as the header's region; None: the city's
