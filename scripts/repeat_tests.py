@@ -12,6 +12,7 @@ only when every test passed in every run.
 from __future__ import annotations
 
 import argparse
+import random
 import subprocess
 import sys
 import tempfile
@@ -47,13 +48,17 @@ def main(argv: list[str] | None = None) -> int:
         for run in range(1, args.runs + 1):
             junit = Path(tmp) / f"run{run}.xml"
             t0 = time.monotonic()
+            # Our own seed, printed, so a failing order can be run again (-q hides pytest-randomly's header).
+            shuffled = "no:randomly" not in pytest_args
+            seed_arg = [f"--randomly-seed={random.randrange(2**32)}"] if shuffled else []
             proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                   f"--junitxml={junit}", *pytest_args], cwd=ROOT, capture_output=True, text=True)
+                                   f"--junitxml={junit}", *seed_arg, *pytest_args], cwd=ROOT, capture_output=True,
+                                  text=True)
             got = outcomes(junit)
-            seed = next((ln for ln in proc.stdout.splitlines() if "randomly-seed" in ln), "seed: not printed")
+            seed = seed_arg[0] if seed_arg else "not shuffled"
             bad = sorted(t for t, o in got.items() if o in ("failed", "error"))
             print(f"run {run}/{args.runs}: {len(got)} tests, {len(bad)} failed, {time.monotonic() - t0:.0f} s, "
-                  f"{seed.strip()}", flush=True)
+                  f"{seed}", flush=True)
             for t in bad:
                 print(f"    failed: {t}", flush=True)
             if not got:
