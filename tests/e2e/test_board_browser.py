@@ -54,7 +54,7 @@ def stack(tmp_path: Path, db_factory, broker: TansuBroker, topic_prefix: str):
 
 
 class Rows(HTMLParser):
-    """Collects the board's target rows: data attributes, and the text of each cell."""
+    """Collects the board's target rows: data attributes, the text of each cell, and the progress bars' attributes."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -69,10 +69,12 @@ class Rows(HTMLParser):
         if tag == "section":
             self.section = (a.get("id") or "").removeprefix("section-")
         elif tag == "tr" and a.get("data-target"):
-            self._row = {"status": a.get("data-status"), "section": self.section, "cells": []}
+            self._row = {"status": a.get("data-status"), "section": self.section, "cells": [], "bars": []}
             self.rows[str(a["data-target"])] = self._row
         elif tag == "td" and self._row is not None:
             self._cell = []
+        elif a.get("role") == "progressbar" and self._row is not None:
+            self._row["bars"].append(a)  # type: ignore[attr-defined]
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "td" and self._row is not None and self._cell is not None:
@@ -159,15 +161,25 @@ def test_the_board_shows_which_targets_are_behind_and_whose_they_are(stack: Stac
 
     gdp = page.rows["gdp_growth"]
     assert gdp["section"] == "headline" and gdp["status"] == "behind"
-    name, period, status, message, lead, co = gdp["cells"]  # type: ignore[misc]
+    name, period, status, figures, message, lead, co = gdp["cells"]  # type: ignore[misc]
     assert name.startswith("地区生产总值增长") and period == "2024年一季度" and status == "滞后"
+    # A growth rate is read as figure against target: the words, no bar.
+    assert figures == "实际增速4.9%；目标增速5.5%左右" and gdp["bars"] == []
     assert "低于目标区间下限（5%）0.1个百分点" in message and lead == "市发展改革委" and co == "市统计局"
 
     jobs = page.rows["urban_new_jobs"]
     assert jobs["status"] == "behind" and jobs["cells"][1] == "2024年1—4月"  # type: ignore[index]
-    assert "剩余8个月月均需完成1.19万人" in jobs["cells"][3]  # type: ignore[index]
+    assert "剩余8个月月均需完成1.19万人" in jobs["cells"][4]  # type: ignore[index]
+    # A count is read as 完成率 against 序时进度: a progressbar with numeric values and a Chinese label.
+    (bar,) = jobs["bars"]  # type: ignore[misc]
+    now, lo, hi = (float(bar[k]) for k in ("aria-valuenow", "aria-valuemin", "aria-valuemax"))
+    assert (now, lo, hi) == (round(3.5 / 13 * 100, 2), 0, 100), bar  # 3.5万 of 13万人, in %
+    assert bar["aria-label"] == "城镇新增就业完成率" and bar["aria-valuetext"] == "完成率26.9%，序时进度33.3%"
+    assert jobs["cells"][3].startswith("累计完成3.5万人，完成率")  # type: ignore[index]
+    bars = [b for row in page.rows.values() for b in row["bars"]]  # type: ignore[attr-defined]
+    assert bars and all(re.fullmatch(r"-?\d+(\.\d+)?", b["aria-valuenow"]) for b in bars)
     env = page.rows["binding_environment_targets"]
-    assert env["status"] == "at_risk" and env["cells"][2] == "存在风险" and env["cells"][4] == "市生态环境局"  # type: ignore[index]
+    assert env["status"] == "at_risk" and env["cells"][2] == "存在风险" and env["cells"][5] == "市生态环境局"  # type: ignore[index]
     assert page.rows["retail_sales_growth"]["cells"][2] == "符合进度"  # type: ignore[index]
     assert page.rows["new_little_giants"]["cells"][2] == "暂无数据"  # type: ignore[index]
     # Within a section the targets needing attention come first, and the section names their owners.
@@ -181,11 +193,12 @@ def test_the_board_shows_which_targets_are_behind_and_whose_they_are(stack: Stac
     mine.feed(dom)
     assert "binding_environment_targets" in mine.rows and "gdp_growth" not in mine.rows
 
-    # 滞后 and 存在风险 badges on #fff8c5, 符合进度 on #dafbe1 (the board's style sheet).
+    # 滞后 and 存在风险 lamps (and the behind bar) in #d4a72c, 符合进度 in #2da44e (widgets.py's style sheet).
+    yellow, green = (0xD4, 0xA7, 0x2C), (0x2D, 0xA4, 0x4E)
     _assert_drawn(_photograph(f"{evaluator}/board", tmp_path / "chromium-profile-3", _shots(tmp_path) / "board.png",
-                              height=2400), 0.6, colours=((0xFF, 0xF8, 0xC5), (0xDA, 0xFB, 0xE1)))
+                              height=2400), 0.6, colours=(yellow, green))
     _assert_drawn(_photograph(f"{evaluator}/board?department=sthjj", tmp_path / "chromium-profile-4",
-                              _shots(tmp_path) / "board-sthjj.png", height=900), 0.35, colours=((0xFF, 0xF8, 0xC5),))
+                              _shots(tmp_path) / "board-sthjj.png", height=900), 0.35, colours=(yellow,))
 
     # The department's acknowledgement page, opened from the signed link its notification carries.
     alerts = stack.url("alerts")

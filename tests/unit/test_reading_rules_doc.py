@@ -39,3 +39,18 @@ def test_one_term_for_the_expected_progress() -> None:
     deploy = ROOT / "deploy"
     said = [p.name for p in deploy.rglob("*") if p.is_file() and "时序进度" in p.read_text(errors="replace")]
     assert not said, f"the dashboards and rules say 时序进度 (officials say 序时进度): {said}"
+
+
+def test_the_outlook_section_states_the_codes_thresholds() -> None:
+    from services.evaluator.domain import outlook
+
+    start = RULES.index("## 十二、年底预判")
+    section = RULES[start:RULES.index("\n## ", start + 1)]
+    assert "outlook.py" in section
+    assert f"不足{outlook.MIN_RELEASES}期" in section
+    assert f"不小于 +{outlook.DECIDED_AT:g} 为预计可完成" in section
+    assert f"不大于 −{outlook.DECIDED_AT:g} 为难以完成" in section
+    assert f"{outlook.RATE_STEP:g} 个百分点" in section
+    assert f"完成率 {outlook.COMPLETION_STEP * 100:g} 个百分点" in section
+    for verdict in outlook.VERDICT_ZH.values():
+        assert verdict in section

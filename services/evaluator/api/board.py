@@ -12,12 +12,13 @@ from fastapi.responses import HTMLResponse
 
 from services.evaluator.api.read_model import SECTION_ZH, BoardEntry, FilterError, board_entries
 from services.evaluator.api.routes import catalogue_for
+from services.evaluator.api.widgets import WIDGET_CSS, lamp, lamp_colour, progress_bar
 from services.evaluator.domain.evaluation import STATUS_ZH, Status
 from services.evaluator.runtime import runtime
 from shared.catalogue import Catalogue
-from shared.catalogue.model import Measure
+from shared.catalogue.model import Comparator, Kind, Measure
 from shared.regions import REGIONS
-from shared.wording import period_label, reading_of
+from shared.wording import amount, figure_labels, period_label, reading_of, share
 
 router = APIRouter(tags=["board"])
 
@@ -35,7 +36,11 @@ vertical-align:top;font-size:14px;text-align:left}th{background:#eaeef2}
 .ok .badge{background:#dafbe1;color:#116329}.none .badge{background:#eaeef2;color:#57606a}
 tr.critical td:first-child{border-left:4px solid #b31d28}tr.warning td:first-child{border-left:4px solid #bf8700}
 .msg{color:#424a53;font-size:13px}td.dept{min-width:6.5em}td:nth-child(2){white-space:nowrap}.behind-count{color:#b31d28;font-weight:600}
-"""
+td.figures{min-width:170px}.figures-text{font-size:13px;color:#424a53;line-height:1.5}
+""" + WIDGET_CSS  # rankings.py imports _CSS too: the widgets' rules are harmless there
+
+# Read as 完成率 against 序时进度: a bar. Rates (增速, 比重, 涨幅) are read as figure against target: words, no bar.
+_COMPLETION_KINDS = frozenset({Kind.CUMULATIVE_TOTAL, Kind.COUNT, Kind.LEVEL})
 
 
 def _period_zh(entry: BoardEntry) -> str:
@@ -47,10 +52,32 @@ def _period_zh(entry: BoardEntry) -> str:
     return period_label(entry.period, reading_of(t.measure, at_date=t.measure == Measure.LEVEL))
 
 
+def _figures(e: BoardEntry) -> str:
+    """The 进度 cell: a completion target's bar (完成率, the 序时进度 mark); a rate's figure beside its target."""
+    t = e.target
+    if e.actual is None:
+        return '<span class="figures-text">—</span>'
+    actual_label, expected_label, _ = figure_labels(t.kind.value)
+    if t.kind in _COMPLETION_KINDS and e.progress is not None:
+        done = f"完成率{share(e.progress)}"
+        due = f"序时进度{share(e.expected_progress)}" if e.expected_progress is not None else ""
+        words = f"{done}，{due}" if due else done
+        return progress_bar(
+            e.progress * 100, label=f"{t.name_zh}完成率", value_text=words,
+            mark=e.expected_progress * 100 if e.expected_progress is not None else None,
+            mark_label=due or "序时进度", colour=lamp_colour(e.status, e.severity),
+            caption=f"{actual_label}{amount(e.actual, t.unit)}，{words}")
+    unit = t.unit or "%"
+    text = f"{actual_label}{amount(e.actual, unit)}"
+    if e.expected is not None:
+        about = "左右" if t.comparator == Comparator.ABOUT else ""  # the report's own 5.5%左右, not a bare 5.5%
+        text += f"；{expected_label}{amount(e.expected, unit)}{about}"
+    return f'<span class="figures-text">{escape(text)}</span>'
+
+
 def _row(e: BoardEntry, catalogue: Catalogue) -> str:
     t = e.target
     css = e.severity or "none"
-    status = STATUS_ZH[Status(e.status)] if e.status else "暂无数据"
     co = "、".join(catalogue.department_name(d) for d in t.co_departments) or "—"
     # The report's own words under the name, unless they are the name itself.
     phrase = f'<div class="msg">{escape(t.phrase)}</div>' if t.phrase and t.phrase != t.name_zh else ""
@@ -58,7 +85,8 @@ def _row(e: BoardEntry, catalogue: Catalogue) -> str:
         f'<tr class="{css}" data-target="{escape(t.id)}" data-status="{escape(e.status or "none")}">'
         f"<td>{escape(t.name_zh)}{phrase}</td>"
         f"<td>{escape(_period_zh(e))}</td>"
-        f'<td><span class="badge">{escape(status)}</span></td>'
+        f'<td class="status">{lamp(e.status, e.severity)}</td>'
+        f'<td class="figures">{_figures(e)}</td>'
         f'<td class="msg">{escape(e.message_zh or "")}</td>'
         f'<td class="lead dept">{escape(catalogue.department_name(t.lead_department))}</td>'
         f'<td class="dept">{escape(co)}</td></tr>'
@@ -110,7 +138,7 @@ def render_board(entries: list[BoardEntry], catalogue: Catalogue, department: st
         who = f"（{'、'.join(owners)}）" if owners else ""
         parts.append(f'<section id="section-{code}"><h2>{escape(title)}</h2>')
         parts.append(f'<p class="section-summary">共{len(rows)}项，需关注{n_behind}项{escape(who)}</p>')
-        parts.append("<table><thead><tr><th>目标</th><th>期别</th><th>状态</th><th>最新情况</th><th>牵头单位</th>"
+        parts.append("<table><thead><tr><th>目标</th><th>期别</th><th>状态</th><th>进度</th><th>最新情况</th><th>牵头单位</th>"
                      "<th>配合单位</th></tr></thead><tbody>")
         parts.extend(_row(e, catalogue) for e in rows)
         parts.append("</tbody></table></section>")
