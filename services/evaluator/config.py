@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.catalogue.loader import DEFAULT_DIR
@@ -36,6 +36,19 @@ class EvaluatorSettings(ServiceSettings):
         default_factory=dict,
         description="JSON object, department id → lowercase hex SHA-256 of that department's bearer token for "
         "filing status reports; empty means nobody can file one (no default secrets)",
+    )
+
+    alerts_url: str | None = Field(
+        default=None, pattern=r"^https?://[^\s]+$",
+        description="Base URL of the alerts service's API (http://alerts:8000 in compose), whose open alerts and "
+        "acknowledgements the department pages show; unset: the pages say the alerts are not shown",
+    )
+    alerts_token: SecretStr | None = Field(
+        default=None, description="Bearer token with the alerts service's read scope, for alerts_url"
+    )
+    alerts_timeout_s: float = Field(
+        default=2.0, gt=0, le=30,
+        description="How long a department page waits for the alerts service before it renders without alerts",
     )
 
     @field_validator("status_report_tokens")

@@ -10,11 +10,14 @@ from pathlib import Path
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from services.evaluator.adapters.alerts_client import AlertsClient
 from services.evaluator.adapters.database import EvaluatorDatabase
 from services.evaluator.adapters.tables import outbox as outbox_table
 from services.evaluator.adapters.tables import processed_events
 from services.evaluator.api.board import router as board_router
+from services.evaluator.api.department_page import router as department_router
 from services.evaluator.api.rankings import router as rankings_router
+from services.evaluator.api.report import router as report_router
 from services.evaluator.api.routes import router
 from services.evaluator.config import EvaluatorSettings
 from services.evaluator.handlers import ObservationHandler
@@ -104,10 +107,17 @@ def create_app(
         lifespan=lifespan,
         max_body_bytes=settings.max_body_bytes,
     )
+    alerts = None
+    if settings.alerts_url:
+        token = settings.alerts_token.get_secret_value() if settings.alerts_token else None
+        alerts = AlertsClient(settings.alerts_url, token, settings.alerts_timeout_s)
     app.state.runtime = EvaluatorRuntime(settings=settings, catalogue=catalogue, clock=clock, database=database,
                                          recorder=EvaluationRecorder(catalogues), wake_relay=relay.wake,
-                                         catalogues=catalogues)
+                                         catalogues=catalogues, alerts=alerts)
     app.include_router(router)
+    # Before the board's router: /board/departments/… and /board/report… are their own pages.
+    app.include_router(department_router)
+    app.include_router(report_router)
     app.include_router(board_router)
     app.include_router(rankings_router)
     return app

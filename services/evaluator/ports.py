@@ -85,6 +85,40 @@ class BoardRow:
     expected_progress: float | None
 
 
+@dataclass(frozen=True)
+class OpenAlert:
+    """An open alert of the alerts service (firing or acknowledged), with its acknowledgement if any."""
+
+    id: str
+    target_id: str
+    status: str  # firing or acknowledged
+    severity: str
+    period: str
+    message_zh: str
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    ack_explanation: str | None
+    ack_measures: str | None
+    escalation_level: int
+
+
+@dataclass(frozen=True)
+class AlertsAnswer:
+    """What the alerts service said: the alerts, or (``alerts`` None) why they cannot be shown, in Chinese."""
+
+    alerts: list[OpenAlert] | None
+    unavailable_zh: str | None = None
+
+
+class AlertsSource(Protocol):
+    """The alerts service's open alerts, read over its API."""
+
+    def open_alerts(self, department: str) -> AlertsAnswer:
+        """The open alerts of one department (lead or co-department); never raises for the service being away."""
+        ...
+
+
 class ReadingRepository(Protocol):
     """The latest vintage of every series the evaluator has received."""
 
@@ -109,6 +143,10 @@ class EvaluationRepository(Protocol):
 
     def history(self, target_id: str, limit: int) -> list[EvaluationRow]:
         """A target's evaluations, newest first."""
+        ...
+
+    def of_targets(self, target_ids: Sequence[str], year: int) -> list[EvaluationRow]:
+        """Every evaluation of these targets for periods of one year (a report's period is its year)."""
         ...
 
 
@@ -138,6 +176,10 @@ class StatusReportRepository(Protocol):
 
     def for_target(self, target_id: str) -> list[StatusReportRow]:
         """A target's reports, newest first."""
+        ...
+
+    def for_targets(self, target_ids: Sequence[str]) -> list[StatusReportRow]:
+        """The reports of several targets, newest first."""
         ...
 
 

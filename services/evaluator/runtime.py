@@ -9,6 +9,7 @@ from fastapi import Request
 
 from services.evaluator.adapters.database import EvaluatorDatabase
 from services.evaluator.config import EvaluatorSettings
+from services.evaluator.ports import AlertsSource
 from services.evaluator.recording import EvaluationRecorder
 from shared.catalogue import Catalogue, Catalogues
 from shared.clock import Clock
@@ -25,6 +26,7 @@ class EvaluatorRuntime:
     recorder: EvaluationRecorder
     wake_relay: Callable[[], None]  # publish at once what a request put in the outbox
     catalogues: Catalogues | None = None  # every catalogue, by (region, year); None: only ``catalogue``
+    alerts: AlertsSource | None = None  # the alerts service's open alerts; None: EVALUATOR_ALERTS_URL unset
 
     @property
     def all_catalogues(self) -> Catalogues:

@@ -170,6 +170,19 @@ class SqlEvaluations:
         ).mappings().all()
         return [EvaluationRow(**dict(r)) for r in rows]
 
+    def of_targets(self, target_ids: Sequence[str], year: int) -> list[EvaluationRow]:
+        """Every evaluation of these targets for periods of one year (a report's period is its year)."""
+        e = evaluations
+        out: list[EvaluationRow] = []
+        ids = sorted(set(target_ids))
+        for i in range(0, len(ids), 200):  # bounded IN lists
+            rows = self._conn.execute(
+                select(*(e.c[name] for name in _EVALUATION_COLUMNS))
+                .where(e.c.target_id.in_(ids[i : i + 200]), e.c.period.like(f"{year}%"))
+            ).mappings().all()
+            out.extend(EvaluationRow(**dict(r)) for r in rows)
+        return out
+
 
 class SqlTargetStates:
     """TargetStateRepository on the ``target_states`` table."""
@@ -225,6 +238,18 @@ class SqlStatusReports:
             .order_by(s.c.reported_at.desc(), s.c.id)
         ).mappings().all()
         return [StatusReportRow(**dict(r)) for r in rows]
+
+    def for_targets(self, target_ids: Sequence[str]) -> list[StatusReportRow]:
+        """The reports of several targets, newest first."""
+        s = status_reports
+        out: list[StatusReportRow] = []
+        ids = sorted(set(target_ids))
+        for i in range(0, len(ids), 200):
+            rows = self._conn.execute(
+                select(*(s.c[name] for name in _REPORT_COLUMNS)).where(s.c.target_id.in_(ids[i : i + 200]))
+            ).mappings().all()
+            out.extend(StatusReportRow(**dict(r)) for r in rows)
+        return sorted(out, key=lambda r: (r.reported_at, r.id), reverse=True)
 
 
 class SqlOutbox:
