@@ -12,10 +12,12 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from shared import problems
+from shared.errors import ConfigurationError
 from shared.health import Check, health_router
 from shared.limits import BodySizeLimit, RefuseNul
 from shared.metrics import CommonMetrics, http_metrics_middleware
@@ -82,6 +84,19 @@ def extend_openapi(app: FastAPI, extend: Callable[[dict[str, Any]], dict[str, An
 
     # Replacing the method is FastAPI's documented way to customise the document; mypy sees a method assigned.
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def run(settings_factory: Callable[[], Any], create_app: Callable[[Any], Any], *, name: str) -> None:
+    """``python -m services.<name>``: read the settings, build the app, serve it. Settings or data files that cannot
+    be used (pydantic's validation, ``ConfigurationError``) end the process with status 2 and a message naming
+    what is wrong, not a traceback; anything else is a bug and keeps its traceback."""
+    try:
+        settings = settings_factory()
+        app = create_app(settings)
+    except (ValidationError, ConfigurationError) as exc:
+        print(f"{name}: 配置有误，服务未启动 / refused to start, configuration is not usable:\n{exc}", file=sys.stderr)
+        sys.exit(2)
+    serve(lambda: app, host=settings.host, port=settings.port, name=name)
 
 
 def serve(app_factory: Callable[[], Any], *, host: str, port: int, name: str) -> None:

@@ -2,8 +2,7 @@
 
 from services.alerts.config import AlertsSettings
 from services.alerts.main import create_app
-from shared.app import serve
+from shared.app import run
 
 if __name__ == "__main__":
-    s = AlertsSettings()
-    serve(lambda: create_app(s), host=s.host, port=s.port, name="alerts")
+    run(AlertsSettings, create_app, name="alerts")

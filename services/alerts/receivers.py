@@ -16,11 +16,12 @@ from collections.abc import Mapping
 from services.alerts.channels.base import Destination
 from services.alerts.channels.webhook import signing_keys
 from services.alerts.domain.directory import ChannelType, Directory
+from shared.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 
 
-class ReceiverConfigError(ValueError):
+class ReceiverConfigError(ConfigurationError):
     """A receiver that cannot be used safely; the message names the department and the variable."""
 
 

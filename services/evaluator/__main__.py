@@ -2,8 +2,7 @@
 
 from services.evaluator.config import EvaluatorSettings
 from services.evaluator.main import create_app
-from shared.app import serve
+from shared.app import run
 
 if __name__ == "__main__":
-    s = EvaluatorSettings()
-    serve(lambda: create_app(s), host=s.host, port=s.port, name="evaluator")
+    run(EvaluatorSettings, create_app, name="evaluator")

@@ -2,8 +2,7 @@
 
 from services.ingest.config import IngestSettings
 from services.ingest.main import create_app
-from shared.app import serve
+from shared.app import run
 
 if __name__ == "__main__":
-    s = IngestSettings()
-    serve(lambda: create_app(s), host=s.host, port=s.port, name="ingest")
+    run(IngestSettings, create_app, name="ingest")

@@ -24,6 +24,7 @@ from shared.catalogue.model import (
     Strength,
     Target,
 )
+from shared.errors import ConfigurationError
 from shared.periods import Period, PeriodError
 from shared.regions import CITY, REGIONS
 
@@ -44,7 +45,7 @@ _KNOWN_PARAMS = _POSITIVE_PARAMS | _NUMBER_PARAMS | {"value_from", "related_indi
 _P = TypeVar("_P", bound=BaseModel)
 
 
-class CatalogueError(ValueError):
+class CatalogueError(ConfigurationError):
     """The catalogue file is invalid; the message names the entry and the field."""
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from services.alerts.domain.inhibit import InhibitRule, InhibitRuleError, parse_rules
+from shared.errors import ConfigurationError
 from shared.messages import Severity
 from shared.regions import REGIONS
 
@@ -31,7 +32,7 @@ class ChannelType(StrEnum):
     EMAIL = "email"
 
 
-class DirectoryError(ValueError):
+class DirectoryError(ConfigurationError):
     """A directory or routing file that cannot be used; the message names the entry and the field."""
 
 

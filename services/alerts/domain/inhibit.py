@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from services.alerts.domain.model import NotificationKind
 from shared.catalogue.model import SECTIONS, Kind
+from shared.errors import ConfigurationError
 from shared.messages import TargetStatusChanged
 from shared.regions import REGIONS
 
@@ -52,7 +53,7 @@ _FIELDS = ("name", "source_match", "target_match", "equal")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
-class InhibitRuleError(ValueError):
+class InhibitRuleError(ConfigurationError):
     """An inhibition rule that cannot be used; the message (Chinese, then English) names the rule and the field."""
 
 
