@@ -43,7 +43,8 @@ td.figures{min-width:170px}.figures-text{font-size:13px;color:#424a53;line-heigh
 _COMPLETION_KINDS = frozenset({Kind.CUMULATIVE_TOTAL, Kind.COUNT, Kind.LEVEL})
 
 
-def _period_zh(entry: BoardEntry) -> str:
+def period_zh(entry: BoardEntry) -> str:
+    """The entry's period as a release names it (— before any evaluation)."""
     if entry.period is None:
         return "—"
     t = entry.target
@@ -84,7 +85,7 @@ def _row(e: BoardEntry, catalogue: Catalogue) -> str:
     return (
         f'<tr class="{css}" data-target="{escape(t.id)}" data-status="{escape(e.status or "none")}">'
         f"<td>{escape(t.name_zh)}{phrase}</td>"
-        f"<td>{escape(_period_zh(e))}</td>"
+        f"<td>{escape(period_zh(e))}</td>"
         f'<td class="status">{lamp(e.status, e.severity)}</td>'
         f'<td class="figures">{_figures(e)}</td>'
         f'<td class="msg">{escape(e.message_zh or "")}</td>'

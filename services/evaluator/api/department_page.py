@@ -13,7 +13,8 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from services.evaluator.adapters.alerts_client import NOT_CONFIGURED_ZH
-from services.evaluator.api.pages import beijing, figures_zh, human, page, period_zh
+from services.evaluator.api.board import period_zh
+from services.evaluator.api.pages import beijing, figures_zh, human, page
 from services.evaluator.api.read_model import SECTION_ZH, BoardEntry, board_entries
 from services.evaluator.api.routes import catalogue_for
 from services.evaluator.domain.briefing import status_counts

@@ -15,9 +15,8 @@ from fastapi.responses import HTMLResponse
 from services.evaluator.api.board import _CSS
 from services.evaluator.api.read_model import BoardEntry
 from services.evaluator.domain.briefing import BEIJING
-from shared.catalogue.model import Measure
 from shared.problems import Problem
-from shared.wording import amount, figure_labels, period_label, reading_of, share
+from shared.wording import amount, figure_labels, share
 
 _TITLES = {404: "未找到", 422: "请求参数有误"}
 
@@ -50,16 +49,6 @@ def beijing(at: datetime, *, with_time: bool = True) -> str:
     local = at.astimezone(BEIJING)
     day = f"{local.year}年{local.month}月{local.day}日"
     return f"{day} {local:%H:%M}" if with_time else day
-
-
-def period_zh(entry: BoardEntry) -> str:
-    """The entry's period as a release names it (— before any evaluation)."""
-    if entry.period is None:
-        return "—"
-    t = entry.target
-    if t.measure is None:
-        return period_label(entry.period, "period")
-    return period_label(entry.period, reading_of(t.measure, at_date=t.measure == Measure.LEVEL))
 
 
 def figures_zh(entry: BoardEntry) -> str:

@@ -15,7 +15,8 @@ from html import escape
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.evaluator.api.pages import beijing, figures_zh, human, page, period_zh
+from services.evaluator.api.board import period_zh
+from services.evaluator.api.pages import beijing, figures_zh, human, page
 from services.evaluator.api.read_model import SECTION_ZH, BoardEntry
 from services.evaluator.api.routes import catalogue_for
 from services.evaluator.domain.briefing import MonthError, listed, report_month, standing_at, status_counts
