@@ -189,6 +189,8 @@ class ConsumerLoop:
         if polled:
             self._process(consumer, polled)
         self._rewind_recreated_topics(consumer)
+        if self._holds_vanished_partitions(consumer):
+            return
         self._update_lag(consumer)
         if not assigned and time.monotonic() - self._topics_ensured >= ENSURE_TOPICS_INTERVAL_S:
             self._ensure_topics()
@@ -362,6 +364,34 @@ class ConsumerLoop:
                     self._positions.pop(tp, None)
                 if parts:
                     consumer.seek_to_beginning(*parts)
+
+    def _holds_vanished_partitions(self, consumer: KafkaConsumer) -> bool:
+        """Rejoin the group when the assignment holds partitions its topic no longer has.
+
+        A broker that restarted empty may re-create a subscribed topic with fewer partitions (Tansu makes 4 on a
+        consumer's metadata request, before any loop makes it with the configured count). Tansu keeps answering
+        the old member's heartbeats, so kafka-python never rejoins by itself, and it waits for the positions of
+        the gone partitions before fetching any: the loop would read nothing more (docs/kafka.md). The member
+        rejoins in place, not as a new consumer: one closed while the new broker holds it in the group leaves a
+        ghost the next join waits for.
+        """
+        cluster = getattr(consumer, "_cluster", None)
+        coordinator = getattr(consumer, "_coordinator", None)
+        partitions_for = getattr(cluster, "partitions_for_topic", None)
+        request_rejoin = getattr(coordinator, "request_rejoin", None)
+        if partitions_for is None or request_rejoin is None:
+            return False
+        for tp in consumer.assignment():
+            known = partitions_for(tp.topic)
+            if known and tp.partition not in known:
+                if getattr(coordinator, "rejoin_needed", False):
+                    return True  # asked already; the rejoin is under way (the next poll makes it)
+                log.warning("%s: %s now has %d partitions and this member holds partition %d; rejoining the group",
+                            self.name, tp.topic, len(known), tp.partition)
+                request_rejoin()
+                self._positions.clear()  # asked afresh for the new assignment
+                return True
+        return False
 
     def _rejoin_if_topics_appeared(self, consumer: KafkaConsumer) -> None:
         # A group that formed while its topics were missing keeps its empty assignment when they come back

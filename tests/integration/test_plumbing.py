@@ -256,6 +256,46 @@ def test_every_loop_recreates_its_topics_after_the_broker_lost_them(database_url
         own.stop()
 
 
+def test_a_consumer_whose_topic_came_back_with_fewer_partitions_reads_every_partition_of_it(
+        database_url: str, topic_prefix: str, tmp_path: Path) -> None:
+    """The CI failure of 2026-12-01: a broker restarted empty, a consumer's metadata request re-created its topic
+    with Tansu's 4 partitions before anyone made it with the configured 6, and the loop, still assigned 0..5,
+    waited for partitions 4 and 5 and read nothing more. It must read every message of the new topic."""
+    from shared.kafka import topic_creator
+    from tests.integration.consumer_support import consuming, wait_for
+
+    port = free_port()
+    own = TansuBroker(port=port, log_path=tmp_path / "own.log")
+    own.start()
+    settings = EvaluatorSettings(database_url=database_url, kafka_bootstrap_servers=own.bootstrap,
+                                 topic_prefix=topic_prefix, topic_partitions=6)  # the services' group timings
+    run_migrations(database_url, MIGRATIONS)
+    topic = f"{topic_prefix}.observations"
+    handled: list[str] = []
+    try:
+        with consuming(settings, topic, lambda conn, env, data: handled.append(env.id), group=f"{topic_prefix}-g",
+                       ensure_topics=topic_creator(settings)) as run:
+            wait_for(lambda: len(run.loop._consumer.assignment() if run.loop._consumer else ()) == 6, timeout_s=60,
+                     what="the consumer to hold the topic's 6 partitions")
+            own.kill()
+            own = TansuBroker(port=port, log_path=tmp_path / "own2.log")
+            own.start()  # empty
+            # Whoever comes first (this or the loop's metadata request), the topic has Tansu's 4 partitions.
+            ensure_topics(settings.model_copy(update={"topic_partitions": 4}), [topic])
+            assert len(KafkaConsumer(bootstrap_servers=own.bootstrap).partitions_for_topic(topic) or ()) == 4
+            envelopes = [envelope_for(_obs(i, indicator=f"ind{i}"), source="/t", time=NOW) for i in range(12)]
+            producer = KafkaProducer(bootstrap_servers=own.bootstrap)
+            for env in envelopes:  # twelve keys: every one of the 4 partitions gets some
+                producer.send(topic, key=env.data["indicator"].encode(), value=encode(env)).get(timeout=10)
+            producer.close()
+            wait_for(lambda: len(handled) == 12, timeout_s=60,
+                     what=f"the 12 messages of the re-created topic (handled {len(handled)})")
+            assert run.loop.crashed is None
+        assert sorted(handled) == sorted(e.id for e in envelopes)
+    finally:
+        own.stop()
+
+
 def _topics(bootstrap: str) -> set[str]:
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
     try:
