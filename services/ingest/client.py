@@ -1,4 +1,7 @@
-"""``python -m services.ingest.client upload FILE --url URL --key KEY``: a bureau uploads a CSV or .xlsx file.
+"""``wuxi-upload upload FILE --url URL --key KEY``: a bureau uploads a CSV or .xlsx file.
+
+Installed on a bureau's PC as its own wheel, which needs httpx alone (``python scripts/build_client.py``
+builds it; README, "Command-line client for bureaus"); from a checkout, ``python -m services.ingest.client``.
 
 The file (a spreadsheet's CSV export, UTF-8 or GB18030/GBK, Chinese or English headers, or SDMX-CSV) is
 sent in chunks of rows to ``POST /v1/observations/upload``, with a progress bar on stderr. First every chunk
@@ -222,7 +225,9 @@ def _print_rows(out: TextIO, path: Path, rows: list[dict[str, Any]], *, stored: 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the client; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m services.ingest.client", description=__doc__,
+    # The same client as the console script wuxi-upload (scripts/build_client.py) and python -m.
+    prog = "wuxi-upload" if Path(sys.argv[0]).name == "wuxi-upload" else "python -m services.ingest.client"
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("upload", help="upload a CSV, SDMX-CSV or .xlsx file")
