@@ -7,10 +7,10 @@ import argparse
 import sys
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -46,7 +46,8 @@ def build_app(
     ``domain_errors`` maps a service's domain exceptions to problems; ``on_problem`` sees every error answer;
     ``refuse_nul`` refuses NUL characters in requests (off for a service that checks each field itself).
     """
-    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan,
+                  dependencies=[Depends(single_valued_query)])
     _document_problems(app)
     problems.install(app, domain_errors=domain_errors, on_problem=on_problem,
                      invalid_json_status=invalid_json_status)
@@ -63,6 +64,41 @@ def build_app(
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _is_list(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin in (list, tuple, set, frozenset):
+        return True
+    return any(_is_list(a) for a in get_args(annotation)) if origin is not None else False
+
+
+def single_valued_query(request: Request) -> None:
+    """Refuse a query parameter given twice when the operation takes one value (422, in Chinese too).
+
+    Starlette keeps every value and FastAPI silently reads the last, so ``?region=jiangyin&region=yixing``
+    would answer for 宜兴 without a word: the caller meant something the API does not do.
+    """
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    seen: set[str] = set()
+    repeated = {k for k, _ in request.query_params.multi_items() if k in seen or seen.add(k)}  # type: ignore[func-returns-value]
+    if not repeated:
+        return
+    for field in _query_fields(dependant):
+        if field.alias in repeated and not _is_list(field.field_info.annotation):
+            raise problems.Problem.of(
+                422, "repeated_parameter", f"query parameter {field.alias!r} takes one value, not several",
+                f"查询参数“{field.alias}”只能给一个值，不能重复", loc=("query", field.alias))
+
+
+def _query_fields(dependant: Any) -> list[Any]:
+    fields = list(dependant.query_params)
+    for sub in dependant.dependencies:
+        fields += _query_fields(sub)
+    return fields
 
 
 def _document_problems(app: FastAPI) -> None:

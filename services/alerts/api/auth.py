@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Request, Security
+from fastapi.security import HTTPBearer
 
 from services.alerts.config import Scope
 from services.alerts.runtime import runtime
@@ -22,10 +23,17 @@ AUTH_RESPONSES: dict[int | str, dict[str, str]] = {
 }
 
 
-def require(scope: Scope) -> Callable[[Request], str]:
+# Declared for the OpenAPI document (the "Authorize" button, and fuzzers that check auth is not ignored);
+# the check below gives the precise errors.
+token_scheme = HTTPBearer(auto_error=False, scheme_name="ApiToken",
+                          description="A token of ALERTS_API_TOKENS with the operation's scope: "
+                          "`Authorization: Bearer …`")
+
+
+def require(scope: Scope) -> Callable[..., str]:
     """A dependency: the caller's token name, when its token has ``scope``; 401 or 403 otherwise."""
 
-    def check(request: Request) -> str:
+    def check(request: Request, _: object = Security(token_scheme)) -> str:
         tokens = runtime(request).api_tokens
         token = bearer_token(request.headers.get("Authorization"))
         if token is None:

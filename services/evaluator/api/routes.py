@@ -6,7 +6,8 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Security
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.evaluator.adapters.database import readings_by_region_year
@@ -207,10 +208,16 @@ def reports(request: Request, target_id: TargetId) -> list[StatusReportOut]:
     return [StatusReportOut.model_validate(asdict(r)) for r in rows]
 
 
-def reporting_department(request: Request, authorization: str | None = Header(default=None)) -> str:
+# Declared for the OpenAPI document (the "Authorize" button, and fuzzers that check auth is not ignored).
+department_scheme = HTTPBearer(auto_error=False, scheme_name="DepartmentToken",
+                               description="The lead department's token (EVALUATOR_STATUS_REPORT_TOKENS): "
+                               "`Authorization: Bearer …`")
+
+
+def reporting_department(request: Request, _: object = Security(department_scheme)) -> str:
     """The department whose bearer token authenticates the request (401 otherwise)."""
     challenge = {"WWW-Authenticate": 'Bearer realm="evaluator"'}
-    token = bearer_token(authorization)
+    token = bearer_token(request.headers.get("Authorization"))
     if token is None:
         raise HTTPException(401, "a department bearer token is required (Authorization: Bearer …)", challenge)
     found = match_token(token, runtime(request).settings.status_report_tokens)
