@@ -88,3 +88,12 @@ class Idleness:
         """Close the Kafka clients."""
         self.reader.close()
         self.admin.close()
+
+
+def wait_idle(stack: Stack, timeout_s: float = 90.0) -> None:
+    """Wait until the stack (its own databases, ``stack.database_urls``) is provably idle."""
+    idle = Idleness(stack, stack.database_urls)
+    try:
+        idle.wait(timeout_s)
+    finally:
+        idle.close()

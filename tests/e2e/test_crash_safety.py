@@ -15,7 +15,7 @@ from devstack.broker import TansuBroker
 from devstack.receiver import Receiver
 from devstack.stack import SERVICES, Stack
 from shared.db import normalise_url
-from tests.e2e.idle import Idleness
+from tests.e2e.idle import wait_idle
 
 pytestmark = pytest.mark.e2e
 POSTS = 24
@@ -68,7 +68,7 @@ def test_sigkill_of_each_service_loses_nothing_and_repeats_nothing(
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and len(set(receiver.idempotency_keys())) < POSTS:
             time.sleep(0.2)
-        _wait_idle(stack)  # nothing left to do anywhere: any repeat has arrived
+        wait_idle(stack)  # nothing left to do anywhere: any repeat has arrived
     finally:
         stack.stop()
 
@@ -89,11 +89,3 @@ def test_sigkill_of_each_service_loses_nothing_and_repeats_nothing(
     assert all(n == 1 for n in per_alert_kind.values()), per_alert_kind
     kinds = Counter(kind for _, kind in payloads.values())
     assert kinds == {"firing": POSTS // 2, "resolved": POSTS // 2}
-
-
-def _wait_idle(stack: Stack) -> None:
-    idle = Idleness(stack, stack.database_urls)
-    try:
-        idle.wait(90)
-    finally:
-        idle.close()

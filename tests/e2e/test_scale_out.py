@@ -18,7 +18,7 @@ from shared.catalogue import load_catalogue
 from shared.catalogue.model import QUANTITATIVE_KINDS, Frequency, Kind, Measure
 from shared.messages import ObservationStatus, Severity, TargetStatusChanged, decode
 from shared.periods import Period
-from tests.e2e.idle import Idleness
+from tests.e2e.idle import wait_idle
 
 pytestmark = pytest.mark.e2e
 CATALOGUE = load_catalogue()
@@ -153,7 +153,7 @@ def test_two_evaluators_share_the_partitions_and_publish_each_change_exactly_onc
     assert r.status_code in (200, 201), r.text
     wanted = {t for targets in expected.values() for t in targets}
     wait_for(lambda: {d.target_id for _, d in deviations.poll()} >= wanted, 90, "every expected change")
-    _wait_idle(stack)  # every outbox sent and every offset committed: a duplicate would be on the topic now
+    wait_idle(stack)  # every outbox sent and every offset committed: a duplicate would be on the topic now
     events = deviations.poll()
     deviations.consumer.close()
 
@@ -162,11 +162,3 @@ def test_two_evaluators_share_the_partitions_and_publish_each_change_exactly_onc
     targets = [d.target_id for _, d in events]
     assert sorted(targets) == sorted(wanted), "each expected status change exactly once, nothing else"
     assert assigned(first) == PARTITIONS
-
-
-def _wait_idle(stack: Stack) -> None:
-    idle = Idleness(stack, stack.database_urls)
-    try:
-        idle.wait(90)
-    finally:
-        idle.close()

@@ -12,7 +12,7 @@ from devstack.broker import TansuBroker
 from devstack.receiver import Receiver
 from devstack.stack import SERVICES, Stack
 from services.alerts.channels.webhook import verify
-from tests.e2e.idle import Idleness
+from tests.e2e.idle import wait_idle
 
 pytestmark = pytest.mark.e2e
 SECRET = "e2e-test-secret"
@@ -51,7 +51,7 @@ def test_gdp_q1_reaches_the_lead_department_exactly_once(stack: Stack, receiver:
 
     got = receiver.wait_for(1, timeout_s=60)
     assert len(got) == 1, "no notification reached the department's webhook"
-    _wait_idle(stack)  # nothing left anywhere that could still notify: then a duplicate would be here
+    wait_idle(stack)  # nothing left anywhere that could still notify: then a duplicate would be here
     assert len(receiver.requests) == 1
 
     req = receiver.requests[0]
@@ -93,11 +93,3 @@ def test_invalid_observation_is_rejected_naming_the_field(stack: Stack) -> None:
 
     stored = httpx.get(f"{ingest}/v1/observations", params={"indicator": "gdp"}, headers=auth, timeout=10).json()
     assert stored == []
-
-
-def _wait_idle(stack: Stack) -> None:
-    idle = Idleness(stack, stack.database_urls)
-    try:
-        idle.wait(90)
-    finally:
-        idle.close()
