@@ -106,15 +106,33 @@ def test_a_client_error_is_not_retried(database_url: str, broker: TansuBroker, t
 
 def test_the_same_event_twice_notifies_once(database_url: str, broker: TansuBroker, topic_prefix: str,
                                             receiver: Receiver) -> None:
-    with running(settings(database_url, broker, topic_prefix), {"NOTIFY_FGW_WEBHOOK_URL": receiver.url}):
-        [env] = send(broker, topic_prefix, [("gdp_growth", Severity.WARNING)])
+    """A redelivered event is dropped by its id (counted as a duplicate), and nobody is notified again.
+
+    Checked by breaking shared/inbox.py: with Inbox.already_processed answering nothing and mark_processed
+    recording nothing, the duplicate count is 0 and the test fails. (With only the lookup off, the primary key
+    of processed_events still refuses the repeat, which then counts as a duplicate; and the lifecycle ignores a
+    repeat older than the resolution, so the notifications alone could not tell.)"""
+    with running(settings(database_url, broker, topic_prefix), {"NOTIFY_FGW_WEBHOOK_URL": receiver.url}) as client:
+        [firing] = send(broker, topic_prefix, [("gdp_growth", Severity.WARNING)])
+        receiver.wait_for(1)
+        send(broker, topic_prefix, [("gdp_growth", Severity.OK)])
+        receiver.wait_for(2)
         p = producer(broker)
-        p.send(f"{topic_prefix}.deviations", key=b"gdp", value=env.model_dump_json(exclude_none=True).encode())
+        p.send(f"{topic_prefix}.deviations", key=b"gdp", value=firing.model_dump_json(exclude_none=True).encode())
         p.flush()
         p.close()
-        receiver.wait_for(1)
-        time.sleep(1.0)
-        assert len(receiver.requests) == 1
+
+        def consumed(outcome: str) -> float:
+            pattern = r'consumer_messages_total\{[^}]*outcome="' + outcome + r'"[^}]*\} ([0-9.]+)'
+            return sum(float(n) for n in re.findall(pattern, client.get("/metrics").text))
+
+        wait_until(lambda: consumed("processed") + consumed("duplicate") >= 3,
+                   what="the repeated event to be consumed")  # after it, not a sleep
+        # A notification it had caused would be pending from the same commit: wait until none is left to send.
+        wait_until(lambda: not client.get("/v1/deliveries", params={"status": "pending"}).json(),
+                   what="no notification left to send")
+        assert consumed("duplicate") == 1 and consumed("processed") == 2
+        assert [r.json()["kind"] for r in receiver.requests] == ["firing", "resolved"]
 
 
 def test_ack_by_signed_link_stops_escalation_and_an_unacknowledged_critical_alert_climbs_the_chain(
