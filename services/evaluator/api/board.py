@@ -139,6 +139,7 @@ def render_board(entries: list[BoardEntry], catalogue: Catalogue, department: st
     if catalogue.key != ("wuxi", 2024):
         query |= {"region": catalogue.region, "year": str(catalogue.year)}
     by_section = [(title, [e for e in entries if e.target.section == code]) for code, title in SECTION_ZH.items()]
+    parts.append('<div class="summaries">')
     parts.append(summary_table([g for g in by_section if g[1]], sort=sort, query=query, caption="各板块进展汇总",
                                anchor="summary-sections", first="板块"))
     leads: dict[str, list[BoardEntry]] = {}
@@ -146,6 +147,7 @@ def render_board(entries: list[BoardEntry], catalogue: Catalogue, department: st
         leads.setdefault(catalogue.department_name(e.target.lead_department), []).append(e)
     parts.append(summary_table(list(leads.items()), sort=sort, query=query, caption="各牵头单位进展汇总",
                                anchor="summary-departments", first="牵头单位"))
+    parts.append("</div>")
     for code, title in SECTION_ZH.items():
         rows = [e for e in entries if e.target.section == code]
         if not rows:

@@ -179,6 +179,7 @@ TREND_CSS = """
 .outlook{font-weight:600;white-space:nowrap}.outlook-green{color:#116329}.outlook-yellow{color:#7d4e00}
 .outlook-red{color:#a40e26}.outlook-grey,.outlook-none{color:#57606a}.outlook-basis{font-size:12px;color:#57606a;
 max-width:16em}td.trend{min-width:140px}
+.summaries{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
 .summary-table{width:auto;margin:8px 0 16px}.summary-table caption{text-align:left;font-weight:600;padding:4px 0}
 .summary-table td{text-align:right;min-width:4em}.summary-table th a{color:#0550ae}
 .summary-table th[aria-sort] a{color:#1f2328;font-weight:700}
