@@ -206,7 +206,10 @@ def test_the_board_shows_which_targets_are_behind_and_whose_they_are(stack: Stac
     table = re.search(r'<table class="summary-table" id="summary-sections">.*?</table>', dom, re.S)
     assert table and re.search(r'aria-sort="descending"><a href="[^"]*sort=behind[^"]*">滞后↓', table.group(0))
     assert re.findall(r'<th scope="row">([^<]+)</th>', table.group(0))[0] == "主要预期目标"
-    assert httpx.get(f"{evaluator}/board?sort=lagging", timeout=10).status_code == 422
+    bad = httpx.get(f"{evaluator}/board?sort=lagging", timeout=10)
+    assert bad.status_code == 422 and "参数 sort 须为以下之一" in json.dumps(bad.json(), ensure_ascii=False), bad.text
+    bad = httpx.get(f"{evaluator}/board?sort=lagging", timeout=10, headers={"Accept": "text/html"})
+    assert bad.status_code == 422 and "参数 sort 须为以下之一" in bad.text and "滞后" in bad.text, bad.text
 
     # The same page filtered to one department, as its official would bookmark it.
     dom = _dump_dom(f"{evaluator}/board?department=sthjj", tmp_path / "chromium-profile-2")
