@@ -111,6 +111,8 @@ def test_the_summaries_sort_on_the_server_and_mark_the_sorted_header() -> None:
     assert _section_order(by_behind)[0] == "（一）聚力稳定经济运行"
     assert ('<th scope="col" aria-sort="descending"><a href="/board?department=fgw&amp;sort=behind'
             '#summary-sections">滞后↓</a>') in by_behind
+    assert '<input type="hidden" name="sort" value="behind">' in by_behind  # the filter form keeps the order
+    assert 'name="sort"' not in default
     assert by_behind.count('aria-sort=') == 2  # one marked header per summary (sections, departments)
     row = re.search(r'<tr><th scope="row">（一）聚力稳定经济运行</th>(.*?)</tr>', by_behind)
     assert row and re.findall(r"<td>(\d+)</td>", row.group(1)) == ["1", "0", "3", "0", "3"]

@@ -123,6 +123,8 @@ def render_board(entries: list[BoardEntry], catalogue: Catalogue, department: st
     keep = "" if catalogue.key == ("wuxi", 2024) else (
         f'<input type="hidden" name="region" value="{escape(catalogue.region)}">'
         f'<input type="hidden" name="year" value="{catalogue.year}">')
+    if sort != "order":  # and the summaries' order
+        keep += f'<input type="hidden" name="sort" value="{escape(sort)}">'
     parts = [
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
