@@ -27,3 +27,17 @@ def has_colour(png: Path, colour: tuple[int, int, int]) -> bool:
     with Image.open(png) as im:
         colours = im.convert("RGB").getcolors(maxcolors=1 << 24) or []
     return any(c == colour for _, c in colours)
+
+
+def colours_in(png: Path, box: tuple[float, float, float, float]) -> set[tuple[int, int, int]]:
+    """The distinct colours inside a box (left, top, width, height) of the picture."""
+    left, top, w, h = (round(v) for v in box)
+    with Image.open(png) as im:
+        region = im.convert("RGB").crop((left, top, left + w, top + h))
+        return {c for _, c in region.getcolors(maxcolors=1 << 24) or []}
+
+
+def size_of(png: Path) -> tuple[int, int]:
+    """The picture's width and height in pixels."""
+    with Image.open(png) as im:
+        return im.size

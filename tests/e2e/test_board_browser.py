@@ -22,7 +22,8 @@ import pytest
 
 from devstack.broker import TansuBroker
 from devstack.stack import SERVICES, Stack
-from tests.e2e.png_pixels import drawn_share, has_colour
+from tests.e2e.cdp import boxes_and_screenshot
+from tests.e2e.png_pixels import colours_in, drawn_share, has_colour, size_of
 
 pytestmark = pytest.mark.e2e
 TOKEN = "sthjj-e2e-token"
@@ -138,8 +139,9 @@ def test_the_board_shows_which_targets_are_behind_and_whose_they_are(stack: Stac
         {"indicator": "gdp", "period": "2024-Q1", "measure": "cumulative_yoy_pct", "value": 4.9, "unit": "%"},
         {"indicator": "urban_new_jobs", "period": "2024-M04", "measure": "cumulative_level", "value": 35000,
          "unit": "人"},  # ingest converts 人 to the indicator's 万人
-        {"indicator": "retail_sales", "period": "2024-M02", "measure": "cumulative_yoy_pct", "value": 6.8,
-         "unit": "%"},
+        # Three releases of one rate: enough for a trend and a 年底预判.
+        *({"indicator": "retail_sales", "period": f"2024-M0{m}", "measure": "cumulative_yoy_pct", "value": v,
+           "unit": "%"} for m, v in ((2, 6.6), (3, 6.9), (4, 6.8))),
     ):
         r = httpx.post(f"{ingest}/v1/observations", json={"region": "wuxi", "status": "provisional", **obs},
                        headers=auth, timeout=10)
@@ -151,6 +153,10 @@ def test_the_board_shows_which_targets_are_behind_and_whose_they_are(stack: Stac
     _wait_for_status(evaluator, "gdp_growth", "behind")
     _wait_for_status(evaluator, "urban_new_jobs", "behind")
     _wait_for_status(evaluator, "retail_sales_growth", "on_track")
+    deadline = time.monotonic() + 60
+    while len(httpx.get(f"{evaluator}/v1/targets/retail_sales_growth/evaluations", timeout=5).json()) < 3:
+        assert time.monotonic() < deadline, "retail_sales_growth: not three evaluations"
+        time.sleep(0.1)
 
     dom = _dump_dom(f"{evaluator}/board", tmp_path / "chromium-profile")
     page = Rows()
@@ -161,15 +167,19 @@ def test_the_board_shows_which_targets_are_behind_and_whose_they_are(stack: Stac
 
     gdp = page.rows["gdp_growth"]
     assert gdp["section"] == "headline" and gdp["status"] == "behind"
-    name, period, status, figures, message, lead, co = gdp["cells"]  # type: ignore[misc]
+    name, period, status, figures, trend, outlook, message, lead, co = gdp["cells"]  # type: ignore[misc]
     assert name.startswith("地区生产总值增长") and period == "2024年一季度" and status == "滞后"
     # A growth rate is read as figure against target: the words, no bar.
     assert figures == "实际增速4.9%；目标增速5.5%左右" and gdp["bars"] == []
     assert "低于目标区间下限（5%）0.1个百分点" in message and lead == "市发展改革委" and co == "市统计局"
+    # One release: a chart of one point, and no guess at the year's end.
+    assert trend == ("地区生产总值增长全年趋势3月实际值4.9%；目标值5.5%；按当前进度年底预计4.9%。"
+                     "实线为实际值，点线为目标值，虚线为年底预计。")
+    assert outlook.startswith("数据不足") and "已有1期数据，不足3期" in outlook
 
     jobs = page.rows["urban_new_jobs"]
     assert jobs["status"] == "behind" and jobs["cells"][1] == "2024年1—4月"  # type: ignore[index]
-    assert "剩余8个月月均需完成1.19万人" in jobs["cells"][4]  # type: ignore[index]
+    assert "剩余8个月月均需完成1.19万人" in jobs["cells"][6]  # type: ignore[index]
     # A count is read as 完成率 against 序时进度: a progressbar with numeric values and a Chinese label.
     (bar,) = jobs["bars"]  # type: ignore[misc]
     now, lo, hi = (float(bar[k]) for k in ("aria-valuenow", "aria-valuemin", "aria-valuemax"))
@@ -179,13 +189,27 @@ def test_the_board_shows_which_targets_are_behind_and_whose_they_are(stack: Stac
     bars = [b for row in page.rows.values() for b in row["bars"]]  # type: ignore[attr-defined]
     assert bars and all(re.fullmatch(r"-?\d+(\.\d+)?", b["aria-valuenow"]) for b in bars)
     env = page.rows["binding_environment_targets"]
-    assert env["status"] == "at_risk" and env["cells"][2] == "存在风险" and env["cells"][5] == "市生态环境局"  # type: ignore[index]
-    assert page.rows["retail_sales_growth"]["cells"][2] == "符合进度"  # type: ignore[index]
+    assert env["status"] == "at_risk" and env["cells"][2] == "存在风险" and env["cells"][7] == "市生态环境局"  # type: ignore[index]
+    retail = page.rows["retail_sales_growth"]["cells"]
+    assert retail[2] == "符合进度"  # type: ignore[index]
+    assert "2月实际值6.6%；3月实际值6.9%；4月实际值6.8%" in retail[4]  # type: ignore[index]
+    assert retail[5].startswith("预计可完成最新读数6.8%") and "剩余8期" in retail[5]  # type: ignore[index]
+    assert page.rows["binding_environment_targets"]["cells"][5] == "不作预判"  # type: ignore[index]
     assert page.rows["new_little_giants"]["cells"][2] == "暂无数据"  # type: ignore[index]
     # Within a section the targets needing attention come first, and the section names their owners.
     headline = [t for t, row in page.rows.items() if row["section"] == "headline"]
     assert headline[:2] == ["gdp_growth", "urban_new_jobs"] or headline[:2] == ["urban_new_jobs", "gdp_growth"]
     assert re.search(r"共11项，需关注3项（[^）]*市发展改革委[^）]*）", text)
+
+    # The summaries sort on the server: by 滞后, the 主要预期目标 (two behind) come first, the header marked.
+    dom = _dump_dom(f"{evaluator}/board?sort=behind", tmp_path / "chromium-profile-s")
+    table = re.search(r'<table class="summary-table" id="summary-sections">.*?</table>', dom, re.S)
+    assert table and re.search(r'aria-sort="descending"><a href="[^"]*sort=behind[^"]*">滞后↓', table.group(0))
+    assert re.findall(r'<th scope="row">([^<]+)</th>', table.group(0))[0] == "主要预期目标"
+    bad = httpx.get(f"{evaluator}/board?sort=lagging", timeout=10)
+    assert bad.status_code == 422 and "参数 sort 须为以下之一" in json.dumps(bad.json(), ensure_ascii=False), bad.text
+    bad = httpx.get(f"{evaluator}/board?sort=lagging", timeout=10, headers={"Accept": "text/html"})
+    assert bad.status_code == 422 and "参数 sort 须为以下之一" in bad.text and "滞后" in bad.text, bad.text
 
     # The same page filtered to one department, as its official would bookmark it.
     dom = _dump_dom(f"{evaluator}/board?department=sthjj", tmp_path / "chromium-profile-2")
@@ -199,6 +223,22 @@ def test_the_board_shows_which_targets_are_behind_and_whose_they_are(stack: Stac
                               height=2400), 0.6, colours=(yellow, green))
     _assert_drawn(_photograph(f"{evaluator}/board?department=sthjj", tmp_path / "chromium-profile-4",
                               _shots(tmp_path) / "board-sthjj.png", height=900), 0.35, colours=(yellow,))
+
+    # The retail chart and its verdict are drawn on screen: boxes of a real size, pixels other than the
+    # background inside them, the line in the lamp's green (符合进度) inside the chart's box.
+    chart, verdict = ('tr[data-target="retail_sales_growth"] svg.spark',
+                      'tr[data-target="retail_sales_growth"] .outlook')
+    shot = _shots(tmp_path) / "board-trend.png"
+    boxes = boxes_and_screenshot(CHROMIUM, f"{evaluator}/board#section-headline", tmp_path / "chromium-profile-t",
+                                 [chart, verdict], shot, height=1600)
+    shot_w, shot_h = size_of(shot)
+    for sel in (chart, verdict):
+        left, top, w, h, visibility, display = boxes[sel]
+        assert w >= 10 and h >= 10 and visibility == "visible" and display != "none", (sel, boxes[sel])
+        assert left >= 0 and top >= 0 and left + w <= shot_w and top + h <= shot_h, (sel, boxes[sel], shot_w, shot_h)
+        assert len(colours_in(shot, (left, top, w, h))) > 2, (sel, "nothing drawn in its box")
+    assert green in colours_in(shot, tuple(boxes[chart][:4])), "the chart's line is not drawn"
+    assert (0x11, 0x63, 0x29) in colours_in(shot, tuple(boxes[verdict][:4])), "预计可完成 is not in green"
 
     # The department's acknowledgement page, opened from the signed link its notification carries.
     alerts = stack.url("alerts")

@@ -141,3 +141,33 @@ def test_without_tokens_nobody_can_write(database_url: str) -> None:
                              headers={"Authorization": "Bearer anything"})
     assert r.status_code == 401
     app.state.runtime.database.dispose()
+
+
+def test_the_board_reads_every_targets_trend_in_one_query(client) -> None:
+    """The 全年趋势 and 年底预判 of all 152 targets come from one query on ``evaluations``, not one per target."""
+    from sqlalchemy import event
+
+    engine = client.runtime.database.engine
+    handler = ObservationHandler(load_catalogue(), client.runtime.database.outbox, client.runtime.clock)
+    for day, data in ((15, observation("gdp", "2024-Q1", "cumulative_yoy_pct", 4.9)),
+                      (16, observation("gdp", "2024-Q2", "cumulative_yoy_pct", 5.3)),
+                      (17, observation("retail_sales", "2024-M05", "cumulative_yoy_pct", 6.6))):
+        client.runtime.clock.set(datetime(2024, 7, day, tzinfo=UTC))
+        with engine.begin() as conn:
+            handler(conn, envelope(data), data)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        page = client.get("/board")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert page.status_code == 200
+    on_evaluations = [s for s in statements if "FROM evaluations" in s]
+    assert len(on_evaluations) == 1, on_evaluations
+    assert len(statements) <= 3, statements  # the states, the evaluations (and nothing per target)
+    row = page.text.split('data-target="gdp_growth"')[1].split("</tr>")[0]
+    assert "3月实际值4.9%；6月实际值5.3%" in row and "已有2期数据，不足3期" in row

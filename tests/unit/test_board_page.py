@@ -49,9 +49,9 @@ def test_a_growth_rate_gets_its_lamp_and_figures_and_no_bar() -> None:
 def test_a_target_without_data_says_so_beside_a_grey_lamp() -> None:
     row = _row(_page(), "new_little_giants")
     assert 'data-lamp="grey"' in row and "暂无数据</span>" in row and "progressbar" not in row
-    assert row.count("<td") == 7
+    assert row.count("<td") == 9  # 目标 期别 状态 进度 全年趋势 年底预判 最新情况 牵头 配合
 
 
 def test_the_style_sheet_rankings_reuses_keeps_its_badges_and_has_the_widgets() -> None:
     assert ".badge{" in _CSS and ".pbar{" in _CSS and ".lamp{" in _CSS
-    assert "<th>状态</th><th>进度</th><th>最新情况</th>" in _page()
+    assert "<th>状态</th><th>进度</th><th>全年趋势</th><th>年底预判</th><th>最新情况</th>" in _page()

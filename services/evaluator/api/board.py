@@ -12,8 +12,10 @@ from fastapi.responses import HTMLResponse
 
 from services.evaluator.api.read_model import SECTION_ZH, BoardEntry, FilterError, board_entries
 from services.evaluator.api.routes import catalogue_for
+from services.evaluator.api.trend import TREND_CSS, check_sort, outlook_cell, summary_table, trend_chart, trends_of
 from services.evaluator.api.widgets import WIDGET_CSS, lamp, lamp_colour, progress_bar
 from services.evaluator.domain.evaluation import STATUS_ZH, Status
+from services.evaluator.domain.outlook import TrendPoint
 from services.evaluator.runtime import runtime
 from shared.catalogue import Catalogue
 from shared.catalogue.model import Comparator, Kind, Measure
@@ -37,7 +39,7 @@ vertical-align:top;font-size:14px;text-align:left}th{background:#eaeef2}
 tr.critical td:first-child{border-left:4px solid #b31d28}tr.warning td:first-child{border-left:4px solid #bf8700}
 .msg{color:#424a53;font-size:13px}td.dept{min-width:6.5em}td:nth-child(2){white-space:nowrap}.behind-count{color:#b31d28;font-weight:600}
 td.figures{min-width:170px}.figures-text{font-size:13px;color:#424a53;line-height:1.5}
-""" + WIDGET_CSS  # rankings.py imports _CSS too: the widgets' rules are harmless there
+""" + WIDGET_CSS + TREND_CSS  # rankings.py imports _CSS too: the widgets' rules are harmless there
 
 # Read as 完成率 against 序时进度: a bar. Rates (增速, 比重, 涨幅) are read as figure against target: words, no bar.
 _COMPLETION_KINDS = frozenset({Kind.CUMULATIVE_TOTAL, Kind.COUNT, Kind.LEVEL})
@@ -76,7 +78,7 @@ def _figures(e: BoardEntry) -> str:
     return f'<span class="figures-text">{escape(text)}</span>'
 
 
-def _row(e: BoardEntry, catalogue: Catalogue) -> str:
+def _row(e: BoardEntry, catalogue: Catalogue, points: list[TrendPoint]) -> str:
     t = e.target
     css = e.severity or "none"
     co = "、".join(catalogue.department_name(d) for d in t.co_departments) or "—"
@@ -88,6 +90,8 @@ def _row(e: BoardEntry, catalogue: Catalogue) -> str:
         f"<td>{escape(period_zh(e))}</td>"
         f'<td class="status">{lamp(e.status, e.severity)}</td>'
         f'<td class="figures">{_figures(e)}</td>'
+        f'<td class="trend">{trend_chart(t, points, lamp_colour(e.status, e.severity))}</td>'
+        f'<td class="outlook-cell">{outlook_cell(t, points)}</td>'
         f'<td class="msg">{escape(e.message_zh or "")}</td>'
         f'<td class="lead dept">{escape(catalogue.department_name(t.lead_department))}</td>'
         f'<td class="dept">{escape(co)}</td></tr>'
@@ -102,8 +106,11 @@ def _options(items: dict[str, str], selected: str | None, blank: str) -> str:
     return "".join(opts)
 
 
-def render_board(entries: list[BoardEntry], catalogue: Catalogue, department: str | None, section: str | None) -> str:
-    """The whole page."""
+def render_board(entries: list[BoardEntry], catalogue: Catalogue, department: str | None, section: str | None,
+                 trends: dict[str, list[TrendPoint]] | None = None, sort: str = "order") -> str:
+    """The whole page: the per-section and per-department summaries (sorted by ``sort``), then each section's
+    targets with their trend over the year and 年底预判 (``trends``: each target's evaluations, oldest first)."""
+    trends = trends or {}
     behind = [e for e in entries if e.severity in ("warning", "critical")]
     counts: dict[str, int] = {}
     for e in entries:
@@ -116,6 +123,8 @@ def render_board(entries: list[BoardEntry], catalogue: Catalogue, department: st
     keep = "" if catalogue.key == ("wuxi", 2024) else (
         f'<input type="hidden" name="region" value="{escape(catalogue.region)}">'
         f'<input type="hidden" name="year" value="{catalogue.year}">')
+    if sort != "order":  # and the summaries' order
+        keep += f'<input type="hidden" name="sort" value="{escape(sort)}">'
     parts = [
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -128,6 +137,19 @@ def render_board(entries: list[BoardEntry], catalogue: Catalogue, department: st
         f'<label>板块 <select name="section">{_options(SECTION_ZH, section, "全部板块")}</select></label> ',
         '<button type="submit">筛选</button></form>',
     ]
+    query = {k: v for k, v in (("department", department), ("section", section)) if v}
+    if catalogue.key != ("wuxi", 2024):
+        query |= {"region": catalogue.region, "year": str(catalogue.year)}
+    by_section = [(title, [e for e in entries if e.target.section == code]) for code, title in SECTION_ZH.items()]
+    parts.append('<div class="summaries">')
+    parts.append(summary_table([g for g in by_section if g[1]], sort=sort, query=query, caption="各板块进展汇总",
+                               anchor="summary-sections", first="板块"))
+    leads: dict[str, list[BoardEntry]] = {}
+    for e in entries:
+        leads.setdefault(catalogue.department_name(e.target.lead_department), []).append(e)
+    parts.append(summary_table(list(leads.items()), sort=sort, query=query, caption="各牵头单位进展汇总",
+                               anchor="summary-departments", first="牵头单位"))
+    parts.append("</div>")
     for code, title in SECTION_ZH.items():
         rows = [e for e in entries if e.target.section == code]
         if not rows:
@@ -139,9 +161,9 @@ def render_board(entries: list[BoardEntry], catalogue: Catalogue, department: st
         who = f"（{'、'.join(owners)}）" if owners else ""
         parts.append(f'<section id="section-{code}"><h2>{escape(title)}</h2>')
         parts.append(f'<p class="section-summary">共{len(rows)}项，需关注{n_behind}项{escape(who)}</p>')
-        parts.append("<table><thead><tr><th>目标</th><th>期别</th><th>状态</th><th>进度</th><th>最新情况</th><th>牵头单位</th>"
+        parts.append("<table><thead><tr><th>目标</th><th>期别</th><th>状态</th><th>进度</th><th>全年趋势</th><th>年底预判</th><th>最新情况</th><th>牵头单位</th>"
                      "<th>配合单位</th></tr></thead><tbody>")
-        parts.extend(_row(e, catalogue) for e in rows)
+        parts.extend(_row(e, catalogue, trends.get(e.target.id, [])) for e in rows)
         parts.append("</tbody></table></section>")
     parts.append("</body></html>")
     return "".join(parts)
@@ -154,6 +176,9 @@ def board_page(
     section: str | None = Query(default=None, max_length=16, description="headline or 1..9"),
     region: str | None = Query(default=None, max_length=32, description="Region of the catalogue (default wuxi)"),
     year: int | None = Query(default=None, ge=1990, le=2100, description="Year of the catalogue (default 2024)"),
+    sort: str | None = Query(default=None, max_length=16,
+                             description="Summaries' order: order (the report's), ahead, on_track, behind, "
+                                         "far_behind or attention (most first)"),
 ) -> HTMLResponse:
     """Every target of one catalogue grouped by the report's sections, those needing attention first, with their
     departments."""
@@ -162,8 +187,11 @@ def board_page(
     department = department or None  # the form sends an empty value for 全部
     section = section or None
     try:
+        chosen = check_sort(sort)
         with rt.database.reading() as store:
             entries = board_entries(catalogue, store.states.board(), department=department, section=section)
+            # One query for the evaluations of every target shown (not one per target).
+            trends = trends_of(store.evaluations.of_targets([e.target.id for e in entries], catalogue.year))
     except FilterError as exc:
         raise HTTPException(422, [{"loc": ["query", exc.field], "msg": str(exc), "type": "value_error"}]) from exc
-    return HTMLResponse(render_board(entries, catalogue, department, section))
+    return HTMLResponse(render_board(entries, catalogue, department, section, trends, chosen))
