@@ -14,7 +14,7 @@ def test_a_test_failing_in_one_run_of_three_is_flaky(tmp_path: Path, capsys: pyt
     (tmp_path / "test_sample.py").write_text(
         "from pathlib import Path\n"
         f"COUNT = Path({str(counter)!r})\n"
-        "def test_steady():\n    assert 1 + 1 == 2\n"
+        "def test_steady():\n    assert COUNT.parent.is_dir()  # the same in every run\n"
         "def test_flips():\n"
         "    n = int(COUNT.read_text()) if COUNT.exists() else 0\n"
         "    COUNT.write_text(str(n + 1))\n"
@@ -28,6 +28,7 @@ def test_a_test_failing_in_one_run_of_three_is_flaky(tmp_path: Path, capsys: pyt
 
 
 def test_steady_tests_report_none(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "test_ok.py").write_text("def test_ok():\n    assert 2 > 1\n", encoding="utf-8")
+    (tmp_path / "test_ok.py").write_text(
+        f"from pathlib import Path\ndef test_ok():\n    assert Path({str(tmp_path)!r}).is_dir()\n", encoding="utf-8")
     assert repeat_tests.main(["--runs", "2", str(tmp_path / "test_ok.py")]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == "flaky: none (1 tests, 2 runs)"
