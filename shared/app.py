@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, get_args, get_origin
@@ -79,13 +80,9 @@ def single_valued_query(request: Request) -> None:
     Starlette keeps every value and FastAPI silently reads the last, so ``?region=jiangyin&region=yixing``
     would answer for 宜兴 without a word: the caller meant something the API does not do.
     """
-    route = request.scope.get("route")
-    dependant = getattr(route, "dependant", None)
-    if dependant is None:
-        return
-    seen: set[str] = set()
-    repeated = {k for k, _ in request.query_params.multi_items() if k in seen or seen.add(k)}  # type: ignore[func-returns-value]
-    if not repeated:
+    repeated = {k for k, n in Counter(k for k, _ in request.query_params.multi_items()).items() if n > 1}
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if not repeated or dependant is None:
         return
     for field in _query_fields(dependant):
         if field.alias in repeated and not _is_list(field.field_info.annotation):

@@ -12,13 +12,21 @@ from fastapi.responses import HTMLResponse
 
 from services.evaluator.api.read_model import SECTION_ZH, BoardEntry, FilterError, board_entries
 from services.evaluator.api.routes import catalogue_for
-from services.evaluator.api.trend import TREND_CSS, check_sort, outlook_cell, summary_table, trend_chart, trends_of
+from services.evaluator.api.trend import (
+    COMPLETION_KINDS,
+    TREND_CSS,
+    check_sort,
+    outlook_cell,
+    summary_table,
+    trend_chart,
+    trends_of,
+)
 from services.evaluator.api.widgets import WIDGET_CSS, lamp, lamp_colour, progress_bar
 from services.evaluator.domain.evaluation import STATUS_ZH, Status
 from services.evaluator.domain.outlook import TrendPoint
 from services.evaluator.runtime import runtime
 from shared.catalogue import Catalogue
-from shared.catalogue.model import Comparator, Kind, Measure
+from shared.catalogue.model import Comparator, Measure
 from shared.regions import REGIONS
 from shared.wording import amount, figure_labels, period_label, reading_of, share
 
@@ -41,10 +49,6 @@ tr.critical td:first-child{border-left:4px solid #b31d28}tr.warning td:first-chi
 td.figures{min-width:170px}.figures-text{font-size:13px;color:#424a53;line-height:1.5}
 """ + WIDGET_CSS + TREND_CSS  # rankings.py imports _CSS too: the widgets' rules are harmless there
 
-# Read as 完成率 against 序时进度: a bar. Rates (增速, 比重, 涨幅) are read as figure against target: words, no bar.
-_COMPLETION_KINDS = frozenset({Kind.CUMULATIVE_TOTAL, Kind.COUNT, Kind.LEVEL})
-
-
 def period_zh(entry: BoardEntry) -> str:
     """The entry's period as a release names it (— before any evaluation)."""
     if entry.period is None:
@@ -61,7 +65,7 @@ def _figures(e: BoardEntry) -> str:
     if e.actual is None:
         return '<span class="figures-text">—</span>'
     actual_label, expected_label, _ = figure_labels(t.kind.value)
-    if t.kind in _COMPLETION_KINDS and e.progress is not None:
+    if t.kind in COMPLETION_KINDS and e.progress is not None:
         done = f"完成率{share(e.progress)}"
         due = f"序时进度{share(e.expected_progress)}" if e.expected_progress is not None else ""
         words = f"{done}，{due}" if due else done

@@ -18,6 +18,7 @@ from services.evaluator.ports import EvaluationRow
 from shared.catalogue.model import Kind, Target
 from shared.periods import Period, parse_period
 
+# Read as 完成率 against 序时进度 (a bar on the board, 完成率 in the trend); rates as figure against target.
 COMPLETION_KINDS = frozenset({Kind.CUMULATIVE_TOTAL, Kind.COUNT, Kind.LEVEL})
 _NOT_PROJECTED = frozenset({Kind.MILESTONE, Kind.QUALITATIVE})
 
