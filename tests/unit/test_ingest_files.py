@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.ingest.domain.files import FileProblem, normalise_period, parse_file
+from services.ingest.domain.files import FileProblem, indicator_names, normalise_period, parse_file
 from services.ingest.domain.keys import ApiKey, hash_key, new_key, scope_errors
 from shared.catalogue import load_catalogue
 from shared.limits import RateLimiter
@@ -114,8 +114,21 @@ def test_keys_are_random_and_stored_only_as_hashes() -> None:
     assert hash_key(a) != hash_key(b) and len(hash_key(a)) == 64 and a not in hash_key(a)
     key = ApiKey("key_1", "江阴市统计局", None, "wxk_", frozenset({"gdp"}), frozenset({"jiangyin"}),
                  datetime(2024, 1, 1, tzinfo=UTC))
-    assert [(e.row, e.field) for e in scope_errors(key, [(0, "gdp", "jiangyin"), (1, "cpi", "wuxi")])] == [
+    known = {"gdp", "cpi"}
+    assert [(e.row, e.field) for e in scope_errors(key, [(0, "gdp", "jiangyin"), (1, "cpi", "wuxi")], known)] == [
         (1, "indicator"), (1, "region")]
+    # A name nobody knows is not "not allowed": validation calls it unknown, which says what is wrong.
+    assert scope_errors(key, [(0, "城镇新增就业人口", "jiangyin"), (1, "gdp", "江阴县")], known) == []
+
+
+def test_a_row_may_name_its_indicator_as_the_report_names_the_target() -> None:
+    names = indicator_names(CAT)
+    assert names["城镇新增就业人数"] == "urban_new_jobs" and names["城镇新增就业"] == "urban_new_jobs"
+    assert all(CAT.indicators[i].name_zh == n for n, i in names.items() if n in
+               {ind.name_zh for ind in CAT.indicators.values()})  # a target never renames another indicator
+    text = "指标,地区,期别,口径,数值,单位\n城镇新增就业,江阴市,2024-M06,累计,1.2,万人\n"
+    parsed = parse_file(text.encode(), CAT)
+    assert parsed.errors == [] and parsed.rows[0].submission.indicator == "urban_new_jobs"
 
 
 def test_tab_separated_unicode_text_export_and_the_clients_chunks() -> None:

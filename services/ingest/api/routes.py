@@ -48,10 +48,12 @@ from services.ingest.domain.observations import (
 from services.ingest.domain.templates import build_template
 from services.ingest.service import Recorded, record_observations
 from services.ingest.wiring import IngestWiring, wiring
-from shared.catalogue.model import Frequency
+from shared.catalogue.model import Frequency, Measure
 from shared.clock import china_date
 from shared.problems import Failure, Problem, ProblemDetail, validation_failures
+from shared.regions import REGIONS
 from shared.units import convertible_units
+from shared.wording import period_label, reading_of
 
 router = APIRouter(prefix="/v1", tags=["observations"])
 
@@ -226,7 +228,7 @@ async def submit_observation(request: Request, key: ApiKey = Depends(bureau_key)
     except ValidationError as exc:
         raise Problem(422, _pydantic_problems(exc)) from None
     sub = _submission(item)
-    if denied := scope_errors(key, [(0, sub.indicator, sub.region)]):
+    if denied := scope_errors(key, [(0, sub.indicator, sub.region)], rt.catalogue.indicators):
         raise rejected(403, denied, ("body",))
     checked, errors = _check(rt, [sub])
     if errors:
@@ -266,7 +268,8 @@ async def submit_batch(request: Request, key: ApiKey = Depends(bureau_key),
                          f"共{len(batch.observations)}条观测值，每次最多{limit}条；请分批提交",
                          loc=("body", "observations"))
     subs = [_submission(o) for o in batch.observations]
-    if denied := scope_errors(key, [(i, s.indicator, s.region) for i, s in enumerate(subs)]):
+    if denied := scope_errors(key, [(i, s.indicator, s.region) for i, s in enumerate(subs)],
+                               rt.catalogue.indicators):
         raise rejected(403, denied, ("body", "observations"))
     checked, errors = _check(rt, subs)
     if errors:
@@ -351,7 +354,8 @@ def _upload(rt: IngestWiring, request: Request, key: ApiKey, idem: str | None, b
         raise Problem.of(422, "batch_too_large", f"more than {limit} rows; split the file (the command-line "
                          "client does this)", f"超过{limit}行；请拆分文件（命令行客户端会自动拆分）", loc=("file",))
     lines = [r.line for r in parsed.rows]
-    denied = scope_errors(key, [(r.line, r.submission.indicator, r.submission.region) for r in parsed.rows])
+    denied = scope_errors(key, [(r.line, r.submission.indicator, r.submission.region) for r in parsed.rows],
+                          rt.catalogue.indicators)
     if denied:
         raise rejected(403, [where(_in_file(parsed.header_of, e)) for e in denied], ("file",))
     checked, errors = _check(rt, [r.submission for r in parsed.rows])
@@ -370,13 +374,26 @@ def _upload(rt: IngestWiring, request: Request, key: ApiKey, idem: str | None, b
             format=parsed.format, encoding=parsed.encoding, dry_run=dry_run, ignored_columns=parsed.ignored_columns,
             sheet=table.sheet if table else None,
             skipped_rows=[SkippedRow(line=line, reason=reason) for line, reason in table.skipped] if table else [],
-            rows=[UploadRowResult(line=lines[r.row], id=r.id, outcome=r.outcome.value, vintage=r.vintage)
-                  for r in results],
+            rows=[_row_result(lines[r.row], r, checked[r.row]) for r in results],
             created=counts[Outcome.CREATED], revised=counts[Outcome.REVISED], unchanged=counts[Outcome.UNCHANGED],
         ).model_dump_json().encode()
         return (200 if dry_run else 201), payload, results
 
     return _commit(rt, request, key, idem, body, write, dry_run=dry_run)
+
+
+_MEASURE_WORDS = {Measure.LEVEL: "当期值", Measure.CUMULATIVE_LEVEL: "累计值", Measure.YOY_PCT: "当期增速",
+                  Measure.CUMULATIVE_YOY_PCT: "累计增速"}
+
+
+def _row_result(line: int, r: Recorded, c: Checked) -> UploadRowResult:
+    """One row's outcome, with what the row was read as (in words too, for the upload page)."""
+    s, measure = c.submission, Measure(c.submission.measure)
+    when = period_label(c.period, reading_of(measure, at_date=c.indicator.at_date))
+    label = " · ".join((c.indicator.name_zh, REGIONS.get(s.region, s.region), when, _MEASURE_WORDS[measure]))
+    return UploadRowResult(line=line, id=r.id, outcome=r.outcome.value, vintage=r.vintage, indicator=s.indicator,
+                           region=s.region, period=c.period.code, measure=measure, value=c.value, unit=c.unit,
+                           label_zh=label)
 
 
 def _in_file(header_of: Callable[[str], str], e: FieldError) -> FieldError:

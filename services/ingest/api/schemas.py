@@ -128,6 +128,14 @@ class UploadRowResult(BaseModel):
     id: str
     outcome: str = Field(description="created, revised or unchanged (what would happen, on a dry run)")
     vintage: int
+    indicator: str = Field(description="The row's indicator, as read")
+    region: str
+    period: str
+    measure: Measure
+    value: float = Field(description="The value as stored, in the indicator's unit (converted from the row's)")
+    unit: str = Field(description="The indicator's unit the value is stored in")
+    label_zh: str = Field(description="The row in words: indicator, region and period as releases name them",
+                          examples=["地区生产总值 · 无锡市 · 2024年一季度 · 累计增速"])
 
 
 class SkippedRow(BaseModel):

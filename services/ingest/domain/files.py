@@ -181,11 +181,25 @@ def parse_table(header: list[str], records: list[tuple[int, list[str]]], catalog
 
     parsed = ParsedFile("sdmx-csv" if is_sdmx else kind, encoding, written, ignored,
                         positions={f: i for f, i in columns.items()})
-    names_zh = {ind.name_zh: ind.id for ind in catalogue.indicators.values()}
+    names_zh = indicator_names(catalogue)
     for line, cells in records:
         if any(c.strip() for c in cells):
             _parse_row(parsed, line, cells, columns, names_zh, len(header))
     return parsed
+
+
+def indicator_names(catalogue: Catalogue) -> dict[str, str]:
+    """The Chinese names a clerk may write for an indicator: its own name (城镇新增就业人数), and the name of
+    a target measured by it as the report words it (城镇新增就业), where that name means one indicator only."""
+    names = {ind.name_zh: ind.id for ind in catalogue.indicators.values()}
+    by_target: dict[str, set[str]] = {}
+    for t in catalogue.targets.values():
+        if t.indicator is not None:
+            by_target.setdefault(t.name_zh, set()).add(t.indicator)
+    for name, ids in by_target.items():
+        if len(ids) == 1 and name not in names:
+            names[name] = next(iter(ids))
+    return names
 
 
 def _parse_row(parsed: ParsedFile, line: int, cells: list[str], columns: dict[str, int],

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import datetime
 
 from services.ingest.domain.observations import FieldError
+from shared.regions import REGIONS
 from shared.tokens import token_digest
 
 KEY_PREFIX = "wxk_"  # recognisable in logs and secret scanners; the rest is 256 random bits
@@ -46,15 +48,19 @@ def hash_key(key: str) -> str:
     return token_digest(key)
 
 
-def scope_errors(key: ApiKey, rows: list[tuple[int, str, str]]) -> list[FieldError]:
-    """Every (row, indicator, region) the key may not submit, each naming the field and the value."""
+def scope_errors(key: ApiKey, rows: list[tuple[int, str, str]], known: Container[str]) -> list[FieldError]:
+    """Every (row, indicator, region) the key may not submit, each naming the field and the value.
+
+    An indicator the catalogue does not know (or a region nobody knows) is not refused here: validation then
+    calls it unknown, which tells the clerk what is wrong (a misspelt name), where "may not submit" would
+    mislead."""
     errors: list[FieldError] = []
     for row, indicator, region in rows:
-        if key.indicators is not None and indicator not in key.indicators:
+        if key.indicators is not None and indicator not in key.indicators and indicator in known:
             errors.append(FieldError(row, "indicator", "indicator_not_allowed",
                                      f"this key ({key.organisation}) may not submit indicator {indicator!r}",
                                      f"此密钥（{key.organisation}）无权报送指标“{indicator}”"))
-        if key.regions is not None and region not in key.regions:
+        if key.regions is not None and region not in key.regions and region in REGIONS:
             errors.append(FieldError(row, "region", "region_not_allowed",
                                      f"this key ({key.organisation}) may not submit region {region!r}",
                                      f"此密钥（{key.organisation}）无权报送地区“{region}”"))
