@@ -15,7 +15,7 @@ from pydantic.json_schema import models_json_schema
 from services.ingest.adapters.keys import KeyCache
 from services.ingest.adapters.store import IngestStore
 from services.ingest.adapters.tables import outbox as outbox_table
-from services.ingest.api import admin
+from services.ingest.api import admin, upload_page
 from services.ingest.api.problems import DOMAIN_ERRORS, counting
 from services.ingest.api.routes import router
 from services.ingest.api.schemas import ObservationBatchIn, ObservationIn
@@ -107,6 +107,7 @@ def create_app(
     )
     app.state.ingest = ingest
     app.include_router(router)
+    app.include_router(upload_page.router)
     if settings.admin_token is not None:  # no token, no admin endpoints
         app.include_router(admin.router)
     _document_raw_bodies(app)
