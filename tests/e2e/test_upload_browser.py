@@ -116,6 +116,7 @@ def test_a_bureau_fills_the_template_prechecks_corrects_and_stores_it_in_the_bro
         # column, and nothing is stored.
         template = _download_template(page, tmp_path / "downloads")
         page.set_files("#file", [template])
+        assert page.evaluate("document.getElementById('file-name').textContent") == "数据报送模板.xlsx"
         page.click("#check")
         status = page.wait_for(f"{STATUS_TEXT}.startsWith('预检未通过') && {STATUS_TEXT}")
         assert "文件中的数据均未保存" in status, status
