@@ -202,3 +202,32 @@ def test_the_page_shows_the_open_alerts_the_alerts_api_answers(make_client) -> N
     assert "张三，2024年7月21日 09:00" in row  # Beijing time
     assert "二季度工业增速放缓" in row and "加快重大项目开工" in row
     assert "未解除预警1条" in r.text and "alerts-unavailable" not in r.text
+
+
+def test_the_report_gives_the_owners_acknowledgement_where_it_filed_no_status_report(make_client) -> None:
+    """The 通报's 责任单位说明及整改措施: 市发展改革委 acknowledged the GDP alert on the alerts page; the 通报 (HTML and
+    .xlsx) quotes its explanation and measures, and asks the alerts service only about the lead departments."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _AlertsApi)
+    _AlertsApi.asked = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        c = make_client(alerts_url=f"http://127.0.0.1:{server.server_address[1]}", alerts_token="read-token")
+        r = c.get("/board/report", params={"period": "2024-M06"}, headers={"Accept": "text/html"})
+        x = c.get("/board/report.xlsx", params={"period": "2024-M06"})
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert r.status_code == 200 and x.status_code == 200, r.text
+    want = "2024年7月21日确认预警：二季度工业增速放缓；整改措施：加快重大项目开工"
+    assert want in _row(r.text, "gdp_growth") and "acks-unavailable" not in r.text
+    assert [c.value for c in load_workbook(io.BytesIO(x.content)).active[2]][13] == want
+    assert {q["department"][0] for _, q, _ in _AlertsApi.asked} == {"fgw"}
+
+
+def test_the_report_renders_and_says_so_when_the_acknowledgements_cannot_be_read(make_client) -> None:
+    c = make_client(alerts_url=f"http://127.0.0.1:{_closed_port()}", alerts_timeout_s=2.0)
+    r = c.get("/board/report", params={"period": "2024-M06"}, headers={"Accept": "text/html"})
+    assert r.status_code == 200 and 'data-target="gdp_growth"' in r.text
+    assert 'id="acks-unavailable">预警服务暂时无法访问' in r.text

@@ -21,6 +21,7 @@ from services.evaluator.api.read_model import SECTION_ZH, BoardEntry
 from services.evaluator.api.routes import catalogue_for
 from services.evaluator.domain.briefing import MonthError, listed, report_month, standing_at, status_counts
 from services.evaluator.domain.evaluation import STATUS_ZH, Status
+from services.evaluator.ports import AlertsSource, OpenAlert
 from services.evaluator.runtime import runtime
 from shared.catalogue import Catalogue
 from shared.periods import Period
@@ -40,6 +41,7 @@ _CSS = """
 body{background:#fff}h1{text-align:center;font-size:22px;margin:0 0 4px;color:#b31d28}
 .issued{text-align:center;color:#424a53;margin:0 0 16px}td.num{text-align:right;white-space:nowrap}
 td.note{white-space:pre-wrap}th{white-space:nowrap}.lead-in{line-height:1.8}.empty{color:#57606a}
+.unavailable{background:#fff8c5;border:1px solid #d4a72c;padding:8px 12px;color:#7d4e00}
 @media print{body{margin:0;font-size:12px}th,td{font-size:11px;padding:3px 4px}thead{display:table-header-group}
 tr{break-inside:avoid}a{color:inherit;text-decoration:none}.screen-only{display:none}
 th{background:#eaeef2 !important;-webkit-print-color-adjust:exact;print-color-adjust:exact}
@@ -56,6 +58,7 @@ class Briefing:
     month: Period
     entries: list[BoardEntry]  # every target of the catalogue, as it stood at the month's end
     rows: list[tuple[BoardEntry, str | None]]  # the listed targets with their owner's explanation (or None)
+    acks_unavailable_zh: str | None = None  # why the owners' acknowledgements could not be read
 
 
 def briefing(request: Request, period: str | None, region: str | None, year: int | None) -> Briefing:
@@ -87,7 +90,34 @@ def briefing(request: Request, period: str | None, region: str | None, year: int
         rows.append((entry, f"{beijing(report.reported_at, with_time=False)}报送：{report.note}" if report else None))
     place = REGIONS.get(catalogue.region, catalogue.region)
     title = f"{place}{catalogue.year}年政府工作报告目标任务推进情况督查通报（截至{month.index}月）"
-    return Briefing(title, beijing(rt.clock(), with_time=False), month, entries, rows)
+    rows, unavailable = _acknowledged(rt.alerts, rows)
+    return Briefing(title, beijing(rt.clock(), with_time=False), month, entries, rows, unavailable)
+
+
+def _acknowledged(alerts: AlertsSource | None, rows: list[tuple[BoardEntry, str | None]],
+                  ) -> tuple[list[tuple[BoardEntry, str | None]], str | None]:
+    """A listed target its owner filed no status report for takes the owner's acknowledgement of its open alert
+    (the explanation and measures given on the acknowledgement page), read from the alerts service; with why
+    they could not be read, in Chinese, when the service is away."""
+    leads = sorted({e.target.lead_department for e, note in rows if note is None})
+    if alerts is None or not leads:
+        return rows, None
+    acks: dict[str, OpenAlert] = {}
+    for department in leads:
+        answer = alerts.open_alerts(department)
+        if answer.alerts is None:
+            return rows, answer.unavailable_zh
+        for alert in answer.alerts:  # newest first: the latest acknowledgement of the target wins
+            if alert.acknowledged_at is not None and alert.ack_explanation and alert.target_id not in acks:
+                acks[alert.target_id] = alert
+    out = []
+    for e, note in rows:
+        a = acks.get(e.target.id) if note is None else None
+        if a is not None and a.acknowledged_at is not None:
+            note = (f"{beijing(a.acknowledged_at, with_time=False)}确认预警：{a.ack_explanation}"
+                    + (f"；整改措施：{a.ack_measures}" if a.ack_measures else ""))
+        out.append((e, note))
+    return out, None
 
 
 def _catalogue_of(b: Briefing, request: Request, region: str | None, year: int | None) -> Catalogue:
@@ -141,6 +171,8 @@ def report_page(request: Request, period: str | None = _PERIOD, region: str | No
     q = urllib.parse.urlencode({k: v for k, v in (("period", b.month.code), ("region", region), ("year", year))
                                 if v is not None})
     link = f'<p class="screen-only"><a href="/board/report.xlsx?{escape(q)}">下载Excel表格</a></p>'
+    if b.acks_unavailable_zh:
+        link += f'<p class="screen-only unavailable" id="acks-unavailable">{escape(b.acks_unavailable_zh)}</p>'
     return page(b.title, render_report(b, _catalogue_of(b, request, region, year)) + link, css=_CSS)
 
 
