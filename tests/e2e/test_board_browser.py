@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devstack.broker import TansuBroker
+from devstack.broker import TansuBroker, free_port
 from devstack.stack import SERVICES, Stack
 from tests.e2e.cdp import boxes_and_screenshot
 from tests.e2e.png_pixels import colours_in, drawn_share, has_colour, size_of
@@ -35,12 +35,16 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 @pytest.fixture
 def stack(tmp_path: Path, db_factory, broker: TansuBroker, topic_prefix: str):
     digest = hashlib.sha256(TOKEN.encode()).hexdigest()
+    alerts_port = free_port()
     s = Stack(
-        data_dir=tmp_path / "stack", broker=broker, topic_prefix=topic_prefix,
+        data_dir=tmp_path / "stack", broker=broker, topic_prefix=topic_prefix, ports={"alerts": alerts_port},
         database_urls={name: db_factory() for name in SERVICES},
         # Consumer groups of their own: the session broker is shared with the other end-to-end tests.
         extra_env={"evaluator": {"EVALUATOR_STATUS_REPORT_TOKENS": f'{{"sthjj": "{digest}"}}',
-                                 "EVALUATOR_CONSUMER_GROUP": f"evaluator-{topic_prefix}"},
+                                 "EVALUATOR_CONSUMER_GROUP": f"evaluator-{topic_prefix}",
+                                 # The department pages show the alerts service's open alerts.
+                                 "EVALUATOR_ALERTS_URL": f"http://127.0.0.1:{alerts_port}",
+                                 "EVALUATOR_ALERTS_TOKEN": READER},
                    "alerts": {"ALERTS_WEBHOOK_SECRET": "e2e-secret",
                               "ALERTS_CONSUMER_GROUP": f"alerts-{topic_prefix}",
                               "ALERTS_PUBLIC_URL": "http://127.0.0.1", "ALERTS_LINK_SECRET": LINK_SECRET,
@@ -255,3 +259,25 @@ def test_the_board_shows_which_targets_are_behind_and_whose_they_are(stack: Stac
     assert "致：市发展改革委" in page_html and "地区生产总值" in page_html, page_html
     _assert_drawn(_photograph(link, tmp_path / "chromium-profile-6", _shots(tmp_path) / "ack-page.png",
                               height=900), 0.3)
+
+    # The department acknowledges through the link; its page then shows the alert, who acknowledged it and
+    # the measures, beside its targets.
+    r = httpx.post(link, timeout=10, json={"by": "张伟（综合处处长）", "explanation": "一季度工业投资节奏偏慢",
+                                           "measures": "二季度推动重大项目集中开工"})
+    assert r.status_code == 200 and "预警已确认" in r.text, r.text
+    page_html = _dump_dom(f"{evaluator}/board/departments/fgw", tmp_path / "chromium-profile-7")
+    assert "市发展改革委 · 目标任务推进情况" in page_html, page_html
+    assert f'data-alert="{found[0]["id"]}"' in page_html and "二季度推动重大项目集中开工" in page_html
+    assert "张伟（综合处处长）" in page_html and 'data-target="gdp_growth"' in page_html
+    _assert_drawn(_photograph(f"{evaluator}/board/departments/fgw", tmp_path / "chromium-profile-8",
+                              _shots(tmp_path) / "department-fgw.png", height=2600), 0.3,
+                  colours=((0xBF, 0x87, 0x00), (0xFF, 0xF8, 0xC5)))  # a 滞后 row's rule and its badge
+
+    # The 督查室's monthly 通报 for April: the targets needing attention with their owners, laid out for A4.
+    report = _dump_dom(f"{evaluator}/board/report?period=2024-M04", tmp_path / "chromium-profile-9")
+    assert "地区生产总值" in report and "城镇新增就业" in report and "市发展改革委" in report, report
+    assert "下载Excel表格" in report
+    assert "确认预警：一季度工业投资节奏偏慢；整改措施：二季度推动重大项目集中开工" in report  # the acknowledgement
+    _assert_drawn(_photograph(f"{evaluator}/board/report?period=2024-M04", tmp_path / "chromium-profile-10",
+                              _shots(tmp_path) / "report-2024-M04.png", height=800), 0.3,
+                  colours=((0xB3, 0x1D, 0x28),))  # the title in the 通报's red

@@ -80,7 +80,8 @@ def _reports(reports: list[StatusReportRow], catalogue: Catalogue) -> str:
         rows.append(f'<tr data-report="{escape(r.id)}"><td>{escape(beijing(r.reported_at))}</td>'
                     f"<td>{escape(t.name_zh if t else r.target_id)}</td><td>{escape(status)}</td>"
                     f'<td class="note">{escape(r.note)}</td></tr>')
-    return ("<table><thead><tr><th>报送时间</th><th>目标</th><th>报送状态</th><th>情况说明及整改措施</th></tr></thead>"
+    return ("<table><thead><tr><th>报送时间（北京时间）</th><th>目标</th><th>报送状态</th><th>情况说明及整改措施</th>"
+            "</tr></thead>"
             "<tbody>" + "".join(rows) + "</tbody></table>")
 
 
@@ -103,7 +104,8 @@ def _alerts(answer: AlertsAnswer, catalogue: Catalogue) -> str:
     mine = [a for a in answer.alerts if a.target_id in catalogue.targets]
     if not mine:
         return '<p class="empty">本单位目前没有未解除的预警。</p>'
-    return ("<table><thead><tr><th>目标</th><th>级别</th><th>预警时间</th><th>状态</th><th>确认人及时间</th>"
+    return ("<table><thead><tr><th>目标</th><th>级别</th><th>预警时间（北京时间）</th><th>状态</th>"
+            "<th>确认人及时间（北京时间）</th>"
             "<th>原因说明</th><th>整改措施</th></tr></thead><tbody>"
             + "".join(_alert_row(a, catalogue) for a in mine) + "</tbody></table>")
 
@@ -123,7 +125,7 @@ def render_department(catalogue: Catalogue, department: str, entries: list[Board
         f'<h1 id="department" data-department="{escape(department)}">{escape(name)} · 目标任务推进情况</h1>',
         f'<nav><a href="/board{keep}">返回{escape(place)}{catalogue.year}年目标进展看板</a></nav>',
         f'<p class="summary">牵头{led}项、配合{len(entries) - led}项目标，其中<span class="behind-count" '
-        f'id="behind-total">需关注{behind}项</span>{escape(open_count)}{counts}</p>',
+        f'id="behind-total">需关注{behind}项</span>{escape(open_count)}。{counts}</p>',
         '<section id="targets"><h2>目标任务及最新状态</h2>', _targets(entries, department, catalogue), "</section>",
         '<section id="alerts"><h2>未解除的预警及确认情况</h2>', _alerts(alerts, catalogue), "</section>",
         '<section id="reports"><h2>报送的进展情况及整改措施</h2>', _reports(reports, catalogue), "</section>",
