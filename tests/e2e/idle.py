@@ -7,6 +7,7 @@ from a fetch response (``end_offsets()`` is wrong on Tansu, docs/kafka.md).
 
 from __future__ import annotations
 
+import re
 import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
@@ -24,6 +25,24 @@ def scalar(url: str, sql: str) -> int:
             return int(conn.execute(text(sql)).scalar() or 0)
     finally:
         engine.dispose()
+
+
+def alerts_backlog(url: str) -> dict[str, int]:
+    """What an alerts database still has to do: items waiting for their group, notifications waiting to be sent
+    (their time not come, in flight, or being retried)."""
+    return {"ungrouped items": scalar(url, "SELECT count(*) FROM notification_items WHERE notification_id IS NULL"),
+            "pending notifications": scalar(url, "SELECT count(*) FROM notifications WHERE status = 'pending'")}
+
+
+def alerts_idle(metrics: str, url: str, events: int = 0) -> bool:
+    """Whether an alerts process (its /metrics text) and its database have provably nothing left to send: at
+    least ``events`` events consumed by the process, none of its notifications buffered, nothing waiting in the
+    database (:func:`alerts_backlog`)."""
+    done = sum(float(n) for n in re.findall(
+        r'consumer_messages_total\{[^}]*outcome="(?:processed|duplicate)"[^}]*\} ([0-9.]+)', metrics))
+    buffered = re.search(r"^alerts_dispatcher_buffered_notifications ([0-9.]+)$", metrics, re.M)
+    return (done >= events and (buffered is None or float(buffered.group(1)) == 0)
+            and not any(alerts_backlog(url).values()))
 
 
 class Idleness:
@@ -47,10 +66,7 @@ class Idleness:
         for stage, (group, topic) in zip(("ingest", "evaluator"), self.groups.items(), strict=True):
             out[f"{stage} outbox"] = scalar(self.urls[stage], "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
             out[f"{group} lag"] = self._lag(group, topic)
-        out["ungrouped items"] = scalar(self.urls["alerts"],
-                                        "SELECT count(*) FROM notification_items WHERE notification_id IS NULL")
-        out["pending notifications"] = scalar(self.urls["alerts"],
-                                              "SELECT count(*) FROM notifications WHERE status = 'pending'")
+        out.update(alerts_backlog(self.urls["alerts"]))
         out["alerts outbox"] = scalar(self.urls["alerts"], "SELECT count(*) FROM outbox WHERE sent_at IS NULL")
         return out
 

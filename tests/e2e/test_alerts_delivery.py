@@ -24,6 +24,7 @@ from devstack.receiver import Receiver
 from devstack.stack import ENV_PREFIX, REPO, ServiceProcess
 from shared.catalogue import load_catalogue
 from shared.messages import Severity
+from tests.e2e.idle import alerts_idle
 
 pytestmark = pytest.mark.e2e
 CAT = load_catalogue()
@@ -83,6 +84,23 @@ def _expected_pairs(targets: list[str]) -> set[tuple[str, str]]:
     return {(d, t) for t in targets for d in (CAT.targets[t].lead_department, *CAT.targets[t].co_departments)}
 
 
+def _wait(cond: Callable[[], object], what: str, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not cond():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _settled(alerts: ServiceProcess, events: int = 0) -> None:
+    """Wait until the service has provably nothing left to send: at least ``events`` events consumed by this
+    process, no item waiting for its group, no notification pending, none buffered by its dispatcher."""
+    def idle() -> bool:
+        return alerts_idle(httpx.get(f"{alerts.url}/metrics", timeout=10).text, alerts.env["ALERTS_DATABASE_URL"],
+                           events)
+
+    _wait(idle, "the alerts service to be idle")
+
+
 def _pairs(receiver: Receiver) -> list[tuple[str, str]]:
     return [(r.json()["department"]["id"], a["event"]["target_id"]) for r in receiver.unique()
             if r.path == "/hook" for a in r.json()["alerts"]]
@@ -90,13 +108,14 @@ def _pairs(receiver: Receiver) -> list[tuple[str, str]]:
 
 def test_a_burst_is_one_grouped_chinese_notification_per_department_and_channel(
         start_alerts, broker: TansuBroker, topic_prefix: str, receiver: Receiver) -> None:
-    start_alerts(ALERTS_DEFAULT_WEBHOOK_URL=f"{receiver.url}/hook", NOTIFY_FGW_WECOM_URL=f"{receiver.url}/wecom/fgw",
-                 ALERTS_GROUP_WAIT_S="2", ALERTS_GROUP_INTERVAL_S="60")
+    alerts = start_alerts(ALERTS_DEFAULT_WEBHOOK_URL=f"{receiver.url}/hook",
+                          NOTIFY_FGW_WECOM_URL=f"{receiver.url}/wecom/fgw", ALERTS_GROUP_WAIT_S="2",
+                          ALERTS_GROUP_INTERVAL_S="60")
     targets = [t.id for t in CAT.targets.values()][:40]
     _publish(broker, topic_prefix, [deviation(CAT, t, Severity.WARNING) for t in targets])
     departments = {d for d, _ in _expected_pairs(targets)}
     got = receiver.wait_for(len(departments) + 1, timeout_s=30)
-    time.sleep(2.5)  # a second group per receiver would arrive by now
+    _settled(alerts, len(targets))  # nothing left to send: a second group per receiver is not coming
     assert len(receiver.requests) == len(departments) + 1 == len(got)
     hooks = [r for r in receiver.requests if r.path == "/hook"]
     assert sorted(r.json()["department"]["id"] for r in hooks) == sorted(departments)  # one each
@@ -122,13 +141,13 @@ def test_kill_9_mid_burst_and_a_receiver_down_for_a_while_change_nothing_at_the_
     assert len(receiver.requests) < len(expected), "the burst was over before the kill: make it bigger"
     receiver.fail_with = 503  # and the receiver goes down meanwhile
     alerts = start_alerts(**env)
-    time.sleep(3)
+    _wait(lambda: receiver.failed >= 3, "the restarted service to find the receiver down")
     receiver.fail_with = None
     back = time.time()
     got = receiver.wait_for(len(expected), timeout_s=30)
     assert len(got) >= len(expected)
     assert max(r.at for r in receiver.unique()) - back < 5, "the backlog arrives within seconds of coming back"
-    time.sleep(1)
+    _settled(alerts)  # nothing pending, in flight or buffered: no repeat can still arrive
     pairs = _pairs(receiver)
     assert set(pairs) == expected and len(pairs) == len(expected)  # after dedup by key: each exactly once
     repeats = len(receiver.requests) - len(receiver.unique())

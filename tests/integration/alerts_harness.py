@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import ssl
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from services.alerts.config import AlertsSettings
 from services.alerts.main import create_app
 from shared.catalogue import load_catalogue
 from shared.messages import Envelope, Severity
+from tests.e2e.idle import alerts_idle
 
 CAT = load_catalogue()
 SECRET = "integration-webhook-secret"
@@ -143,3 +145,18 @@ def wait_until(cond: Callable[[], Any], timeout_s: float = 20.0, what: str = "co
             return v
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def consumed(client: TestClient) -> float:
+    """Deviation events the app's consumer has finished with (handled or dropped as a duplicate)."""
+    text = client.get("/metrics").text
+    return sum(float(n) for outcome in ("processed", "duplicate") for n in re.findall(
+        r'consumer_messages_total\{[^}]*outcome="' + outcome + r'"[^}]*\} ([0-9.]+)', text))
+
+
+def wait_settled(client: TestClient, database_url: str, events: int, timeout_s: float = 20.0) -> None:
+    """Wait until the app has provably nothing left to send: ``events`` events consumed, no item waiting for
+    its group, no notification pending, none held by the dispatcher. Counting after this counts everything, so
+    "nothing more arrives" needs no sleep."""
+    wait_until(lambda: alerts_idle(client.get("/metrics").text, database_url, events), timeout_s=timeout_s,
+               what=f"the alerts service idle after {events} events")

@@ -12,8 +12,9 @@ from kafka import KafkaConsumer, TopicPartition
 from devstack.broker import TansuBroker
 from devstack.receiver import Receiver
 from shared.messages import NotificationDeadLettered, Severity
+from tests.e2e.idle import alerts_backlog
 
-from .alerts_harness import AUTH, CAT, producer, running, send, settings, wait_until
+from .alerts_harness import AUTH, CAT, consumed, producer, running, send, settings, wait_settled, wait_until
 
 FGW_TARGETS = [t.id for t in CAT.targets.values() if t.lead_department == "fgw" and "stats" in t.co_departments][:8]
 
@@ -26,7 +27,7 @@ def test_a_burst_reaches_each_department_as_one_grouped_notification_per_channel
     with running(s, env) as client:
         send(broker, topic_prefix, [(t, Severity.WARNING) for t in FGW_TARGETS])
         got = receiver.wait_for(3)
-        time.sleep(1.5)  # a second group would arrive by now
+        wait_settled(client, database_url, len(FGW_TARGETS))  # nothing left to send: a second group is not coming
         assert sorted(r.path for r in receiver.requests) == ["/hook/fgw", "/hook/stats", "/wecom/fgw"]
         fgw = next(r for r in got if r.path == "/hook/fgw").json()
         assert fgw["kind"] == "firing" and len(fgw["alerts"]) == len(FGW_TARGETS)
@@ -35,8 +36,9 @@ def test_a_burst_reaches_each_department_as_one_grouped_notification_per_channel
         assert wecom.count("#### 【目标预警】") >= 2
         # Recoveries inside group_interval wait for it: nothing more arrives yet.
         send(broker, topic_prefix, [(FGW_TARGETS[0], Severity.OK)])
-        wait_until(lambda: client.get("/v1/alerts", params={"status": "resolved"}).json(), what="resolved")
-        time.sleep(1.5)
+        wait_until(lambda: consumed(client) >= len(FGW_TARGETS) + 1, what="the recovery consumed")
+        # Held for the group interval, one item per receiver (two for 市发展改革委, one for 市统计局), not sent.
+        assert alerts_backlog(database_url) == {"ungrouped items": 3, "pending notifications": 0}
         assert len(receiver.requests) == 3
 
 
@@ -50,9 +52,12 @@ def test_a_receiver_down_holds_up_no_one_and_gets_its_backlog_on_return_once(
             started = time.time()
             send(broker, topic_prefix, [(t, Severity.WARNING) for t in FGW_TARGETS])
             assert len(up.wait_for(len(FGW_TARGETS), timeout_s=10)) == len(FGW_TARGETS)  # not held up
-            time.sleep(1.0)
-            attempts = sum(len(client.get(f"/v1/deliveries/{d['id']}/attempts").json())
+
+            def attempts_to_fgw() -> int:
+                return sum(len(client.get(f"/v1/deliveries/{d['id']}/attempts").json())
                            for d in client.get("/v1/deliveries", params={"department": "fgw"}).json())
+
+            attempts = wait_until(lambda: (n := attempts_to_fgw()) >= 3 and n, what="three probes of the receiver")
             # One probe at a time, at least half the backoff apart (0.25 s once capped): retrying each
             # notification on its own would make len(FGW_TARGETS) times as many.
             assert attempts <= 5 + (time.time() - started) / 0.25, attempts
@@ -60,7 +65,7 @@ def test_a_receiver_down_holds_up_no_one_and_gets_its_backlog_on_return_once(
             t0 = time.time()
             got = down.wait_for(len(FGW_TARGETS), timeout_s=10)
             assert len(got) == len(FGW_TARGETS) and max(r.at for r in got) - t0 < 5
-            time.sleep(0.5)
+            wait_settled(client, database_url, len(FGW_TARGETS))
             keys = down.idempotency_keys()
             assert len(keys) == len(set(keys)) == len(FGW_TARGETS)
     finally:
@@ -99,7 +104,7 @@ def test_a_client_error_is_not_retried(database_url: str, broker: TansuBroker, t
     with running(settings(database_url, broker, topic_prefix), {"NOTIFY_FGW_WEBHOOK_URL": receiver.url}) as client:
         send(broker, topic_prefix, [("gdp_growth", Severity.WARNING)])
         [d] = wait_until(lambda: client.get("/v1/deliveries", params={"status": "failed"}).json(), what="failed")
-        time.sleep(0.5)
+        wait_settled(client, database_url, 1)  # nothing pending: no retry is coming
         assert client.get(f"/v1/deliveries/{d['id']}/attempts").json()[-1]["outcome"] == "failed"
         assert len(client.get(f"/v1/deliveries/{d['id']}/attempts").json()) == 1
 
