@@ -180,18 +180,24 @@ class _AlertsApi(BaseHTTPRequestHandler):
         pass
 
 
-def test_the_page_shows_the_open_alerts_the_alerts_api_answers(make_client) -> None:
+@pytest.fixture
+def alerts_api() -> Iterator[str]:
+    """A real HTTP server answering as the alerts service's GET /v1/alerts; its URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _AlertsApi)
     _AlertsApi.asked = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        c = make_client(alerts_url=f"http://127.0.0.1:{server.server_address[1]}", alerts_token="read-token")
-        r = c.get("/board/departments/fgw", headers={"Accept": "text/html"})
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def test_the_page_shows_the_open_alerts_the_alerts_api_answers(make_client, alerts_api: str) -> None:
+    c = make_client(alerts_url=alerts_api, alerts_token="read-token")
+    r = c.get("/board/departments/fgw", headers={"Accept": "text/html"})
     assert r.status_code == 200, r.text
     (path, query, auth), = _AlertsApi.asked
     assert path == "/v1/alerts" and query["status"] == ["open"] and query["department"] == ["fgw"]
@@ -204,21 +210,13 @@ def test_the_page_shows_the_open_alerts_the_alerts_api_answers(make_client) -> N
     assert "未解除预警1条" in r.text and "alerts-unavailable" not in r.text
 
 
-def test_the_report_gives_the_owners_acknowledgement_where_it_filed_no_status_report(make_client) -> None:
+def test_the_report_gives_the_owners_acknowledgement_where_it_filed_no_status_report(
+        make_client, alerts_api: str) -> None:
     """The 通报's 责任单位说明及整改措施: 市发展改革委 acknowledged the GDP alert on the alerts page; the 通报 (HTML and
     .xlsx) quotes its explanation and measures, and asks the alerts service only about the lead departments."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _AlertsApi)
-    _AlertsApi.asked = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        c = make_client(alerts_url=f"http://127.0.0.1:{server.server_address[1]}", alerts_token="read-token")
-        r = c.get("/board/report", params={"period": "2024-M06"}, headers={"Accept": "text/html"})
-        x = c.get("/board/report.xlsx", params={"period": "2024-M06"})
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    c = make_client(alerts_url=alerts_api, alerts_token="read-token")
+    r = c.get("/board/report", params={"period": "2024-M06"}, headers={"Accept": "text/html"})
+    x = c.get("/board/report.xlsx", params={"period": "2024-M06"})
     assert r.status_code == 200 and x.status_code == 200, r.text
     want = "2024年7月21日确认预警：二季度工业增速放缓；整改措施：加快重大项目开工"
     assert want in _row(r.text, "gdp_growth") and "acks-unavailable" not in r.text
