@@ -1,0 +1,169 @@
+"""shared/outbox.py against a real SQLite file, with a recording producer in Kafka's place: what an accepted
+event's row holds, the order and the marks of publishing, a failed send marking nothing, and what the relay
+prunes and reports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka.errors import KafkaTimeoutError
+from prometheus_client import CollectorRegistry
+from sqlalchemy import MetaData, create_engine, select
+
+from shared.kafka import STRUCTURED_MODE_HEADERS
+from shared.messages import ObservationRecorded, ObservationStatus, decode
+from shared.metrics import CommonMetrics
+from shared.outbox import Outbox, OutboxRelay, outbox_table, prune_sent
+
+T0 = datetime(2024, 7, 15, 2, 0, tzinfo=UTC)
+
+
+def _obs(n: int, indicator: str = "gdp") -> ObservationRecorded:
+    return ObservationRecorded(
+        observation_id=f"obs{n:04d}", indicator=indicator, region="wuxi", period="2024-Q2",
+        measure="cumulative_yoy_pct", value=4.6 + n / 10, unit="%", status=ObservationStatus.PROVISIONAL,
+        vintage=1, submitted_by="stats", recorded_at=T0)
+
+
+class Sent:
+    """A send's future as kafka-python's: ``get`` raises the send's error."""
+
+    def __init__(self, error: Exception | None) -> None:
+        self.error = error
+
+    def get(self, timeout: float) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+class Producer:
+    """Records what it is given; a send fails with ``fail`` when set (as a broker that timed out would)."""
+
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.sent: list[tuple[str, bytes, bytes, Any]] = []
+        self.fail = fail
+        self.closed = False
+
+    def send(self, topic: str, key: bytes, value: bytes, headers: Any) -> Sent:
+        if self.fail is None:
+            self.sent.append((topic, key, value, headers))
+        return Sent(self.fail)
+
+    def flush(self, timeout: float) -> None:
+        pass
+
+    def close(self, timeout: float) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[tuple[Any, Any]]:
+    engine = create_engine(f"sqlite:///{tmp_path / 'outbox.db'}")
+    metadata = MetaData()
+    table = outbox_table(metadata)
+    metadata.create_all(engine)
+    yield engine, table
+    engine.dispose()
+
+
+def _relay(engine: Any, table: Any, producer: Producer, **kw: Any) -> tuple[OutboxRelay, CollectorRegistry]:
+    registry = CollectorRegistry()
+    relay = OutboxRelay(engine, table, lambda: producer, CommonMetrics(registry, "ingest"),  # type: ignore[arg-type,return-value]
+                        clock=lambda: T0 + timedelta(minutes=1), **kw)
+    return relay, registry
+
+
+def _sent_at(engine: Any, table: Any) -> list[datetime | None]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(table.c.sent_at).order_by(table.c.id)).scalars())
+
+
+def test_an_event_is_written_with_its_topic_key_and_envelope_in_the_callers_transaction(db) -> None:
+    engine, table = db
+    outbox = Outbox(table, source="/wuxi-targets/ingest", topic_prefix="wx")
+    with engine.begin() as conn:
+        ids = outbox.add(conn, [_obs(1), _obs(2, "cpi")], now=T0)
+        assert outbox.add(conn, []) == []
+    with engine.connect() as conn:
+        rows = conn.execute(select(table).order_by(table.c.id)).all()
+    assert [r.event_id for r in rows] == ids and len(set(ids)) == 2
+    assert [r.topic for r in rows] == ["wx.observations", "wx.observations"]
+    assert [r.key for r in rows] == [_obs(1).key(), _obs(2, "cpi").key()] and rows[0].key != rows[1].key
+    assert all(r.created_at == T0 and r.sent_at is None for r in rows)
+    env = decode(bytes(rows[0].payload))
+    assert (env.id, env.source, env.type, env.time) == (ids[0], "/wuxi-targets/ingest", _obs(1).event_type, T0)
+    assert env.data["observation_id"] == "obs0001" and env.data["value"] == pytest.approx(4.7)
+
+
+def test_a_rolled_back_transaction_leaves_no_event(db) -> None:
+    engine, table = db
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        Outbox(table, source="/s", topic_prefix="wx").add(conn, [_obs(1)], now=T0)
+        raise RuntimeError("the data write failed")
+    assert _sent_at(engine, table) == []
+
+
+def test_the_relay_publishes_unsent_rows_in_order_a_batch_at_a_time_and_marks_them_sent(db) -> None:
+    engine, table = db
+    outbox = Outbox(table, source="/s", topic_prefix="wx")
+    with engine.begin() as conn:
+        ids = outbox.add(conn, [_obs(n) for n in range(5)], now=T0)
+    producer = Producer()
+    ensured: list[list[str]] = []
+    relay, registry = _relay(engine, table, producer, batch_size=3, ensure_topics=ensured.append)
+    assert relay.publish_pending() == 3
+    assert [decode(v).id for _, _, v, _ in producer.sent] == ids[:3]
+    assert all(h == STRUCTURED_MODE_HEADERS and k == _obs(0).key().encode() for _, k, _, h in producer.sent)
+    assert _sent_at(engine, table) == [T0 + timedelta(minutes=1)] * 3 + [None, None]
+    assert relay.publish_pending() == 2 and relay.publish_pending() == 0
+    assert [decode(v).id for _, _, v, _ in producer.sent] == ids  # each once, in id order
+    assert ensured == [["wx.observations"]]  # before the first producer, not again while it lives
+    assert registry.get_sample_value("outbox_published_total", {"topic": "wx.observations"}) == 5.0
+
+
+def test_a_failed_send_marks_nothing_sent_so_the_round_is_retried(db) -> None:
+    engine, table = db
+    with engine.begin() as conn:
+        Outbox(table, source="/s", topic_prefix="wx").add(conn, [_obs(1), _obs(2)], now=T0)
+    relay, _ = _relay(engine, table, Producer(fail=KafkaTimeoutError("no broker")))
+    with pytest.raises(KafkaTimeoutError):
+        relay.publish_pending()
+    assert _sent_at(engine, table) == [None, None]
+    good = Producer()
+    relay.producer_factory = lambda: good  # type: ignore[assignment,return-value]
+    relay._reset_producer()
+    assert relay.publish_pending() == 2 and len(good.sent) == 2
+
+
+def test_sent_rows_are_pruned_oldest_first_strictly_before_the_cut_and_unsent_ones_never(db) -> None:
+    engine, table = db
+    outbox = Outbox(table, source="/s", topic_prefix="wx")
+    with engine.begin() as conn:
+        outbox.add(conn, [_obs(n) for n in range(5)], now=T0)
+        conn.execute(table.update().where(table.c.id <= 3).values(sent_at=T0 - timedelta(hours=1)))
+        conn.execute(table.update().where(table.c.id == 4).values(sent_at=T0))  # exactly at the cut: kept
+    with engine.begin() as conn:
+        assert prune_sent(conn, table, T0, limit=2) == 2
+    with engine.connect() as conn:
+        assert list(conn.execute(select(table.c.id).order_by(table.c.id)).scalars()) == [3, 4, 5]
+    with engine.begin() as conn:
+        assert prune_sent(conn, table, T0 + timedelta(days=1), limit=10) == 2  # row 5 is unsent: kept
+    assert _sent_at(engine, table) == [None]
+
+
+def test_the_gauges_show_the_backlog_and_the_age_of_its_oldest_row(db) -> None:
+    engine, table = db
+    relay, registry = _relay(engine, table, Producer())
+    relay._update_gauges()
+    assert registry.get_sample_value("outbox_pending_events") == 0.0
+    assert registry.get_sample_value("outbox_oldest_pending_age_seconds") == 0.0
+    with engine.begin() as conn:
+        Outbox(table, source="/s", topic_prefix="wx").add(conn, [_obs(1), _obs(2)], now=T0)
+    relay._last_gauge_update = 0.0
+    relay._update_gauges()
+    assert registry.get_sample_value("outbox_pending_events") == 2.0
+    assert registry.get_sample_value("outbox_oldest_pending_age_seconds") == 60.0
