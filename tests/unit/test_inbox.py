@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
-from sqlalchemy import MetaData, create_engine, select
+from sqlalchemy import MetaData, create_engine, event, select
 from sqlalchemy.exc import IntegrityError
 
 from shared.inbox import Inbox, already_processed, inbox_table, mark_processed, prune_processed
@@ -98,6 +98,10 @@ def test_the_pruner_forgets_past_the_retention_in_chunks_and_counts_them(inbox: 
     registry = CollectorRegistry()
     pruner = inbox.pruner(timedelta(days=7), CommonMetrics(registry, "evaluator"), clock=lambda: T0)
     pruner.chunk = 3  # three transactions: 3, 3, then 1 (fewer than a chunk: done)
+    deletes: list[str] = []
+    event.listen(inbox.engine, "before_cursor_execute",
+                 lambda _c, _cur, sql, *_: deletes.append(sql) if sql.startswith("DELETE") else None)
     assert pruner.run() == 7
+    assert len(deletes) == 3  # a chunk per statement, never all at once (SQLite's write lock stays short)
     assert [r[0] for r in _rows(inbox)] == ["recent"]
     assert registry.get_sample_value("pruned_rows_total", {"table": "processed_events"}) == 7.0
