@@ -4,6 +4,8 @@ prunes and reports."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -167,3 +169,90 @@ def test_the_gauges_show_the_backlog_and_the_age_of_its_oldest_row(db) -> None:
     relay._update_gauges()
     assert registry.get_sample_value("outbox_pending_events") == 2.0
     assert registry.get_sample_value("outbox_oldest_pending_age_seconds") == 60.0
+
+
+def _running(relay: OutboxRelay, until: Any, timeout_s: float = 10) -> BaseException | None:
+    """Run the relay's loop in a thread until ``until()`` holds, then stop it; what the loop raised, if anything."""
+    stop, raised = threading.Event(), []
+
+    def loop() -> None:
+        try:
+            relay.run(stop)
+        except BaseException as exc:  # handed to the test
+            raised.append(exc)
+
+    t = threading.Thread(target=loop)
+    t.start()
+    deadline = time.monotonic() + timeout_s
+    while not until() and t.is_alive():
+        assert time.monotonic() < deadline, "the relay did not get there"
+        time.sleep(0.01)
+    stop.set()
+    relay.wake()
+    t.join(timeout_s)
+    assert not t.is_alive()
+    return raised[0] if raised else None
+
+
+def test_the_loop_publishes_what_is_written_while_it_runs_and_lets_go_of_its_producer_when_stopped(db) -> None:
+    engine, table = db
+    producer = Producer()
+    relay, _ = _relay(engine, table, producer, poll_interval_s=5)
+    outbox = Outbox(table, source="/s", topic_prefix="wx")
+    seen_healthy: list[bool] = []
+
+    def written_and_sent() -> bool:
+        if not seen_healthy:
+            with engine.begin() as conn:
+                outbox.add(conn, [_obs(1), _obs(2)], now=T0)
+            relay.wake()  # the commit's nudge: no waiting for the 5 s poll
+            seen_healthy.append(True)
+        return len(producer.sent) == 2 and relay.healthy
+
+    assert _running(relay, written_and_sent) is None
+    assert _sent_at(engine, table) == [T0 + timedelta(minutes=1)] * 2
+    assert not relay.healthy and producer.closed  # stopped: unhealthy, its producer closed
+
+
+def test_a_broker_away_is_counted_retried_with_a_new_producer_and_nothing_is_lost(db) -> None:
+    engine, table = db
+    with engine.begin() as conn:
+        Outbox(table, source="/s", topic_prefix="wx").add(conn, [_obs(1)], now=T0)
+    broken, good = Producer(fail=KafkaTimeoutError("no broker")), Producer()
+    made: list[Producer] = []
+
+    def factory() -> Producer:
+        made.append(broken if not made else good)
+        return made[-1]
+
+    relay, registry = _relay(engine, table, broken)
+    relay.producer_factory = factory  # type: ignore[assignment]
+    assert _running(relay, lambda: len(good.sent) == 1) is None
+    assert made == [broken, good] and broken.closed  # the failed producer was closed, a new one made
+    assert registry.get_sample_value("outbox_publish_failures_total") == 1.0
+    assert registry.get_sample_value("transient_failures_total",
+                                     {"loop": "outbox-relay", "dependency": "broker"}) == 1.0
+    assert _sent_at(engine, table) == [T0 + timedelta(minutes=1)]
+
+
+def test_a_bug_ends_the_loop_instead_of_being_retried_for_ever(db) -> None:
+    engine, table = db
+    with engine.begin() as conn:
+        Outbox(table, source="/s", topic_prefix="wx").add(conn, [_obs(1)], now=T0)
+    relay, registry = _relay(engine, table, Producer(fail=TypeError("a bug, not a broker")))
+    raised = _running(relay, lambda: False)
+    assert isinstance(raised, TypeError) and not relay.healthy
+    assert registry.get_sample_value("outbox_publish_failures_total") == 0.0
+    assert _sent_at(engine, table) == [None]
+
+
+def test_the_leading_relay_prunes_sent_rows_past_the_retention(db) -> None:
+    engine, table = db
+    with engine.begin() as conn:
+        Outbox(table, source="/s", topic_prefix="wx").add(conn, [_obs(n) for n in range(3)], now=T0)
+        conn.execute(table.update().where(table.c.id <= 2).values(sent_at=T0 - timedelta(days=8)))
+    relay, _ = _relay(engine, table, Producer(), retention=timedelta(days=7))
+    assert relay.pruner is not None
+    relay.pruner.interval_s = 0  # due at once
+    assert _running(relay, lambda: len(_sent_at(engine, table)) == 1) is None
+    assert _sent_at(engine, table) == [T0 + timedelta(minutes=1)]  # the unsent one published, the two old gone
