@@ -4,6 +4,7 @@ prunes and reports."""
 
 from __future__ import annotations
 
+import fcntl
 import threading
 import time
 from collections.abc import Iterator
@@ -45,9 +46,10 @@ class Sent:
 class Producer:
     """Records what it is given; a send fails with ``fail`` when set (as a broker that timed out would)."""
 
-    def __init__(self, fail: Exception | None = None) -> None:
+    def __init__(self, fail: Exception | None = None, fail_close: bool = False) -> None:
         self.sent: list[tuple[str, bytes, bytes, Any]] = []
         self.fail = fail
+        self.fail_close = fail_close
         self.closed = False
 
     def send(self, topic: str, key: bytes, value: bytes, headers: Any) -> Sent:
@@ -60,6 +62,8 @@ class Producer:
 
     def close(self, timeout: float) -> None:
         self.closed = True
+        if self.fail_close:  # a producer that lost its broker may fail to close too
+            raise KafkaTimeoutError("close timed out")
 
 
 @pytest.fixture
@@ -119,7 +123,8 @@ def test_the_relay_publishes_unsent_rows_in_order_a_batch_at_a_time_and_marks_th
     relay, registry = _relay(engine, table, producer, batch_size=3, ensure_topics=ensured.append)
     assert relay.publish_pending() == 3
     assert [decode(v).id for _, _, v, _ in producer.sent] == ids[:3]
-    assert all(h == STRUCTURED_MODE_HEADERS and k == _obs(0).key().encode() for _, k, _, h in producer.sent)
+    assert all(t == "wx.observations" and h == STRUCTURED_MODE_HEADERS and k == _obs(0).key().encode()
+               for t, k, _, h in producer.sent)
     assert _sent_at(engine, table) == [T0 + timedelta(minutes=1)] * 3 + [None, None]
     assert relay.publish_pending() == 2 and relay.publish_pending() == 0
     assert [decode(v).id for _, _, v, _ in producer.sent] == ids  # each once, in id order
@@ -153,7 +158,9 @@ def test_sent_rows_are_pruned_oldest_first_strictly_before_the_cut_and_unsent_on
     with engine.connect() as conn:
         assert list(conn.execute(select(table.c.id).order_by(table.c.id)).scalars()) == [3, 4, 5]
     with engine.begin() as conn:
-        assert prune_sent(conn, table, T0 + timedelta(days=1), limit=10) == 2  # row 5 is unsent: kept
+        assert prune_sent(conn, table, T0, limit=10) == 1  # row 3; row 4, sent exactly at the cut, stays
+    with engine.begin() as conn:
+        assert prune_sent(conn, table, T0 + timedelta(days=1), limit=10) == 1  # row 5 is unsent: kept
     assert _sent_at(engine, table) == [None]
 
 
@@ -169,6 +176,11 @@ def test_the_gauges_show_the_backlog_and_the_age_of_its_oldest_row(db) -> None:
     relay._update_gauges()
     assert registry.get_sample_value("outbox_pending_events") == 2.0
     assert registry.get_sample_value("outbox_oldest_pending_age_seconds") == 60.0
+    with engine.begin() as conn:
+        conn.execute(table.update().values(created_at=T0 + timedelta(minutes=1)))  # written just now
+    relay._last_gauge_update = 0.0
+    relay._update_gauges()
+    assert registry.get_sample_value("outbox_oldest_pending_age_seconds") == 0.0
 
 
 def _running(relay: OutboxRelay, until: Any, timeout_s: float = 10) -> BaseException | None:
@@ -211,14 +223,14 @@ def test_the_loop_publishes_what_is_written_while_it_runs_and_lets_go_of_its_pro
 
     assert _running(relay, written_and_sent) is None
     assert _sent_at(engine, table) == [T0 + timedelta(minutes=1)] * 2
-    assert not relay.healthy and producer.closed  # stopped: unhealthy, its producer closed
+    assert relay.healthy is False and producer.closed  # stopped: unhealthy, its producer closed
 
 
 def test_a_broker_away_is_counted_retried_with_a_new_producer_and_nothing_is_lost(db) -> None:
     engine, table = db
     with engine.begin() as conn:
         Outbox(table, source="/s", topic_prefix="wx").add(conn, [_obs(1)], now=T0)
-    broken, good = Producer(fail=KafkaTimeoutError("no broker")), Producer()
+    broken, good = Producer(fail=KafkaTimeoutError("no broker"), fail_close=True), Producer()
     made: list[Producer] = []
 
     def factory() -> Producer:
@@ -241,7 +253,7 @@ def test_a_bug_ends_the_loop_instead_of_being_retried_for_ever(db) -> None:
         Outbox(table, source="/s", topic_prefix="wx").add(conn, [_obs(1)], now=T0)
     relay, registry = _relay(engine, table, Producer(fail=TypeError("a bug, not a broker")))
     raised = _running(relay, lambda: False)
-    assert isinstance(raised, TypeError) and not relay.healthy
+    assert isinstance(raised, TypeError) and relay.healthy is False
     assert registry.get_sample_value("outbox_publish_failures_total") == 0.0
     assert _sent_at(engine, table) == [None]
 
@@ -256,3 +268,43 @@ def test_the_leading_relay_prunes_sent_rows_past_the_retention(db) -> None:
     relay.pruner.interval_s = 0  # due at once
     assert _running(relay, lambda: len(_sent_at(engine, table)) == 1) is None
     assert _sent_at(engine, table) == [T0 + timedelta(minutes=1)]  # the unsent one published, the two old gone
+
+
+def test_a_relay_starts_unhealthy_and_publishes_nothing_while_another_replica_leads(db) -> None:
+    engine, table = db
+    with engine.begin() as conn:
+        Outbox(table, source="/s", topic_prefix="wx").add(conn, [_obs(1)], now=T0)
+    producer = Producer()
+    relay, _ = _relay(engine, table, producer)
+    assert relay.healthy is False  # not until a round has succeeded
+    # Another replica (another process: its own open file) holds the relay's lock on this database.
+    with open(f"{engine.url.database}.relay-lock", "a+b") as other:
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert relay.publish_pending() == 0 and producer.sent == []  # the leader keeps the order
+        fcntl.flock(other.fileno(), fcntl.LOCK_UN)
+    try:
+        assert relay.publish_pending() == 1  # the lock is free: this one leads now
+    finally:
+        relay._release_leadership()
+
+
+def test_a_full_batch_is_followed_at_once_and_a_quiet_outbox_is_polled(db) -> None:
+    engine, table = db
+    outbox = Outbox(table, source="/s", topic_prefix="wx")
+    with engine.begin() as conn:
+        outbox.add(conn, [_obs(n) for n in range(3)], now=T0)
+    producer = Producer()
+    # Batches of one and a 30 s poll: only going on at once after a full batch publishes all three in time.
+    relay, _ = _relay(engine, table, producer, batch_size=1, poll_interval_s=30)
+    assert _running(relay, lambda: len(producer.sent) == 3, timeout_s=5) is None
+    polled = Producer()
+    relay, _ = _relay(engine, table, polled, poll_interval_s=0.05)
+
+    def written_unannounced() -> bool:  # written without a wake: found by the next poll
+        if not getattr(written_unannounced, "done", False):
+            with engine.begin() as conn:
+                outbox.add(conn, [_obs(9)], now=T0)
+            written_unannounced.done = True  # type: ignore[attr-defined]
+        return len(polled.sent) == 1
+
+    assert _running(relay, written_unannounced, timeout_s=5) is None
