@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from kafka.errors import KafkaTimeoutError
 from prometheus_client import CollectorRegistry
-from sqlalchemy import MetaData, create_engine, select
+from sqlalchemy import MetaData, create_engine, event, select
 
 from shared.kafka import STRUCTURED_MODE_HEADERS
 from shared.messages import ObservationRecorded, ObservationStatus, decode
@@ -193,15 +193,17 @@ def _running(relay: OutboxRelay, until: Any, timeout_s: float = 10) -> BaseExcep
         except BaseException as exc:  # handed to the test
             raised.append(exc)
 
-    t = threading.Thread(target=loop)
+    t = threading.Thread(target=loop, daemon=True)
     t.start()
     deadline = time.monotonic() + timeout_s
-    while not until() and t.is_alive():
-        assert time.monotonic() < deadline, "the relay did not get there"
-        time.sleep(0.01)
-    stop.set()
-    relay.wake()
-    t.join(timeout_s)
+    try:
+        while not until() and t.is_alive():
+            assert time.monotonic() < deadline, "the relay did not get there"
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        relay.wake()
+        t.join(timeout_s)
     assert not t.is_alive()
     return raised[0] if raised else None
 
@@ -300,7 +302,9 @@ def test_a_full_batch_is_followed_at_once_and_a_quiet_outbox_is_polled(db) -> No
     polled = Producer()
     relay, _ = _relay(engine, table, polled, poll_interval_s=0.05)
 
-    def written_unannounced() -> bool:  # written without a wake: found by the next poll
+    def written_unannounced() -> bool:  # written without a wake once the loop waits: found by the next poll
+        if not relay.healthy:
+            return False
         if not getattr(written_unannounced, "done", False):
             with engine.begin() as conn:
                 outbox.add(conn, [_obs(9)], now=T0)
@@ -308,3 +312,39 @@ def test_a_full_batch_is_followed_at_once_and_a_quiet_outbox_is_polled(db) -> No
         return len(polled.sent) == 1
 
     assert _running(relay, written_unannounced, timeout_s=5) is None
+
+
+def test_the_fault_point_sits_between_the_send_and_the_mark(db, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where tests/e2e/test_fault_points.py kills the relay: after the broker has the batch, before it is marked
+    sent, so that a crash there re-sends it (and consumers drop it by event id) rather than losing it."""
+    engine, table = db
+    with engine.begin() as conn:
+        Outbox(table, source="/s", topic_prefix="wx").add(conn, [_obs(1)], now=T0)
+    passed: list[str] = []
+
+    def crash(name: str) -> None:
+        passed.append(name)
+        raise SystemExit(f"killed at {name}")
+
+    monkeypatch.setattr("shared.outbox.fault_point", crash)
+    producer = Producer()
+    relay, _ = _relay(engine, table, producer)
+    with pytest.raises(SystemExit):
+        relay.publish_pending()
+    assert passed == ["outbox.after_send"] and len(producer.sent) == 1 and _sent_at(engine, table) == [None]
+
+
+def test_the_relay_prunes_a_chunk_per_statement(db) -> None:
+    engine, table = db
+    with engine.begin() as conn:
+        Outbox(table, source="/s", topic_prefix="wx").add(conn, [_obs(n) for n in range(7)], now=T0)
+        conn.execute(table.update().values(sent_at=T0 - timedelta(days=8)))
+    relay, registry = _relay(engine, table, Producer(), retention=timedelta(days=7))
+    assert relay.pruner is not None and relay.pruner.table == "outbox"
+    relay.pruner.chunk = 3
+    deletes: list[str] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda _c, _cur, sql, *_: deletes.append(sql) if sql.startswith("DELETE") else None)
+    assert relay.pruner.run() == 7 and len(deletes) == 3 and _sent_at(engine, table) == []
+    assert registry.get_sample_value("pruned_rows_total", {"table": "outbox"}) == 7.0
+    assert _relay(engine, table, Producer())[0].pruner is None  # no retention: sent rows are kept
