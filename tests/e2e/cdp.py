@@ -107,10 +107,14 @@ class Page:
         """Each selector's [left, top, width, height, visibility, display] in CSS pixels (None when absent)."""
         return json.loads(self.evaluate(_BOXES % json.dumps(selectors)))  # type: ignore[no-any-return]
 
-    def screenshot(self, out: Path) -> Path:
-        """Save the window as it is drawn now."""
+    def screenshot(self, out: Path, *, full_page: bool = False) -> Path:
+        """Save the window as it is drawn now (``full_page``: the whole document, however long)."""
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"]))
+        params: dict[str, Any] = {"format": "png"}
+        if full_page:
+            w, h = self.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+            params.update(captureBeyondViewport=True, clip={"x": 0, "y": 0, "width": w, "height": h, "scale": 1})
+        out.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", **params)["data"]))
         return out
 
 

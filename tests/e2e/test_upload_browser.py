@@ -87,7 +87,7 @@ def _download_template(page: Page, into: Path) -> Path:
 
 def _photographed(page: Page, out: Path, colour: tuple[int, int, int]) -> None:
     """The page drawn, and the status line drawn in its colour where it stands."""
-    page.screenshot(out)
+    page.screenshot(out, full_page=True)  # the tables below the fold too
     assert drawn_share(out) >= 0.3, f"{out}: the page is hardly drawn"
     left, top, w, h, visibility, display = page.boxes(["#status"])["#status"]
     assert w > 100 and h > 10 and visibility == "visible" and display != "none"

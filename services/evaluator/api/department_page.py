@@ -124,8 +124,8 @@ def render_department(catalogue: Catalogue, department: str, entries: list[Board
     return "".join([
         f'<h1 id="department" data-department="{escape(department)}">{escape(name)} · 目标任务推进情况</h1>',
         f'<nav><a href="/board{keep}">返回{escape(place)}{catalogue.year}年目标进展看板</a></nav>',
-        f'<p class="summary">牵头{led}项、配合{len(entries) - led}项目标，其中<span class="behind-count" '
-        f'id="behind-total">需关注{behind}项</span>{escape(open_count)}。{counts}</p>',
+        f'<p class="summary">牵头{led}项、配合{len(entries) - led}项目标，其中<strong class="behind-count" '
+        f'id="behind-total">需关注{behind}项</strong>{escape(open_count)}。{counts}</p>',
         '<section id="targets"><h2>目标任务及最新状态</h2>', _targets(entries, department, catalogue), "</section>",
         '<section id="alerts"><h2>未解除的预警及确认情况</h2>', _alerts(alerts, catalogue), "</section>",
         '<section id="reports"><h2>报送的进展情况及整改措施</h2>', _reports(reports, catalogue), "</section>",
