@@ -34,12 +34,17 @@ def alerts_backlog(url: str) -> dict[str, int]:
             "pending notifications": scalar(url, "SELECT count(*) FROM notifications WHERE status = 'pending'")}
 
 
+def consumed_events(metrics: str) -> float:
+    """Events a process's consumer has finished with (handled, or dropped as a duplicate), from its /metrics."""
+    return sum(float(n) for n in re.findall(
+        r'consumer_messages_total\{[^}]*outcome="(?:processed|duplicate)"[^}]*\} ([0-9.]+)', metrics))
+
+
 def alerts_idle(metrics: str, url: str, events: int = 0) -> bool:
     """Whether an alerts process (its /metrics text) and its database have provably nothing left to send: at
     least ``events`` events consumed by the process, none of its notifications buffered, nothing waiting in the
     database (:func:`alerts_backlog`)."""
-    done = sum(float(n) for n in re.findall(
-        r'consumer_messages_total\{[^}]*outcome="(?:processed|duplicate)"[^}]*\} ([0-9.]+)', metrics))
+    done = consumed_events(metrics)
     buffered = re.search(r"^alerts_dispatcher_buffered_notifications ([0-9.]+)$", metrics, re.M)
     return (done >= events and (buffered is None or float(buffered.group(1)) == 0)
             and not any(alerts_backlog(url).values()))

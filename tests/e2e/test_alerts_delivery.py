@@ -25,6 +25,7 @@ from devstack.stack import ENV_PREFIX, REPO, ServiceProcess
 from shared.catalogue import load_catalogue
 from shared.messages import Severity
 from tests.e2e.idle import alerts_idle
+from tests.integration.alerts_harness import wait_until
 
 pytestmark = pytest.mark.e2e
 CAT = load_catalogue()
@@ -84,13 +85,6 @@ def _expected_pairs(targets: list[str]) -> set[tuple[str, str]]:
     return {(d, t) for t in targets for d in (CAT.targets[t].lead_department, *CAT.targets[t].co_departments)}
 
 
-def _wait(cond: Callable[[], object], what: str, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not cond():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def _settled(alerts: ServiceProcess, events: int = 0) -> None:
     """Wait until the service has provably nothing left to send: at least ``events`` events consumed by this
     process, no item waiting for its group, no notification pending, none buffered by its dispatcher."""
@@ -98,7 +92,7 @@ def _settled(alerts: ServiceProcess, events: int = 0) -> None:
         return alerts_idle(httpx.get(f"{alerts.url}/metrics", timeout=10).text, alerts.env["ALERTS_DATABASE_URL"],
                            events)
 
-    _wait(idle, "the alerts service to be idle")
+    wait_until(idle, timeout_s=30, what="the alerts service to be idle")
 
 
 def _pairs(receiver: Receiver) -> list[tuple[str, str]]:
@@ -141,7 +135,7 @@ def test_kill_9_mid_burst_and_a_receiver_down_for_a_while_change_nothing_at_the_
     assert len(receiver.requests) < len(expected), "the burst was over before the kill: make it bigger"
     receiver.fail_with = 503  # and the receiver goes down meanwhile
     alerts = start_alerts(**env)
-    _wait(lambda: receiver.failed >= 3, "the restarted service to find the receiver down")
+    wait_until(lambda: receiver.failed >= 3, timeout_s=30, what="the restarted service to find the receiver down")
     receiver.fail_with = None
     back = time.time()
     got = receiver.wait_for(len(expected), timeout_s=30)

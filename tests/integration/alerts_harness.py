@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 import ssl
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +23,7 @@ from services.alerts.config import AlertsSettings
 from services.alerts.main import create_app
 from shared.catalogue import load_catalogue
 from shared.messages import Envelope, Severity
-from tests.e2e.idle import alerts_idle
+from tests.e2e.idle import alerts_idle, consumed_events
 
 CAT = load_catalogue()
 SECRET = "integration-webhook-secret"
@@ -149,9 +148,7 @@ def wait_until(cond: Callable[[], Any], timeout_s: float = 20.0, what: str = "co
 
 def consumed(client: TestClient) -> float:
     """Deviation events the app's consumer has finished with (handled or dropped as a duplicate)."""
-    text = client.get("/metrics").text
-    return sum(float(n) for outcome in ("processed", "duplicate") for n in re.findall(
-        r'consumer_messages_total\{[^}]*outcome="' + outcome + r'"[^}]*\} ([0-9.]+)', text))
+    return consumed_events(client.get("/metrics").text)
 
 
 def wait_settled(client: TestClient, database_url: str, events: int, timeout_s: float = 20.0) -> None:
