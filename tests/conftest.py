@@ -54,6 +54,47 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TansuBroker]:
     b.stop()
 
 
+def _default_groups() -> list[str]:
+    """The consumer groups the services join when nobody names one (their settings' defaults)."""
+    from services.alerts.config import AlertsSettings
+    from services.evaluator.config import EvaluatorSettings
+
+    return [str(cls.model_fields["consumer_group"].default) for cls in (EvaluatorSettings, AlertsSettings)]
+
+
+@pytest.fixture(scope="session")
+def _group_auditor(broker: TansuBroker) -> Iterator[object]:
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    yield admin
+    admin.close()
+
+
+@pytest.fixture(autouse=True)
+def _owns_its_consumer_groups(request: pytest.FixtureRequest) -> Iterator[None]:
+    """No test joins a consumer group it does not own: after every test that used the shared broker, the
+    services' default groups have committed nothing (a test's services join groups named after its topic
+    prefix). Tansu does not list groups, so the offsets are what can be read."""
+    if "broker" not in request.fixturenames:
+        yield
+        return
+    admin = request.getfixturevalue("_group_auditor")
+
+    def committed() -> dict[str, set[str]]:
+        return {group: {f"{tp.topic}[{tp.partition}]@{o.offset}" for tp, o in
+                        admin.list_group_offsets(group).get(group, {}).items()}  # type: ignore[attr-defined]
+                for group in _default_groups()}
+
+    before = committed()
+    yield
+    for group, offsets in committed().items():
+        if offsets - before[group]:
+            pytest.fail(f"{request.node.nodeid} committed offsets in the default consumer group {group!r} on the "
+                        f"shared broker ({sorted(offsets - before[group])}): give its services a group of their "
+                        f"own, named after the test's topic prefix", pytrace=False)
+
+
 # Throwaway databases on the test PostgreSQL server (devstack/scratchdb.py), dropped at the end of the session.
 PostgresDatabases = ScratchDatabases
 
