@@ -5,6 +5,7 @@ prunes and reports."""
 from __future__ import annotations
 
 import fcntl
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from shared.kafka import STRUCTURED_MODE_HEADERS
 from shared.messages import ObservationRecorded, ObservationStatus, decode
 from shared.metrics import CommonMetrics
 from shared.outbox import Outbox, OutboxRelay, outbox_table, prune_sent
+from shared.runtime import log_context
 
 T0 = datetime(2024, 7, 15, 2, 0, tzinfo=UTC)
 
@@ -103,6 +105,32 @@ def test_an_event_is_written_with_its_topic_key_and_envelope_in_the_callers_tran
     env = decode(bytes(rows[0].payload))
     assert (env.id, env.source, env.type, env.time) == (ids[0], "/wuxi-targets/ingest", _obs(1).event_type, T0)
     assert env.data["observation_id"] == "obs0001" and env.data["value"] == pytest.approx(4.7)
+
+
+def test_each_written_event_is_logged_with_its_id_type_subject_and_the_event_that_caused_it(
+        db, caplog: pytest.LogCaptureFixture) -> None:
+    """The trail an operator follows from a figure to its deviation: one INFO line per event written, naming
+    the event, what it is about and the event being handled when it was written (README *Logs*)."""
+    engine, table = db
+    caplog.set_level(logging.INFO, logger="shared.outbox")
+    with engine.begin() as conn, log_context(event_id="cause-1"):
+        ids = Outbox(table, source="/s", topic_prefix="wx").add(conn, [_obs(1), _obs(2, "cpi")], now=T0)
+    lines = [r for r in caplog.records if r.name == "shared.outbox"]
+    assert [r.getMessage() for r in lines] == [
+        f"outbox: wrote event {ids[0]} ({_obs(1).event_type})", f"outbox: wrote event {ids[1]} ({_obs(1).event_type})"]
+    assert all(r.levelno == logging.INFO for r in lines)
+    fields = [{k: getattr(r, k, None) for k in ("event_id", "event_type", "indicator", "period", "observation_id",
+                                                 "caused_by")} for r in lines]
+    assert fields == [
+        {"event_id": ids[0], "event_type": _obs(1).event_type, "indicator": "gdp", "period": "2024-Q2",
+         "observation_id": "obs0001", "caused_by": "cause-1"},
+        {"event_id": ids[1], "event_type": _obs(1).event_type, "indicator": "cpi", "period": "2024-Q2",
+         "observation_id": "obs0002", "caused_by": "cause-1"}]
+    caplog.clear()
+    with engine.begin() as conn:  # outside a consumer's handling nothing caused it; nothing written, no line
+        Outbox(table, source="/s", topic_prefix="wx").add(conn, [_obs(3)], now=T0)
+        Outbox(table, source="/s", topic_prefix="wx").add(conn, [], now=T0)
+    assert [getattr(r, "caused_by", "missing") for r in caplog.records if r.name == "shared.outbox"] == [None]
 
 
 def test_a_rolled_back_transaction_leaves_no_event(db) -> None:
