@@ -99,7 +99,7 @@ def check_submission(catalogue: Catalogue, row: int, s: Submission, today: date)
     ind = catalogue.indicators.get(s.indicator)
     if ind is None:
         fail("indicator", "unknown_indicator", f"unknown indicator {s.indicator!r}; GET /v1/indicators lists them",
-             f"未知指标“{s.indicator}”；可报送的指标见 GET /v1/indicators")
+             f"未知指标“{s.indicator}”；可报送的指标及其写法见报送模板（上传页面“下载模板”）")
     if s.region not in REGIONS:
         fail("region", "unknown_region", f"unknown region {s.region!r}; one of {', '.join(REGIONS)}",
              f"未知地区“{s.region}”；应为以下之一：{'、'.join(f'{k}（{v}）' for k, v in REGIONS.items())}")
