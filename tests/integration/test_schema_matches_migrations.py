@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
+from sqlalchemy import UniqueConstraint, create_engine, inspect
 
 from shared.db import normalise_url, run_migrations
 
@@ -33,8 +33,18 @@ def test_the_migrated_schema_is_the_one_the_queries_are_built_from(service: str,
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             differences = compare_metadata(context, metadata)
+            # What the comparison leaves out: primary keys, and unnamed unique constraints on SQLite.
+            db = inspect(conn)
+            keys = {name: (db.get_pk_constraint(name)["constrained_columns"],
+                           sorted(sorted(u["column_names"]) for u in db.get_unique_constraints(name)))
+                    for name in metadata.tables}
     finally:
         engine.dispose()
     assert differences == [], f"{service}: the migrations and adapters/tables.py differ: {differences}"
+    declared = {name: ([c.name for c in table.primary_key.columns],
+                       sorted(sorted(c.name for c in u.columns) for u in table.constraints
+                              if isinstance(u, UniqueConstraint)))  # unique=True columns' included
+                for name, table in metadata.tables.items()}
+    assert keys == declared, f"{service}: primary keys or unique constraints differ"
     # The comparison saw the tables (an empty metadata would compare equal to nothing).
     assert {"outbox"} <= set(metadata.tables)
