@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -9,9 +10,10 @@ import pytest
 from services.alerts.adapters.datafiles import load_routing
 from services.alerts.config import DATA
 from services.alerts.domain.directory import DirectoryError, Routing
-from services.alerts.domain.inhibit import LABELS, InhibitRule, Source, inhibited_by, parse_rules
+from services.alerts.domain.inhibit import LABELS, InhibitRule, Source, inhibited_by, labels_of, parse_rules
 from shared.catalogue import load_catalogue
 from shared.catalogue.model import SECTIONS
+from shared.messages import TargetStatusChanged
 
 CAT = load_catalogue()
 NAMES = {d: CAT.department_name(d) for d in CAT.departments}
@@ -70,6 +72,12 @@ FEEDER = _labels(target="major_project_investment", headline="fixed_asset_invest
     ("but one matching only the source side inhibits an alert matching both",
      [InhibitRule("both", {"section": frozenset({"1", "headline"})}, {"section": frozenset({"1"})})], "b", FEEDER,
      [Source("a", FAI)], ("both", "a")),
+    ("a rule whose target side does not match is passed over for the next",
+     [InhibitRule("other", {"severity": frozenset({"critical"})}, {"severity": frozenset({"ok"})}), HEADLINE],
+     "b", FEEDER, [Source("a", FAI)], ("headline", "a")),
+    ("a source matching both sides is passed over for the next one",
+     [InhibitRule("both", {"section": frozenset({"1", "headline"})}, {"section": frozenset({"1"})})], "b", FEEDER,
+     [Source("x", FEEDER), Source("a", FAI)], ("both", "a")),
     ("rules are tried in order", [InhibitRule("never", {"target": frozenset({"zzz"})},
                                               {"severity": frozenset({"warning"})}), HEADLINE],
      "b", FEEDER, [Source("a", FAI)], ("headline", "a")),
@@ -96,33 +104,105 @@ def _rule(**kw: Any) -> dict[str, Any]:
             "equal": ["region"], **kw}
 
 
+# The labels a rule can match on, as the README's routing section lists them.
+LABEL_LIST = ("target, indicator, kind, severity, status, notification, department, lead_department, region, year, "
+              "section, headline")
+EMPTY = "（至少一个标签 = [取值]）", "(at least one label = [values])"
+NAME_RULE = "必填，小写字母、数字、-、_", "required: lower-case letters, digits, - and _"
+
+
+EVENT_REST: dict[str, Any] = {
+    "evaluation_id": "e1", "target_name_zh": "重大项目完成投资", "severity": "warning", "previous_status": None,
+    "previous_severity": None, "actual": None, "expected": None, "target_value": None, "unit": None, "gap_abs": None,
+    "gap_rel": None, "gap_pp": None, "progress": None, "expected_progress": None, "projection": None,
+    "run_rate_needed": None, "observation_status": None, "message_zh": "…", "observation_id": None,
+    "observation_vintage": None, "evaluated_at": datetime(2024, 7, 15, tzinfo=UTC)}
+
+
+def _error(rule: str, field: str, zh: str, en: str) -> str:
+    return f"routing: 抑制规则 '{rule}'：字段 '{field}'：{zh} (inhibit rule '{rule}': field '{field}': {en})"
+
+
 @pytest.mark.parametrize(("entry", "message"), [
-    (_rule(source_match={}), "抑制规则 'r1'：字段 'source_match'：不能为空"),
-    (_rule(target_match={}), "抑制规则 'r1'：字段 'target_match'：不能为空"),
-    ({"name": "r1", "source_match": {"severity": ["critical"]}}, "抑制规则 'r1'：字段 'target_match'：缺少或不是表"),
-    (_rule(source_match={"colour": ["red"]}), "抑制规则 'r1'：字段 'source_match.colour'：未知标签"),
-    (_rule(target_match={"severity": []}), "抑制规则 'r1'：字段 'target_match.severity'：应为非空的字符串列表"),
-    (_rule(target_match={"severity": ["severe"]}), "抑制规则 'r1'：字段 'target_match.severity'：未知取值 'severe'"),
-    (_rule(source_match={"section": ["headlines"]}), "字段 'source_match.section'：未知取值 'headlines'"),
-    (_rule(source_match={"department": ["nope"]}), "字段 'source_match.department'：未知取值 'nope'"),
-    (_rule(target_match={"notification": ["grouped"]}), "字段 'target_match.notification'：未知取值 'grouped'"),
-    (_rule(source_match={"severity": "critical.*"}), "字段 'source_match.severity'：未知取值 'critical.*'"),
-    (_rule(equal=["regoin"]), "抑制规则 'r1'：字段 'equal'：未知标签 'regoin'"),
-    (_rule(equal="region"), "抑制规则 'r1'：字段 'equal'：应为标签名列表"),
-    (_rule(sources={"severity": ["critical"]}), "抑制规则 'r1'：字段 'sources'：未知字段"),
-    (_rule(name="Bad Name"), "抑制规则 'Bad Name'：字段 'name'：必填"),
-    ({"source_match": {"severity": ["critical"]}}, "抑制规则 '#1'：字段 'name'：必填"),
+    (_rule(source_match={}), _error("r1", "source_match", "不能为空" + EMPTY[0], "must not be empty " + EMPTY[1])),
+    (_rule(target_match={}), _error("r1", "target_match", "不能为空" + EMPTY[0], "must not be empty " + EMPTY[1])),
+    ({"name": "r1", "source_match": {"severity": ["critical"]}},
+     _error("r1", "target_match", "缺少或不是表" + EMPTY[0], "missing or not a table " + EMPTY[1])),
+    (_rule(source_match={"colour": ["red"]}),
+     _error("r1", "source_match.colour", f"未知标签，可用：{LABEL_LIST}", f"unknown label; one of {LABEL_LIST}")),
+    (_rule(target_match={"severity": []}),
+     _error("r1", "target_match.severity", "应为非空的字符串列表", "must be a non-empty list of strings")),
+    (_rule(target_match={"severity": [1]}),
+     _error("r1", "target_match.severity", "应为非空的字符串列表", "must be a non-empty list of strings")),
+    (_rule(target_match={"severity": ["severe"]}),
+     _error("r1", "target_match.severity", "未知取值 'severe'", "unknown value 'severe'")),
+    (_rule(source_match={"section": ["headlines"]}),
+     _error("r1", "source_match.section", "未知取值 'headlines'", "unknown value 'headlines'")),
+    (_rule(source_match={"department": ["nope"]}),
+     _error("r1", "source_match.department", "未知取值 'nope'", "unknown value 'nope'")),
+    (_rule(source_match={"lead_department": ["nope"]}),
+     _error("r1", "source_match.lead_department", "未知取值 'nope'", "unknown value 'nope'")),
+    (_rule(target_match={"notification": ["grouped"]}),
+     _error("r1", "target_match.notification", "未知取值 'grouped'", "unknown value 'grouped'")),
+    (_rule(source_match={"severity": "critical.*"}),
+     _error("r1", "source_match.severity", "未知取值 'critical.*'", "unknown value 'critical.*'")),
+    (_rule(equal=["regoin"]), _error("r1", "equal", f"未知标签 'regoin'，可用：{LABEL_LIST}",
+                                     f"unknown label 'regoin'; one of {LABEL_LIST}")),
+    (_rule(equal="region"), _error("r1", "equal", "应为标签名列表", "must be a list of label names")),
+    (_rule(equal=[1]), _error("r1", "equal", "应为标签名列表", "must be a list of label names")),
+    (_rule(sources={"severity": ["critical"]}),
+     _error("r1", "sources", "未知字段，可用：name, source_match, target_match, equal",
+            "unknown field; one of name, source_match, target_match, equal")),
+    (_rule(name="Bad Name"), _error("Bad Name", "name", *NAME_RULE)),
+    ({"source_match": {"severity": ["critical"]}}, _error("#1", "name", *NAME_RULE)),
+    ("not a table", _error("#1", "(entry)", "应为表", "must be a table")),
 ])
-def test_a_bad_rule_is_refused_naming_the_rule_and_field(entry: dict[str, Any], message: str) -> None:
+def test_a_bad_rule_is_refused_naming_the_rule_and_field_in_chinese_then_english(entry: Any, message: str) -> None:
     with pytest.raises(DirectoryError) as exc:
         Routing.parse({"inhibit_rule": [entry]}, NAMES, SECTIONS)
-    assert message in str(exc.value)
-    assert "(inhibit rule " in str(exc.value)  # then in English
+    assert str(exc.value) == message
+
+
+def test_the_second_bad_entry_is_named_by_its_place() -> None:
+    with pytest.raises(DirectoryError) as exc:
+        Routing.parse({"inhibit_rule": [_rule(), 7]}, NAMES, SECTIONS)
+    assert str(exc.value) == _error("#2", "(entry)", "应为表", "must be a table")
+    with pytest.raises(DirectoryError) as exc:
+        Routing.parse({"inhibit_rule": [_rule(), {"name": 7}]}, NAMES, SECTIONS)
+    assert str(exc.value) == _error("#2", "name", *NAME_RULE)
+
+
+def test_inhibit_rule_must_be_a_list_of_tables() -> None:
+    with pytest.raises(DirectoryError) as exc:
+        Routing.parse({"inhibit_rule": {"name": "r1"}}, NAMES, SECTIONS)
+    assert str(exc.value) == ("routing: 抑制规则：字段 'inhibit_rule' 应为 [[inhibit_rule]] 表的列表 "
+                              "(field 'inhibit_rule': must be a list of [[inhibit_rule]] tables)")
 
 
 def test_a_rule_defined_twice_is_refused() -> None:
-    with pytest.raises(DirectoryError, match="抑制规则 'r1'：字段 'name'：重复定义"):
+    with pytest.raises(DirectoryError) as exc:
         Routing.parse({"inhibit_rule": [_rule(), _rule()]}, NAMES, SECTIONS)
+    assert str(exc.value) == _error("r1", "name", "重复定义", "defined twice")
+
+
+def test_a_rule_without_equal_compares_nothing_and_a_single_value_is_a_list_of_one() -> None:
+    [rule] = parse_rules([{"name": "r", "source_match": {"severity": "critical"},
+                           "target_match": {"lead_department": ["fgw"]}}], NAMES)
+    assert rule == InhibitRule("r", {"severity": frozenset({"critical"})}, {"lead_department": frozenset({"fgw"})})
+
+
+def test_an_alerts_labels() -> None:
+    """What a rule can match on, for a notification of a feeder target's status change."""
+    event = TargetStatusChanged(
+        target_id="major_project_investment", indicator=None, kind="cumulative_total", status="behind",
+        lead_department="fgw", region="wuxi", period="2024-M06", section="1", **EVENT_REST)
+    assert labels_of(event, severity="warning", headline="fixed_asset_investment_total", notification="reminder",
+                     department="jxj") == {
+        "target": "major_project_investment", "indicator": "", "kind": "cumulative_total", "severity": "warning",
+        "status": "behind", "notification": "reminder", "department": "jxj", "lead_department": "fgw",
+        "region": "wuxi", "year": "2024", "section": "1", "headline": "fixed_asset_investment_total"}
+    assert labels_of(event.model_copy(update={"indicator": "major_project_investment"}), severity="ok", headline="",
+                     notification="resolved", department="fgw")["indicator"] == "major_project_investment"
 
 
 def test_no_rules_no_inhibition_and_every_label_is_known_to_matchers() -> None:
