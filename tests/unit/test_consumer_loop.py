@@ -1,0 +1,321 @@
+"""shared/consumer.py's promises, one round at a time, against a real SQLite file and a recording consumer in
+Kafka's place: the offsets are committed only after the database (and any dead letters), a repeated event is
+handled once, an unreadable or refused message is dead-lettered with its reason and the rest go on, a
+transient failure commits nothing and rewinds, a row the database refuses is isolated, and a bug stops the loop.
+
+The real broker's side (groups, rebalances, a broker restarting) is in tests/integration and tests/e2e.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka import TopicPartition
+from prometheus_client import CollectorRegistry
+from sqlalchemy import Column, MetaData, String, Table, create_engine, select
+from sqlalchemy.exc import DataError, OperationalError
+
+from shared.consumer import ConsumerLoop
+from shared.deadletters import CONSUMER, OFFSET, PARTITION, REASON
+from shared.deadletters import TOPIC as FROM_TOPIC
+from shared.inbox import Inbox, inbox_table
+from shared.messages import (
+    Envelope,
+    EventData,
+    InvalidMessage,
+    ObservationRecorded,
+    ObservationStatus,
+    encode,
+    envelope_for,
+)
+from shared.metrics import CommonMetrics
+
+T0 = datetime(2024, 7, 15, 2, 0, tzinfo=UTC)
+TOPIC = "wx.observations"
+P0, P1 = TopicPartition(TOPIC, 0), TopicPartition(TOPIC, 1)
+
+
+def _obs(n: int) -> ObservationRecorded:
+    return ObservationRecorded(
+        observation_id=f"obs{n:04d}", indicator="gdp", region="wuxi", period="2024-Q2",
+        measure="cumulative_yoy_pct", value=4.6, unit="%", status=ObservationStatus.PROVISIONAL,
+        vintage=1, submitted_by="stats", recorded_at=T0)
+
+
+@dataclass
+class Rec:
+    """A consumed record, as kafka-python gives it."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes
+    key: bytes | None = b"gdp"
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+def rec(tp: TopicPartition, offset: int, n: int, event_id: str | None = None) -> Rec:
+    return Rec(tp.topic, tp.partition, offset, encode(envelope_for(_obs(n), source="/t", time=T0,
+                                                                   event_id=event_id or f"ev{n}")))
+
+
+class Consumer:
+    """Hands out the prepared polls, then nothing; records commits (with what the database held) and seeks."""
+
+    def __init__(self, polls: list[dict[TopicPartition, list[Rec]]], on_commit) -> None:  # type: ignore[no-untyped-def]
+        self.polls = list(polls)
+        self.on_commit = on_commit
+        self.commits: list[object] = []
+        self.seeks: list[tuple[TopicPartition, int]] = []
+        self.subscribed: list[str] = []
+        self.closed = False
+
+    def subscribe(self, topics: list[str], listener: object = None) -> None:
+        self.subscribed = list(topics)
+
+    def poll(self, timeout_ms: int = 0, max_records: int | None = None) -> dict[TopicPartition, list[Rec]]:
+        return self.polls.pop(0) if self.polls else {}
+
+    def assignment(self) -> set[TopicPartition]:
+        return {P0, P1}
+
+    def commit(self) -> None:
+        self.commits.append(self.on_commit())
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        self.seeks.append((tp, offset))
+
+    def highwater(self, tp: TopicPartition) -> None:
+        return None
+
+    def close(self, autocommit: bool = False) -> None:
+        self.closed = True
+
+
+class Producer:
+    """A dead-letter producer that records what it sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes | None, bytes, dict[str, bytes]]] = []
+
+    def send(self, topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> Producer:
+        self.sent.append((topic, key, value, dict(headers)))
+        return self
+
+    def get(self, timeout: float) -> None:
+        return None
+
+    def close(self, timeout: float = 0) -> None:
+        return None
+
+
+class Handler:
+    """Writes each event's id into a table of its own in the batch's transaction; can be told to fail."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.calls: list[str] = []
+        self.fail: dict[str, BaseException] = {}  # observation id -> what to raise
+
+    def __call__(self, conn: Any, envelope: Envelope, data: EventData) -> None:
+        assert isinstance(data, ObservationRecorded)
+        self.calls.append(envelope.id)
+        conn.execute(self.table.insert().values(event_id=envelope.id, note=data.observation_id))
+        if data.observation_id in self.fail:
+            raise self.fail[data.observation_id]
+
+
+class Batched(Handler):
+    """A batch handler: sees each batch's new events first and closes it at the end, in the transaction."""
+
+    def __init__(self, table: Table) -> None:
+        super().__init__(table)
+        self.batches: list[list[str]] = []
+        self.ended = 0
+
+    def begin_batch(self, conn: Any, items: list[tuple[Envelope, EventData]]) -> None:
+        self.batches.append([e.id for e, _ in items])
+
+    def end_batch(self, conn: Any) -> None:
+        self.ended += 1
+
+
+@dataclass
+class World:
+    loop: ConsumerLoop
+    consumer: Consumer
+    producer: Producer
+    handler: Handler
+    inbox: Inbox
+    handled: Table
+    registry: CollectorRegistry
+    after_commit: list[int]
+
+    def round(self) -> None:
+        self.loop._round()
+
+    def rows(self) -> list[str]:
+        with self.inbox.engine.connect() as conn:
+            return sorted(conn.execute(select(self.handled.c.event_id)).scalars())
+
+    def count(self, outcome: str) -> float | None:
+        return self.registry.get_sample_value("consumer_messages_total", {"topic": TOPIC, "outcome": outcome})
+
+
+@pytest.fixture
+def make(tmp_path: Path) -> Iterator[Any]:
+    engine = create_engine(f"sqlite:///{tmp_path / 'consumer.db'}")
+    metadata = MetaData()
+    table = inbox_table(metadata)
+    handled = Table("handled", metadata, Column("event_id", String(64), primary_key=True),
+                    Column("note", String(8), nullable=False))
+    metadata.create_all(engine)
+    inbox = Inbox(engine, table)
+
+    def build(polls: list[dict[TopicPartition, list[Rec]]], handler_cls: type[Handler] = Handler) -> World:
+        registry = CollectorRegistry()
+        producer = Producer()
+        handler = handler_cls(handled)
+        after: list[int] = []
+
+        def committed_state() -> tuple[list[str], list[str]]:
+            """What the database holds when the offsets are committed: the handled rows and recorded ids."""
+            with engine.connect() as conn:
+                return (sorted(conn.execute(select(handled.c.event_id)).scalars()),
+                        sorted(conn.execute(select(table.c.event_id)).scalars()))
+
+        consumer = Consumer(polls, committed_state)
+        loop = ConsumerLoop(name="evaluator", inbox=inbox, consumer_factory=lambda: consumer,  # type: ignore[arg-type,return-value]
+                            dead_letter_producer_factory=lambda: producer,  # type: ignore[arg-type,return-value]
+                            topics=[TOPIC], handler=handler, metrics=CommonMetrics(registry, "evaluator"),
+                            after_commit=lambda: after.append(1), clock=lambda: T0)
+        return World(loop, consumer, producer, handler, inbox, handled, registry, after)
+
+    yield build
+    engine.dispose()
+
+
+def test_a_batch_is_handled_in_one_transaction_and_its_offsets_committed_after_it(make) -> None:  # type: ignore[no-untyped-def]
+    w = make([{P0: [rec(P0, 10, 1), rec(P0, 11, 2)], P1: [rec(P1, 5, 3)]}])
+    w.round()
+    assert w.consumer.subscribed == [TOPIC]
+    assert w.handler.calls == ["ev1", "ev2", "ev3"]
+    # When the offsets were committed, the handler's rows and the recorded event ids were already in the database.
+    assert w.consumer.commits == [(["ev1", "ev2", "ev3"], ["ev1", "ev2", "ev3"])]
+    assert (w.count("processed"), w.count("duplicate"), w.count("invalid")) == (3.0, 0.0, 0.0)
+    assert w.after_commit == [1] and w.consumer.seeks == []
+    assert w.loop._positions == {P0: 12, P1: 6}  # where this loop has read to, for its lag
+    assert w.loop.healthy is True
+    w.round()  # nothing polled: nothing handled, nothing committed
+    assert len(w.consumer.commits) == 1 and w.after_commit == [1]
+
+
+def test_an_event_already_processed_is_not_handled_again_and_the_same_event_twice_in_a_batch_once(make) -> None:  # type: ignore[no-untyped-def]
+    w = make([{P0: [rec(P0, 0, 1)]}, {P0: [rec(P0, 1, 1), rec(P0, 2, 2), rec(P0, 3, 2)]}])
+    w.round()
+    w.round()  # ev1 again (redelivered after a crash), ev2 twice in one batch
+    assert w.handler.calls == ["ev1", "ev2"]
+    assert w.rows() == ["ev1", "ev2"]
+    assert (w.count("processed"), w.count("duplicate")) == (2.0, 2.0)
+    assert len(w.consumer.commits) == 2  # a batch of duplicates is committed too, or it comes back for ever
+
+
+def test_an_unreadable_message_and_one_its_handler_refuses_are_dead_lettered_and_the_rest_handled(make) -> None:  # type: ignore[no-untyped-def]
+    bad = Rec(TOPIC, 0, 7, b"{not json", headers=[("content-type", b"application/cloudevents+json")])
+    w = make([{P0: [bad, rec(P0, 8, 1), rec(P0, 9, 2)]}])
+    w.handler.fail["obs0002"] = InvalidMessage("indicator unknown to this catalogue")
+    w.round()
+    assert [s[0] for s in w.producer.sent] == [f"{TOPIC}.dlq", f"{TOPIC}.dlq"]
+    unreadable, refused = (s[3] for s in w.producer.sent)
+    assert w.producer.sent[0][2] == b"{not json" and unreadable["content-type"] == b"application/cloudevents+json"
+    assert unreadable[REASON].startswith(b"not a CloudEvents 1.0 JSON event: ")  # the decoder's reason
+    assert refused[REASON] == b"indicator unknown to this catalogue"
+    assert [(h[FROM_TOPIC], h[PARTITION], h[OFFSET], h[CONSUMER]) for h in (unreadable, refused)] == [
+        (TOPIC.encode(), b"0", b"7", b"evaluator"), (TOPIC.encode(), b"0", b"9", b"evaluator")]
+    # ev2's handler wrote before refusing: InvalidMessage is to be raised before writing, but nothing of
+    # a refused message may be recorded as processed.
+    with w.inbox.engine.connect() as conn:
+        assert sorted(conn.execute(select(w.inbox.table.c.event_id)).scalars()) == ["ev1"]
+    assert (w.count("processed"), w.count("invalid")) == (1.0, 2.0)
+    assert len(w.consumer.commits) == 1
+
+
+def test_a_transient_failure_commits_nothing_rewinds_to_the_batch_and_the_retry_handles_it(make) -> None:  # type: ignore[no-untyped-def]
+    batch = {P0: [rec(P0, 20, 1), rec(P0, 21, 2)], P1: [rec(P1, 3, 3)]}
+    w = make([batch, batch])
+    w.handler.fail["obs0002"] = OperationalError("INSERT …", {}, Exception("database is locked"))
+    with pytest.raises(OperationalError):
+        w.round()
+    assert w.consumer.commits == [] and w.rows() == []  # rolled back: ev1 is not half-done
+    assert sorted(w.consumer.seeks) == [(P0, 20), (P1, 3)]  # back to each partition's first offset
+    assert w.registry.get_sample_value("consumer_batch_failures_total", {"topic": TOPIC}) == 2.0  # per partition
+    assert w.after_commit == [] and w.count("processed") == 0.0
+    del w.handler.fail["obs0002"]
+    w.round()
+    assert w.rows() == ["ev1", "ev2", "ev3"] and len(w.consumer.commits) == 1
+
+
+def test_the_loop_retries_a_transient_failure_and_stops_on_a_bug(make) -> None:  # type: ignore[no-untyped-def]
+    batch = {P0: [rec(P0, 0, 1)]}
+    w = make([batch, batch, {P0: [rec(P0, 1, 2)]}])
+    w.handler.fail["obs0001"] = OperationalError("INSERT …", {}, Exception("database is locked"))
+    stop = threading.Event()
+    calls = 0
+    original = w.loop._round
+
+    def round_then_heal() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            w.handler.fail.clear()
+            w.handler.fail["obs0002"] = ValueError("a bug in the handler")
+        original()
+
+    w.loop._round = round_then_heal  # type: ignore[method-assign]
+    with pytest.raises(ValueError, match="a bug in the handler"):
+        w.loop.run(stop)
+    assert w.rows() == ["ev1"] and len(w.consumer.commits) == 1  # the transient failure was retried
+    assert isinstance(w.loop.crashed, ValueError) and w.loop.healthy is False and w.consumer.closed
+    transient = {"loop": "consumer", "dependency": "database"}
+    assert w.registry.get_sample_value("transient_failures_total", transient) == 1.0
+    with pytest.raises(RuntimeError, match="stopped on an unexpected error"):
+        w.loop.check_ready()
+
+
+def test_a_row_the_database_refuses_is_isolated_and_only_its_message_dead_lettered(make) -> None:  # type: ignore[no-untyped-def]
+    w = make([{P0: [rec(P0, 0, 1), rec(P0, 1, 2), rec(P0, 2, 3)]}])
+    w.handler.fail["obs0002"] = DataError("INSERT …", {}, Exception("value too long for type character varying"))
+    w.round()
+    assert w.rows() == ["ev1", "ev3"]  # the others, each in a transaction of its own
+    assert len(w.producer.sent) == 1 and w.producer.sent[0][2] == rec(P0, 1, 2).value
+    assert w.producer.sent[0][3][REASON] == (
+        b"the database refused it: Exception: value too long for type character varying")  # the driver's words
+    assert (w.count("processed"), w.count("invalid")) == (2.0, 1.0) and len(w.consumer.commits) == 1
+
+
+def test_a_batch_handler_sees_the_batchs_new_events_then_its_end_in_the_transaction(make) -> None:  # type: ignore[no-untyped-def]
+    w = make([{P0: [rec(P0, 0, 1)]}, {P0: [rec(P0, 1, 1), rec(P0, 2, 2)]}], Batched)
+    w.round()
+    w.round()
+    assert isinstance(w.handler, Batched)
+    assert w.handler.batches == [["ev1"], ["ev2"]] and w.handler.ended == 2  # the repeat of ev1 left out
+    assert w.handler.calls == ["ev1", "ev2"]
+
+
+def test_not_ready_until_it_has_joined_and_unknown_fields_are_counted(make) -> None:  # type: ignore[no-untyped-def]
+    env = envelope_for(_obs(1), source="/t", time=T0, event_id="ev1").model_dump(mode="json")
+    env["data"]["a_field_from_a_newer_version"] = 1
+    w = make([{P0: [Rec(TOPIC, 0, 0, json.dumps(env).encode())]}])
+    with pytest.raises(RuntimeError, match="has not joined its group yet"):
+        w.loop.check_ready()
+    w.round()
+    w.loop.check_ready()
+    assert w.rows() == ["ev1"]
+    assert w.registry.get_sample_value("consumer_unknown_fields_total", {"topic": TOPIC}) == 1.0
