@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.evaluator.domain.outlook import (
+    Outlook,
     TrendPoint,
     Verdict,
     judge_outlook,
@@ -14,6 +15,7 @@ from services.evaluator.domain.outlook import (
     releases_left,
 )
 from shared.catalogue import load_catalogue
+from shared.catalogue.model import Comparator
 from shared.periods import Period
 
 CAT = load_catalogue()
@@ -101,3 +103,41 @@ def test_the_relational_target_reads_its_gap() -> None:
            TrendPoint(P("2024-Q3"), gap_pp=-1.7)]
     got = outlook_of(income, pts)
     assert got is not None and got.verdict == V.UNLIKELY and got.latest == -1.7
+
+
+OL = Outlook
+
+
+@pytest.mark.parametrize(("values", "edge", "higher", "left", "expected"), [
+    ([], 5.0, True, 3, OL(V.TOO_FEW, None, 5.0, None, None, 0, 3)),
+    ([4.8, 5.0], 5.0, True, 2, OL(V.TOO_FEW, 5.0, 5.0, None, None, 2, 2)),
+    ([4.8, 5.0, 5.1], 5.0, True, 0, OL(V.LIKELY, 5.1, 5.0, None, None, 3, 0)),  # the year's figure: met
+    ([4.8, 5.0, 4.9], 5.0, True, 0, OL(V.UNLIKELY, 4.9, 5.0, None, None, 3, 0)),
+    ([5.0, 5.2, 5.4], 5.0, True, 1, OL(V.LIKELY, 5.4, 5.0, 0.2, 2.0, 3, 1)),
+    # On the decision line is decided: one typical move to come, exactly one move ahead (or behind).
+    ([5.0, 5.1, 5.2], 5.1, True, 1, OL(V.LIKELY, 5.2, 5.1, 0.1, 1.0, 3, 1)),
+    ([5.0, 5.1, 5.2], 5.3, True, 1, OL(V.UNLIKELY, 5.2, 5.3, 0.1, -1.0, 3, 1)),
+    ([3.4, 3.3, 3.2], 3.3, False, 1, OL(V.LIKELY, 3.2, 3.3, 0.1, 1.0, 3, 1)),  # a cap: lower is better
+    # The figures as published: spread and distance to 6 decimals.
+    ([1.0, 1.3, 1.35], 1.0, True, 4, OL(V.AT_RISK, 1.35, 1.0, 0.215058, 0.813733, 3, 4)),
+], ids=["none", "two", "year-end-met", "year-end-missed", "ahead", "on-the-line", "behind-the-line",
+        "cap-on-the-line", "rounded"])
+def test_the_whole_outlook(values: list[float], edge: float, higher: bool, left: int, expected: Outlook) -> None:
+    assert judge_outlook(values, edge, higher_is_better=higher, releases_left=left, min_spread=0.1) == expected
+
+
+def test_the_edge_of_caps_and_ceilings_without_a_band() -> None:
+    cpi = CAT.targets["cpi_within_provincial_limit"]
+    hard_cap = cpi.model_copy(update={"params": {k: v for k, v in cpi.params.items() if k != "band_pp"}})
+    assert meeting_edge(hard_cap) == (3.0, False, 0.1)  # a hard 以内: the limit itself
+    gdp = CAT.targets["gdp_growth"]
+    ceiling = gdp.model_copy(update={"comparator": Comparator.AT_MOST})
+    assert meeting_edge(ceiling) == (6.0, False, 0.1)  # at most 5.5%左右: the band's top
+    bare = ceiling.model_copy(update={"params": {}})
+    assert meeting_edge(bare) == (5.5, False, 0.1)
+    assert meeting_edge(gdp.model_copy(update={"comparator": Comparator.AT_LEAST, "params": {}})) == (5.5, True, 0.1)
+    assert meeting_edge(gdp) == (5.0, True, 0.1)
+
+
+def test_a_target_without_figures_yet_has_a_whole_year_to_come() -> None:
+    assert outlook_of(CAT.targets["urban_new_jobs"], []) == OL(V.TOO_FEW, None, 1.0, None, None, 0, 12)
