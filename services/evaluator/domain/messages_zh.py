@@ -173,6 +173,9 @@ def _notes(target: Target, r: Reading, ev: Evaluation, ctx: Context, figure: str
         if target.strength == Strength.BINDING:
             marker = f"（报告用语“{target.strength_marker}”）" if target.strength_marker else ""
             out += f"该目标为约束性目标{marker}，未完成按严重预警处理。"
+        elif ev.far_off and target.kind == Kind.CAP and "band_pp" not in target.params:
+            # A hard limit (以内) has no band to be a little over: any excess is a breach (docs/reading-rules.md 五).
+            out += "该目标为预期性目标，全年超出控制上限即为突破上限，按严重预警处理。"
         elif ev.far_off:
             out += "该目标为预期性目标，但差距较大，按严重预警处理。"
         else:
