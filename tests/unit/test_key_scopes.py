@@ -66,3 +66,4 @@ def test_keys_are_long_random_recognisable_and_stored_only_as_their_hash() -> No
     k = new_key()
     assert hash_key(k) == hashlib.sha256(k.encode()).hexdigest() != k
     assert key(None, None).active and not ApiKey("k", "o", None, "p", None, None, T0, revoked_at=T0).active
+
