@@ -319,3 +319,161 @@ def test_not_ready_until_it_has_joined_and_unknown_fields_are_counted(make) -> N
     w.loop.check_ready()
     assert w.rows() == ["ev1"]
     assert w.registry.get_sample_value("consumer_unknown_fields_total", {"topic": TOPIC}) == 1.0
+
+
+# What the broker does under the loop (kafka-python's metadata and coordinator, read through getattr as the loop
+# reads them): lag per partition, a rebalance taking partitions away, a topic re-created with fewer partitions or
+# a new id by a broker that restarted empty, topics appearing after the group formed.
+
+class Cluster:
+    def __init__(self, partitions: dict[str, set[int] | None], ids: dict[str, object] | None = None) -> None:
+        self.partitions = partitions
+        self.ids = ids or {}
+
+    def partitions_for_topic(self, topic: str) -> set[int] | None:
+        return self.partitions.get(topic)
+
+    def topic_id(self, topic: str) -> object:
+        return self.ids.get(topic)
+
+
+class Coordinator:
+    def __init__(self, stable: bool = True) -> None:
+        self.is_stable = stable
+        self.rejoin_needed = False
+        self.rejoins = 0
+
+    def stable(self) -> bool:
+        return self.is_stable
+
+    def request_rejoin(self) -> None:
+        self.rejoins += 1
+        self.rejoin_needed = True
+
+
+class Broker(Consumer):
+    """The recording consumer, with the metadata, the coordinator and the positions a broker gives."""
+
+    def __init__(self, cluster: Cluster, coordinator: Coordinator, assigned: set[TopicPartition]) -> None:
+        super().__init__([], lambda: None)
+        self._cluster = cluster
+        self._coordinator = coordinator
+        self.assigned = set(assigned)
+        self.high: dict[TopicPartition, int] = {}
+        self.positions: dict[TopicPartition, int | Exception] = {}
+        self.to_beginning: list[TopicPartition] = []
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.assigned)
+
+    def highwater(self, tp: TopicPartition) -> int | None:  # type: ignore[override]
+        return self.high.get(tp)
+
+    def position(self, tp: TopicPartition, timeout_ms: int = 0) -> int | None:
+        found = self.positions.get(tp)
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    def seek_to_beginning(self, *parts: TopicPartition) -> None:
+        self.to_beginning += parts
+
+
+def _loop_on(make, broker: Broker) -> World:  # type: ignore[no-untyped-def]
+    w = make([])
+    w.loop.consumer_factory = lambda: broker
+    w.consumer = broker
+    w.loop._get_consumer()
+    return w
+
+
+def _lag(w: World, tp: TopicPartition) -> float | None:
+    return w.registry.get_sample_value("consumer_lag_messages", {"topic": tp.topic, "partition": str(tp.partition)})
+
+
+def test_lag_per_partition_from_what_was_read_and_a_partition_handed_over_stops_being_reported(make) -> None:  # type: ignore[no-untyped-def]
+    from kafka.errors import KafkaTimeoutError
+
+    p2, p3 = TopicPartition(TOPIC, 2), TopicPartition(TOPIC, 3)
+    broker = Broker(Cluster({TOPIC: {0, 1, 2, 3}}), Coordinator(), {P0, P1})
+    w = _loop_on(make, broker)
+    w.loop._positions[P0] = 12  # read to offset 12
+    broker.high = {P0: 15, P1: 4}
+    broker.positions = {P1: 4}  # not read yet: asked once
+    w.loop._update_lag(broker)
+    assert (_lag(w, P0), _lag(w, P1)) == (3.0, 0.0) and w.loop._positions[P1] == 4
+    assert w.registry.get_sample_value("consumer_assigned_partitions", {"topic": TOPIC}) == 2.0
+    broker.high[P0] = 20
+    w.loop._update_lag(broker)  # within the second: not read again
+    assert _lag(w, P0) == 3.0
+    # A rebalance: P1 goes to another replica, P2 and P3 come; P3's position cannot be had just now.
+    broker.assigned = {P0, p2, p3}
+    broker.high.update({p2: 10, p3: 9})
+    broker.positions = {p2: 7, p3: KafkaTimeoutError()}
+    w.loop._lag_updated = 0.0
+    w.loop._update_lag(broker)
+    assert (_lag(w, P0), _lag(w, P1), _lag(w, p2), _lag(w, p3)) == (8.0, None, 3.0, None)
+    assert P1 not in w.loop._positions and w.loop._positions[p2] == 7 and p3 not in w.loop._positions
+    assert w.registry.get_sample_value("consumer_assigned_partitions", {"topic": TOPIC}) == 3.0
+    broker.positions = {p3: None}  # still nothing to say: no lag shown rather than a wrong one
+    w.loop._lag_updated = 0.0
+    w.loop._update_lag(broker)
+    assert _lag(w, p3) is None and p3 not in w.loop._positions
+
+
+def test_a_partition_its_topic_no_longer_has_makes_the_member_rejoin_once(make) -> None:  # type: ignore[no-untyped-def]
+    gone = TopicPartition(TOPIC, 5)
+    coordinator = Coordinator()
+    broker = Broker(Cluster({TOPIC: {0, 1, 2, 3}}), coordinator, {P0, gone})
+    w = _loop_on(make, broker)
+    w.loop._positions = {P0: 3, gone: 9}
+    assert w.loop._holds_vanished_partitions(broker) is True
+    assert coordinator.rejoins == 1 and w.loop._positions == {}
+    assert w.loop._holds_vanished_partitions(broker) is True  # under way: not asked twice
+    assert coordinator.rejoins == 1
+    broker.assigned = {P0, P1}
+    assert w.loop._holds_vanished_partitions(broker) is False
+    broker._cluster = Cluster({TOPIC: None})  # no metadata for the topic yet: nothing to judge by
+    broker.assigned = {gone}
+    assert w.loop._holds_vanished_partitions(broker) is False
+    del broker._coordinator
+    broker._cluster = Cluster({TOPIC: {0}})
+    assert w.loop._holds_vanished_partitions(broker) is False  # another client library: left alone
+
+
+def test_a_topic_recreated_with_a_new_id_is_read_from_its_start(make) -> None:  # type: ignore[no-untyped-def]
+    other = TopicPartition("wx.other", 0)
+    cluster = Cluster({TOPIC: {0, 1}}, {TOPIC: "id-1"})
+    broker = Broker(cluster, Coordinator(), {P0, P1, other})
+    w = _loop_on(make, broker)
+    w.loop._rewind_recreated_topics(broker)  # first sight: remembered, nothing rewound
+    assert broker.to_beginning == []
+    w.loop._positions = {P0: 40, P1: 41}
+    w.loop._rewind_recreated_topics(broker)  # the same id: nothing
+    assert broker.to_beginning == [] and w.loop._positions == {P0: 40, P1: 41}
+    cluster.ids[TOPIC] = "id-2"  # the broker restarted empty and the topic came back
+    w.loop._rewind_recreated_topics(broker)
+    assert sorted(broker.to_beginning) == [P0, P1] and w.loop._positions == {}
+    cluster.ids[TOPIC] = None  # unknown for a moment: the last id seen is kept
+    w.loop._rewind_recreated_topics(broker)
+    cluster.ids[TOPIC] = "id-2"
+    w.loop._rewind_recreated_topics(broker)
+    assert len(broker.to_beginning) == 2
+
+
+def test_topics_appearing_after_the_group_formed_make_a_stable_member_join_again(make) -> None:  # type: ignore[no-untyped-def]
+    coordinator = Coordinator(stable=False)
+    cluster = Cluster({TOPIC: None})
+    broker = Broker(cluster, coordinator, set())
+    w = _loop_on(make, broker)
+    w.loop._rejoin_if_topics_appeared(broker)  # not joined yet: a zero means nothing
+    cluster.partitions[TOPIC] = {0, 1}
+    w.loop._rejoin_if_topics_appeared(broker)
+    assert w.loop._consumer is broker  # it never saw them missing as a member: stays
+    cluster.partitions[TOPIC] = set()
+    coordinator.is_stable = True
+    w.loop._rejoin_if_topics_appeared(broker)  # a member that sees no partitions: the topics are missing
+    assert w.loop._consumer is broker
+    cluster.partitions[TOPIC] = {0, 1}
+    w.loop._rejoin_if_topics_appeared(broker)
+    assert w.loop._consumer is None and broker.closed  # joins again, as a new member, on the next round
