@@ -477,3 +477,60 @@ def test_topics_appearing_after_the_group_formed_make_a_stable_member_join_again
     cluster.partitions[TOPIC] = {0, 1}
     w.loop._rejoin_if_topics_appeared(broker)
     assert w.loop._consumer is None and broker.closed  # joins again, as a new member, on the next round
+
+
+def test_event_ids_past_the_retention_are_forgotten_by_the_round_that_comes_after(make) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    w = make([{P0: [rec(P0, 0, 1)]}])
+    w.round()
+    assert w.loop.pruner is None  # no retention given: nothing is ever forgotten
+    kept = ConsumerLoop(name="evaluator", inbox=w.inbox, consumer_factory=lambda: w.consumer,  # type: ignore[arg-type,return-value]
+                        dead_letter_producer_factory=lambda: w.producer,  # type: ignore[arg-type,return-value]
+                        topics=[TOPIC], handler=w.handler, metrics=CommonMetrics(CollectorRegistry(), "evaluator"),
+                        clock=lambda: T0 + timedelta(days=8), processed_retention=timedelta(days=7))
+    assert kept.pruner is not None
+    kept._round()  # the pruner does not run at start-up (a restarting fleet would all prune at once)
+    with w.inbox.engine.connect() as conn:
+        assert list(conn.execute(select(w.inbox.table.c.event_id)).scalars()) == ["ev1"]
+    kept.pruner._last -= kept.pruner.interval_s  # its interval has passed
+    kept._round()  # nothing polled; ev1, recorded 8 days before this clock, is forgotten
+    with w.inbox.engine.connect() as conn:
+        assert list(conn.execute(select(w.inbox.table.c.event_id)).scalars()) == []
+
+
+class Flaky(Consumer):
+    """Raises the prepared errors from poll, one per call, then polls normally."""
+
+    def __init__(self, errors: list[BaseException], built: list[Flaky]) -> None:
+        super().__init__([], lambda: None)
+        self.errors = errors
+        built.append(self)
+
+    def poll(self, timeout_ms: int = 0, max_records: int | None = None) -> dict[TopicPartition, list[Rec]]:
+        if self.errors:
+            raise self.errors.pop(0)
+        return {}
+
+
+def test_a_broker_away_rebuilds_the_consumer_and_a_group_changing_keeps_it(make, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from kafka.errors import KafkaConnectionError, RebalanceInProgressError
+
+    errors: list[BaseException] = [KafkaConnectionError("broker away"), RebalanceInProgressError(),
+                                   OperationalError("SELECT", {}, Exception("database is locked")),
+                                   ValueError("a bug")]
+    built: list[Flaky] = []
+    w = make([])
+    w.loop.consumer_factory = lambda: Flaky(errors, built)
+    waits: list[float] = []
+    stop = threading.Event()
+    monkeypatch.setattr(stop, "wait", lambda s: waits.append(s))
+    with pytest.raises(ValueError, match="a bug"):
+        w.loop.run(stop)
+    # The broker away closed the consumer (a new one next round); a rebalance and a database failure kept it:
+    # closing a member while its group changes leaves a ghost the group waits for (docs/kafka.md).
+    assert len(built) == 2 and built[0].closed and built[1].closed  # the second closed only as the loop ended
+    assert waits == [0.2, 0.4, 0.8]  # backoff doubling from 0.2 s
+    transient = w.registry.get_sample_value
+    assert transient("transient_failures_total", {"loop": "consumer", "dependency": "broker"}) == 2.0
+    assert transient("transient_failures_total", {"loop": "consumer", "dependency": "database"}) == 1.0
