@@ -95,8 +95,9 @@ class Consumer:
     def highwater(self, tp: TopicPartition) -> None:
         return None
 
-    def close(self, autocommit: bool = False) -> None:
+    def close(self, autocommit: bool = True) -> None:  # kafka-python's default commits the positions
         self.closed = True
+        self.autocommit = autocommit
 
 
 class Producer:
@@ -530,6 +531,8 @@ def test_a_broker_away_rebuilds_the_consumer_and_a_group_changing_keeps_it(make,
     # The broker away closed the consumer (a new one next round); a rebalance and a database failure kept it:
     # closing a member while its group changes leaves a ghost the group waits for (docs/kafka.md).
     assert len(built) == 2 and built[0].closed and built[1].closed  # the second closed only as the loop ended
+    # Never committing on close: offsets are committed only after the database (a rewound batch stays uncommitted).
+    assert built[0].autocommit is False and built[1].autocommit is False
     assert waits == [0.2, 0.4, 0.8]  # backoff doubling from 0.2 s
     transient = w.registry.get_sample_value
     assert transient("transient_failures_total", {"loop": "consumer", "dependency": "broker"}) == 2.0
