@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from services.ingest.domain.observations import Checked, FieldError, Outcome, Submission, check_submission, decide
+from services.ingest.domain.observations import Checked, FieldError, Submission, check_submission
 from shared.catalogue import load_catalogue
 
 CAT = load_catalogue()
@@ -83,11 +83,3 @@ def test_an_accepted_figure_is_converted_to_the_indicators_unit() -> None:
     ended_today = check_submission(CAT, 2, _sub(period="2024-Q2"), date(2024, 7, 1))
     assert isinstance(ended_today, Checked)
 
-
-def test_created_revised_or_unchanged() -> None:
-    checked = check_submission(CAT, 2, _sub(), TODAY)
-    assert isinstance(checked, Checked)
-    assert decide(None, None, checked) == Outcome.CREATED
-    assert decide(5.2, "provisional", checked) == Outcome.UNCHANGED
-    assert decide(5.1, "provisional", checked) == Outcome.REVISED
-    assert decide(5.2, "final", checked) == Outcome.REVISED  # the same number, now 核实数
