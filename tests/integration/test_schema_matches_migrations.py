@@ -10,6 +10,7 @@ comparison reads the migrated database and names every difference.
 from __future__ import annotations
 
 import runpy
+import warnings
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_migrated_schema_is_the_one_the_queries_are_built_from(service: str, database_url: str) -> None:
     # Executed afresh, not imported: the tables are then built inside the test (mutation testing maps tests to
     # the functions they call, and an import's calls belong to no test), and sys.modules keeps its objects.
-    metadata = runpy.run_module(f"services.{service}.adapters.tables")["metadata"]
+    with warnings.catch_warnings():  # runpy warns that the module is also imported: that copy is left alone
+        warnings.simplefilter("ignore", RuntimeWarning)
+        metadata = runpy.run_module(f"services.{service}.adapters.tables")["metadata"]
     run_migrations(database_url, ROOT / "services" / service / "migrations")
     engine = create_engine(normalise_url(database_url))
     try:
