@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -54,20 +55,18 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TansuBroker]:
     b.stop()
 
 
-def _default_groups() -> list[str]:
-    """The consumer groups the services join when nobody names one (their settings' defaults)."""
+@pytest.fixture(scope="session")
+def _group_auditor(broker: TansuBroker) -> Iterator[tuple[Any, list[str]]]:
+    """An admin client of the shared broker, and the consumer groups the services join when nobody names one
+    (their settings' defaults)."""
+    from kafka import KafkaAdminClient
+
     from services.alerts.config import AlertsSettings
     from services.evaluator.config import EvaluatorSettings
 
-    return [str(cls.model_fields["consumer_group"].default) for cls in (EvaluatorSettings, AlertsSettings)]
-
-
-@pytest.fixture(scope="session")
-def _group_auditor(broker: TansuBroker) -> Iterator[object]:
-    from kafka import KafkaAdminClient
-
+    groups = [str(cls.model_fields["consumer_group"].default) for cls in (EvaluatorSettings, AlertsSettings)]
     admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
-    yield admin
+    yield admin, groups
     admin.close()
 
 
@@ -79,12 +78,12 @@ def _owns_its_consumer_groups(request: pytest.FixtureRequest) -> Iterator[None]:
     if "broker" not in request.fixturenames:
         yield
         return
-    admin = request.getfixturevalue("_group_auditor")
+    admin, groups = request.getfixturevalue("_group_auditor")
 
     def committed() -> dict[str, set[str]]:
         return {group: {f"{tp.topic}[{tp.partition}]@{o.offset}" for tp, o in
-                        admin.list_group_offsets(group).get(group, {}).items()}  # type: ignore[attr-defined]
-                for group in _default_groups()}
+                        admin.list_group_offsets(group).get(group, {}).items()}
+                for group in groups}
 
     before = committed()
     yield
