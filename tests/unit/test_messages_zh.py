@@ -10,15 +10,16 @@ from datetime import date
 
 import pytest
 
-from services.evaluator.domain.evaluation import Reading, Status
+from services.evaluator.domain.evaluation import Evaluation, Reading, Status, evaluate
 from services.evaluator.domain.judging import Arrival, judge, roles_of
-from services.evaluator.domain.messages_zh import Context, compose_report, fmt, period_zh
+from services.evaluator.domain.messages_zh import Context, _hold, compose, compose_report, fmt, period_zh
 from services.evaluator.domain.selection import Inputs
 from services.evaluator.domain.status_reports import ReportedStatus, evaluate_report
 from shared.catalogue import load_catalogue
-from shared.catalogue.model import QUANTITATIVE_KINDS, Kind
+from shared.catalogue.model import QUANTITATIVE_KINDS, Kind, Target
 from shared.messages import ObservationStatus
 from shared.periods import Period
+from tests.unit.test_ranking import ENERGY
 
 CAT = load_catalogue()
 FINAL, PROV, EST = ObservationStatus.FINAL, ObservationStatus.PROVISIONAL, ObservationStatus.ESTIMATED
@@ -141,3 +142,30 @@ def test_periods_in_release_terms(target_id: str, period: str, label: str) -> No
 @pytest.mark.parametrize(("x", "text"), [(4550.0, "4550"), (0.6000000001, "0.6"), (1.2453, "1.25"), (-0.0, "0")])
 def test_numbers_print_as_releases_print_them(x: float, text: str) -> None:
     assert fmt(x) == text
+
+
+# 能耗下降3%以上 (a decline: at most −3%), a made-up target (the 2024 catalogue has none). Held at 严重滞后 after −2.0%:
+# leaving it needs the figure to fall to −2.1% or lower, so the sentence must say 降至…及以下, never 达到…及以上
+# (which −2.0% already satisfies).
+def test_the_figure_that_releases_a_held_decline_is_a_fall() -> None:
+    ev = evaluate_for(ENERGY, -2.0, "2024-M06", previous=Status.FAR_BEHIND)
+    assert _hold(ENERGY, ev) == ("上期为“严重滞后”，为防止在界限附近反复变动，须降至-2.1%及以下方转为“滞后”，"
+                                 "本期维持“严重滞后”。")
+    assert _hold(ENERGY, evaluate_for(ENERGY, -2.0, "2024-M06", previous=None)) == ""  # nothing held, nothing said
+
+
+def evaluate_for(target: Target, value: float, period: str, *, previous: Status | None) -> Evaluation:
+    return evaluate(target, Reading(value, Period.parse(period), PROV), previous=previous)
+
+
+# A revision whose replaced value is not known (an event from before revisions carried it) says only that the
+# figure was revised, with its vintage where it has one.
+@pytest.mark.parametrize(("vintage", "words"), [
+    pytest.param(3, "本次评估依据修订后的数据（第3版）。", id="with-vintage"),
+    pytest.param(None, "本次评估依据修订后的数据。", id="without-vintage"),
+])
+def test_a_revision_of_an_unknown_figure(vintage: int | None, words: str) -> None:
+    t = CAT.targets["gdp_growth"]
+    r = Reading(4.8, Period.parse("2024-Q2"), PROV, vintage=vintage)
+    text = compose(t, r, evaluate(t, r), Context(lead_zh="市发展改革委", is_revision=True, provisional_zh="初步核算数"))
+    assert text.endswith(words + "牵头单位：市发展改革委。"), text

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from services.evaluator.domain.model import Reading
-from services.evaluator.domain.ranking import gap_zh, growth_target, growth_zh, rank_regions
+from services.evaluator.domain.ranking import RankedRow, Ranking, gap_zh, growth_target, growth_zh, rank_regions
 from shared.catalogue import load_catalogues
 from shared.catalogue.loader import DEFAULT_PATH
 from shared.catalogue.model import Target
@@ -251,3 +251,85 @@ def test_needed_growth_is_weighted_by_last_years_levels_when_sent() -> None:
     ranking = rank_regions("gdp", "2024-Q2", DISTRICTS, {"yixing": _r(4.4)}, None, GDP_ABOUT, {},
                            previous_year={"yixing": prev})
     assert ranking.rows[0].needed == 5.4  # (5.0 - 0.4 × 4.4) / 0.6; equal halves would give 5.6
+
+
+# Every field of the ranking, worked by hand. Investment (4,550亿元 for the city, 600亿元 for Jiangyin) at June,
+# linear schedule: 序时进度 is 50%, so Jiangyin's plan by now is 300亿元; 330/600 is 55% done, 5 points ahead; the
+# city's 2,300/4,550 is 50.5% (one decimal), so Jiangyin is 4.5 points above it; the rest of the year needs
+# (600 − 330) / 6 = 45亿元 a month. Xinwu has a figure but no target of its own: shown, not ranked.
+def test_every_field_of_an_amount_ranking() -> None:
+    ranking = rank_regions("fixed_asset_investment", "2024-M06", DISTRICTS,
+                           {"jiangyin": _r(330.0, "2024-M06"), "xinwu": _r(100.0, "2024-M06")}, _r(2300.0, "2024-M06"),
+                           FAI_CITY, {"jiangyin": FAI_JIANGYIN}, measure="cumulative_level", unit="亿元")
+    assert ranking == Ranking(
+        "fixed_asset_investment", "cumulative_level", "2024-M06", "completion", False, False, "亿元", 2300.0, 4550.0,
+        "测试fixed_asset_investment4550.0亿元", "累计完成2300亿元", 50.5, "完成全年目标的50.5%", ranking.rows)
+    assert ranking.rows[0] == RankedRow(
+        "jiangyin", "江阴市", 330.0, 600.0, "测试fixed_asset_investment600.0亿元", 4550.0, 300.0, 55.0, 50.0, 5.0, 4.5,
+        True, True, True, True, "ok", 45.0, 1, "累计完成330亿元", "完成全年目标的55%，快于序时进度5个百分点",
+        "高于全市完成率4.5个百分点", "余下每月需完成45亿元", "排名第1")
+    assert ranking.rows[1] == RankedRow(
+        "xinwu", "新吴区", 100.0, None, None, 4550.0, None, None, None, None, None, None, None, None, None, "none",
+        None, None, "累计完成100亿元", "—", "—", "—", "无本板块目标，不排名")
+    assert ranking.rows[2] == RankedRow(
+        "yixing", "宜兴市", None, None, None, 4550.0, None, None, None, None, None, None, None, None, None, "none",
+        None, None, "未报送", "—", "—", "—", "未报送")
+    assert [r.region for r in ranking.rows[2:]] == [r for r in DISTRICTS if r not in ("jiangyin", "xinwu")]
+
+
+# No city target: the districts' own targets decide the reading. Energy intensity 下降3%以上 (at most −3%) is
+# lower-is-better, so −3.5% ranks first; Yixing's −2% misses and needs −4% in the second half to average −3%.
+def test_without_a_city_target_the_own_targets_decide_direction_and_plan() -> None:
+    ranking = rank_regions("energy_intensity", "2024-M06", DISTRICTS,
+                           {"jiangyin": _r(-3.5, "2024-M06"), "yixing": _r(-2.0, "2024-M06")}, None, None,
+                           {"jiangyin": ENERGY, "yixing": ENERGY})
+    assert ranking == Ranking("energy_intensity", "cumulative_yoy_pct", "2024-M06", "rate", True, False, None, None,
+                              None, None, "未报送", None, "—", ranking.rows)
+    phrase = "测试energy_intensity-3.0%"
+    assert ranking.rows[:2] == (
+        RankedRow("jiangyin", "江阴市", -3.5, -3.0, phrase, None, -3.0, None, None, None, None, True, None, None, True,
+                  "ok", None, 1, "同比下降3.5%", "—", "—", "—", "排名第1"),
+        RankedRow("yixing", "宜兴市", -2.0, -3.0, phrase, None, -3.0, None, None, None, None, False, None, None, False,
+                  "critical", -4.0, 2, "同比下降2%", "—", "—", "余下各期需下降4%", "排名第2"))
+
+
+# A rate ranked against the city: GDP 5.5%左右 (its band's lower edge, 5.0%, is the plan); the city's own figure is
+# worded as a price for a cap (CPI 上涨), as a growth otherwise.
+def test_every_field_of_a_rate_row_and_the_city_figure_words() -> None:
+    ranking = rank_regions("gdp", "2024-Q2", DISTRICTS, {"yixing": _r(5.8)}, _r(5.6), GDP_ABOUT, {"yixing": GDP_OWN})
+    assert ranking.rows[0] == RankedRow(
+        "yixing", "宜兴市", 5.8, 6.0, GDP_OWN.phrase, 5.5, 5.5, None, None, None, 0.2, True, True, True, True, "ok",
+        ranking.rows[0].needed, 1, "同比增长5.8%", "—", "高于全市0.2个百分点", ranking.rows[0].needed_zh, "排名第1")
+    assert (ranking.city_figure, ranking.city_figure_zh, ranking.city_target_phrase) == (5.6, "同比增长5.6%",
+                                                                                        GDP_ABOUT.phrase)
+    cpi = rank_regions("cpi", "2024-M06", DISTRICTS, {}, _r(2.5, "2024-M06"), CPI_CAP, {})
+    assert (cpi.city_figure_zh, cpi.city_target, cpi.lower_is_better) == ("同比上涨2.5%", 3.0, True)
+
+
+# At the year's end the plan is the whole target and nothing is "needed per month" any more: Yixing's 520 of 500亿元
+# is 104% done; Jiangyin's 580 of 600亿元 is 96.7%, short of the target (no 序时 tolerance once the year is over).
+def test_at_year_end_the_plan_is_the_whole_target_and_nothing_is_needed_per_month() -> None:
+    ranking = rank_regions("fixed_asset_investment", "2024-M12", DISTRICTS,
+                           {"jiangyin": _r(580.0, "2024-M12"), "yixing": _r(520.0, "2024-M12")}, None, FAI_CITY,
+                           {"jiangyin": FAI_JIANGYIN, "yixing": FAI_YIXING}, measure="cumulative_level", unit="亿元")
+    got = [(r.region, r.plan, r.completion_pct, r.expected_pct, r.progress_gap_pp, r.meets_plan, r.needed, r.needed_zh,
+            r.light, r.rank) for r in ranking.rows[:2]]
+    assert got == [("yixing", 500.0, 104.0, 100.0, 4.0, True, None, "—", "ok", 1),
+                   ("jiangyin", 600.0, 96.7, 100.0, -3.3, False, None, "—", "critical", 2)]
+
+
+# No target at all (neither the city's nor a district's): ranked on the figure as published (two decimals), higher
+# first, with no plan and no light.
+def test_a_rate_without_any_target_is_ranked_on_its_figure_alone() -> None:
+    ranking = rank_regions("gdp", "2024-Q2", DISTRICTS, {"jiangyin": _r(5.123), "yixing": _r(6.0)}, None, None, {})
+    assert ranking.rows[:2] == (
+        RankedRow("yixing", "宜兴市", 6.0, None, None, None, None, None, None, None, None, None, None, None, None,
+                  "none", None, 1, "同比增长6%", "—", "—", "—", "排名第1"),
+        RankedRow("jiangyin", "江阴市", 5.12, None, None, None, None, None, None, None, None, None, None, None, None,
+                  "none", None, 2, "同比增长5.12%", "—", "—", "—", "排名第2"))
+
+
+# A cap's plan is its limit itself (3%), not a band's lower edge.
+def test_a_caps_plan_is_its_limit() -> None:
+    row = rank_regions("cpi", "2024-M06", DISTRICTS, {"jiangyin": _r(3.4, "2024-M06")}, None, CPI_CAP, {}).rows[0]
+    assert (row.plan, row.meets_plan, row.light, row.figure_zh) == (3.0, False, "critical", "同比上涨3.4%")

@@ -158,9 +158,11 @@ def _hold(target: Target, ev: Evaluation) -> str:
             release = f"差距缩小到{number(-h.release)}个百分点以内" if h.release < 0 \
                 else f"高出{number(h.release)}个百分点以上"
         else:
-            sign = -1 if target.comparator == Comparator.AT_MOST else 1
-            value = (ev.goal or 0.0) + sign * h.release
-            release = f"高于{pct(value)}" if h.strict else f"达到{pct(value)}及以上"
+            value = (ev.goal or 0.0) + (-h.release if target.comparator == Comparator.AT_MOST else h.release)
+            if target.comparator == Comparator.AT_MOST:  # lower is better (能耗下降3%以上): the figure must fall
+                release = f"低于{pct(value)}" if h.strict else f"降至{pct(value)}及以下"
+            else:
+                release = f"高于{pct(value)}" if h.strict else f"达到{pct(value)}及以上"
     now = STATUS_ZH[ev.status]
     return f"上期为“{now}”，为防止在界限附近反复变动，须{release}方转为“{STATUS_ZH[above]}”，本期维持“{now}”。"
 
