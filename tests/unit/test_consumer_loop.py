@@ -20,6 +20,7 @@ import pytest
 from kafka import TopicPartition
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Column, MetaData, String, Table, create_engine, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DataError, OperationalError
 
 from shared.consumer import ConsumerLoop
@@ -36,6 +37,7 @@ from shared.messages import (
     envelope_for,
 )
 from shared.metrics import CommonMetrics
+from shared.runtime import current_log_context
 
 T0 = datetime(2024, 7, 15, 2, 0, tzinfo=UTC)
 TOPIC = "wx.observations"
@@ -76,11 +78,13 @@ class Consumer:
         self.seeks: list[tuple[TopicPartition, int]] = []
         self.subscribed: list[str] = []
         self.closed = False
+        self.polled_with: list[tuple[int, int | None]] = []
 
     def subscribe(self, topics: list[str], listener: object = None) -> None:
         self.subscribed = list(topics)
 
     def poll(self, timeout_ms: int = 0, max_records: int | None = None) -> dict[TopicPartition, list[Rec]]:
+        self.polled_with.append((timeout_ms, max_records))
         return self.polls.pop(0) if self.polls else {}
 
     def assignment(self) -> set[TopicPartition]:
@@ -123,11 +127,14 @@ class Handler:
     def __init__(self, table: Table) -> None:
         self.table = table
         self.calls: list[str] = []
+        self.contexts: list[tuple[str | None, str | None]] = []
         self.fail: dict[str, BaseException] = {}  # observation id -> what to raise
 
     def __call__(self, conn: Any, envelope: Envelope, data: EventData) -> None:
         assert isinstance(data, ObservationRecorded)
         self.calls.append(envelope.id)
+        context = current_log_context()  # what every log line written while handling it carries
+        self.contexts.append((context.get("event_id"), context.get("event_type")))
         conn.execute(self.table.insert().values(event_id=envelope.id, note=data.observation_id))
         if data.observation_id in self.fail:
             raise self.fail[data.observation_id]
@@ -140,12 +147,15 @@ class Batched(Handler):
         super().__init__(table)
         self.batches: list[list[str]] = []
         self.ended = 0
+        self.connections: list[object] = []
 
     def begin_batch(self, conn: Any, items: list[tuple[Envelope, EventData]]) -> None:
         self.batches.append([e.id for e, _ in items])
+        self.connections.append(conn)
 
     def end_batch(self, conn: Any) -> None:
         self.ended += 1
+        self.connections.append(conn)
 
 
 @dataclass
@@ -308,6 +318,8 @@ def test_a_batch_handler_sees_the_batchs_new_events_then_its_end_in_the_transact
     assert isinstance(w.handler, Batched)
     assert w.handler.batches == [["ev1"], ["ev2"]] and w.handler.ended == 2  # the repeat of ev1 left out
     assert w.handler.calls == ["ev1", "ev2"]
+    assert all(isinstance(c, Connection) for c in w.handler.connections)  # the batch's own transaction
+    assert len(w.handler.connections) == 4
 
 
 def test_not_ready_until_it_has_joined_and_unknown_fields_are_counted(make) -> None:  # type: ignore[no-untyped-def]
@@ -503,21 +515,22 @@ def test_event_ids_past_the_retention_are_forgotten_by_the_round_that_comes_afte
 class Flaky(Consumer):
     """Raises the prepared errors from poll, one per call, then polls normally."""
 
-    def __init__(self, errors: list[BaseException], built: list[Flaky]) -> None:
+    def __init__(self, errors: list[BaseException | None], built: list[Flaky]) -> None:
         super().__init__([], lambda: None)
-        self.errors = errors
+        self.errors = errors  # None: a round that polls normally
         built.append(self)
 
     def poll(self, timeout_ms: int = 0, max_records: int | None = None) -> dict[TopicPartition, list[Rec]]:
-        if self.errors:
-            raise self.errors.pop(0)
+        error = self.errors.pop(0) if self.errors else None
+        if error is not None:
+            raise error
         return {}
 
 
 def test_a_broker_away_rebuilds_the_consumer_and_a_group_changing_keeps_it(make, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from kafka.errors import KafkaConnectionError, RebalanceInProgressError
 
-    errors: list[BaseException] = [KafkaConnectionError("broker away"), RebalanceInProgressError(),
+    errors: list[BaseException | None] = [KafkaConnectionError("broker away"), RebalanceInProgressError(),
                                    OperationalError("SELECT", {}, Exception("database is locked")),
                                    ValueError("a bug")]
     built: list[Flaky] = []
@@ -537,3 +550,130 @@ def test_a_broker_away_rebuilds_the_consumer_and_a_group_changing_keeps_it(make,
     transient = w.registry.get_sample_value
     assert transient("transient_failures_total", {"loop": "consumer", "dependency": "broker"}) == 2.0
     assert transient("transient_failures_total", {"loop": "consumer", "dependency": "database"}) == 1.0
+
+
+def test_each_poll_waits_200ms_for_at_most_500_records_and_handling_carries_the_events_fields(make) -> None:  # type: ignore[no-untyped-def]
+    w = make([{P0: [rec(P0, 0, 1), rec(P0, 1, 2)]}])
+    w.round()
+    w.round()
+    assert w.consumer.polled_with == [(200, 500), (200, 500)]  # the defaults ConsumerLoop documents
+    kind = "cn.gov.wuxi.targets.observation.recorded.v1"
+    assert w.handler.contexts == [("ev1", kind), ("ev2", kind)]
+
+
+def test_the_crash_point_after_the_database_commit_comes_before_the_offsets_are_committed(make, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from shared.faults import POINTS
+
+    w = make([{P0: [rec(P0, 0, 1)]}])
+    passed: list[tuple[str, list[str], int]] = []
+    monkeypatch.setattr("shared.consumer.fault_point", lambda name: passed.append((name, w.rows(), len(
+        w.consumer.commits))))
+    w.round()
+    assert passed == [("consumer.after_db_commit", ["ev1"], 0)]  # committed in the database, not yet in Kafka
+    assert passed[0][0] in POINTS and len(w.consumer.commits) == 1
+
+
+def test_an_invalid_message_first_in_its_batch_leaves_the_rest_handled(make) -> None:  # type: ignore[no-untyped-def]
+    w = make([{P0: [rec(P0, 0, 1), rec(P0, 1, 2), rec(P0, 2, 3)]}])
+    w.handler.fail["obs0001"] = InvalidMessage("indicator unknown to this catalogue")
+    w.round()
+    assert w.handler.calls == ["ev1", "ev2", "ev3"] and (w.count("processed"), w.count("invalid")) == (2.0, 1.0)
+    with w.inbox.engine.connect() as conn:
+        assert sorted(conn.execute(select(w.inbox.table.c.event_id)).scalars()) == ["ev2", "ev3"]
+
+
+def test_isolating_a_refused_batch_keeps_every_duplicate_and_says_why_it_re_runs(make, caplog) -> None:  # type: ignore[no-untyped-def]
+    w = make([{P0: [rec(P0, 0, 1), rec(P0, 1, 3)]}, {P0: [rec(P0, 2, 1), rec(P0, 3, 2), rec(P0, 4, 3)]}])
+    w.round()  # ev1 and ev3 handled
+    w.handler.fail["obs0002"] = DataError("INSERT …", {}, Exception("value too long for type character varying"))
+    with caplog.at_level("WARNING", logger="shared.consumer"):
+        w.round()  # ev1 and ev3 again around a row the database refuses: isolated one by one
+    assert (w.count("processed"), w.count("duplicate"), w.count("invalid")) == (2.0, 2.0, 1.0)
+    assert [r.getMessage() for r in caplog.records] == [
+        "evaluator: the database refused a batch of 3 (Exception: value too long for type character varying); "
+        "re-running it one message at a time",
+        "evaluator: dead-lettering wx.observations[0]@3: the database refused it: Exception: value too long for type "
+        "character varying"]
+
+
+class Clock:
+    """Stands in for the ``time`` module shared/consumer.py reads its intervals from."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return 1_700_000_000.0 + self.now
+
+
+def test_an_unassigned_member_ensures_its_topics_and_their_dead_letter_topics_every_10s(make, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock(100.0)
+    monkeypatch.setattr("shared.consumer.time", clock)
+    w = make([])
+    ensured: list[tuple[float, list[str]]] = []
+    w.loop.ensure_topics = lambda topics: ensured.append((clock.now, list(topics)))
+    assigned: set[TopicPartition] = set()
+    w.consumer.assignment = lambda: assigned  # type: ignore[method-assign]
+    for now in (100.0, 105.0, 109.9, 110.0, 115.0):
+        clock.now = now
+        w.round()
+    assert ensured == [(100.0, [TOPIC, f"{TOPIC}.dlq"]), (110.0, [TOPIC, f"{TOPIC}.dlq"])]
+    assigned.add(P0)  # a member holding partitions has its topics: no more checks
+    clock.now = 130.0
+    w.round()
+    assert len(ensured) == 2
+
+
+def test_lag_and_assignment_are_reported_at_most_once_a_second(make, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock(100.0)
+    monkeypatch.setattr("shared.consumer.time", clock)
+    w = make([])
+    assigned = {P0, P1}
+    w.consumer.assignment = lambda: assigned  # type: ignore[method-assign]
+
+    def partitions_at(now: float) -> float | None:
+        clock.now = now
+        w.round()
+        return w.registry.get_sample_value("consumer_assigned_partitions", {"topic": TOPIC})
+
+    assert partitions_at(100.0) == 2.0
+    assigned.discard(P1)
+    assert partitions_at(100.5) == 2.0  # within the second: not read again
+    assert partitions_at(100.999) == 2.0
+    assert partitions_at(101.0) == 1.0  # a second later
+    assigned.discard(P0)
+    assert partitions_at(101.5) == 1.0 and partitions_at(102.0) == 0.0
+
+
+def test_backoff_doubles_to_5s_resets_after_a_good_round_and_every_failure_is_logged(make, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    from kafka.errors import KafkaConnectionError
+
+    broker = KafkaConnectionError("broker away")
+    bug = ValueError("a bug")
+    errors: list[BaseException | None] = [broker] * 7 + [None, broker, bug]
+    built: list[Flaky] = []
+    w = make([])
+    w.loop.consumer_factory = lambda: Flaky(errors, built)  # type: ignore[arg-type,return-value]
+    waits: list[tuple[float, bool]] = []
+    stop = threading.Event()
+    monkeypatch.setattr(stop, "wait", lambda s: waits.append((s, w.loop.healthy)))
+    with pytest.raises(RuntimeError, match=r"^the consumer has not joined its group yet$"):
+        w.loop.check_ready()
+    with caplog.at_level("WARNING", logger="shared.consumer"), pytest.raises(ValueError, match="a bug"):
+        w.loop.run(stop)
+    assert waits == [(0.2, False), (0.4, False), (0.8, False), (1.6, False), (3.2, False), (5.0, False),
+                     (5.0, False), (0.2, False)]  # capped at 5 s; the good round in between starts it again
+    said = [(r.levelname, r.getMessage()) for r in caplog.records]
+    retrying = ("evaluator: transient failure, retrying in {:.1f}s: "
+                "KafkaConnectionError: KafkaConnectionError: broker away")
+    assert said == [("WARNING", retrying.format(s)) for s, _ in waits] + [
+        ("ERROR", "evaluator: consumer loop stopped by an unexpected error")]
+    assert caplog.records[-1].exc_info is not None and caplog.records[-1].exc_info[1] is bug
+    with pytest.raises(RuntimeError, match=r"^the consumer stopped on an unexpected error$"):
+        w.loop.check_ready()
