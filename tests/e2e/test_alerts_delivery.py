@@ -24,7 +24,7 @@ from devstack.receiver import Receiver
 from devstack.stack import ENV_PREFIX, REPO, ServiceProcess
 from shared.catalogue import load_catalogue
 from shared.messages import Severity
-from tests.e2e.idle import alerts_idle
+from devstack.idle import alerts_idle
 from tests.integration.alerts_harness import wait_until
 
 pytestmark = pytest.mark.e2e

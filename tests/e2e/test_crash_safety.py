@@ -15,7 +15,7 @@ from devstack.broker import TansuBroker
 from devstack.receiver import Receiver
 from devstack.stack import SERVICES, Stack
 from shared.db import normalise_url
-from tests.e2e.idle import wait_idle
+from devstack.idle import wait_idle
 
 pytestmark = pytest.mark.e2e
 POSTS = 24

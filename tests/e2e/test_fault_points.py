@@ -18,7 +18,7 @@ from devstack.broker import TansuBroker
 from devstack.receiver import Receiver
 from devstack.stack import SERVICES, ServiceProcess, Stack
 from shared.messages import decode
-from tests.e2e.idle import Idleness, scalar
+from devstack.idle import Idleness, scalar
 from tests.e2e.test_scale_out import (
     GROUP_ENV,
     PARTITIONS,

@@ -21,7 +21,7 @@ import pytest
 from devstack.broker import TansuBroker
 from devstack.receiver import Receiver
 from devstack.stack import SERVICES, Stack
-from tests.e2e.idle import wait_idle
+from devstack.idle import wait_idle
 
 pytestmark = pytest.mark.e2e
 READER = "inhibit-e2e-reader"

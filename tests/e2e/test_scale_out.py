@@ -18,7 +18,7 @@ from shared.catalogue import load_catalogue
 from shared.catalogue.model import QUANTITATIVE_KINDS, Frequency, Kind, Measure
 from shared.messages import ObservationStatus, Severity, TargetStatusChanged, decode
 from shared.periods import Period
-from tests.e2e.idle import wait_idle
+from devstack.idle import wait_idle
 
 pytestmark = pytest.mark.e2e
 CATALOGUE = load_catalogue()

@@ -12,7 +12,7 @@ from devstack.broker import TansuBroker
 from devstack.receiver import Receiver
 from devstack.stack import SERVICES, Stack
 from services.alerts.channels.webhook import verify
-from tests.e2e.idle import wait_idle
+from devstack.idle import wait_idle
 
 pytestmark = pytest.mark.e2e
 SECRET = "e2e-test-secret"

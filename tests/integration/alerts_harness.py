@@ -23,7 +23,7 @@ from services.alerts.config import AlertsSettings
 from services.alerts.main import create_app
 from shared.catalogue import load_catalogue
 from shared.messages import Envelope, Severity
-from tests.e2e.idle import alerts_idle, consumed_events
+from devstack.idle import alerts_idle, consumed_events
 
 CAT = load_catalogue()
 SECRET = "integration-webhook-secret"

@@ -12,7 +12,7 @@ from kafka import KafkaConsumer, TopicPartition
 from devstack.broker import TansuBroker
 from devstack.receiver import Receiver
 from shared.messages import NotificationDeadLettered, Severity
-from tests.e2e.idle import alerts_backlog
+from devstack.idle import alerts_backlog
 
 from .alerts_harness import AUTH, CAT, consumed, producer, running, send, settings, wait_settled, wait_until
 

@@ -1,4 +1,5 @@
-"""Wait until the stack has provably nothing left to do, so that counting afterwards counts everything.
+"""Wait until the stack has provably nothing left to do, so that counting afterwards counts everything (the tests and
+the benchmarks).
 
 Idle means: no unsent outbox row in any service, no notification pending or waiting for its group, and every
 consumer group's committed offset at the end of each partition of its topic. The end is the high watermark
