@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -43,6 +44,7 @@ from devstack.scratchdb import ScratchDatabases
 from devstack.stack import SERVICES, Stack
 from shared.catalogue import Catalogue, load_catalogues
 from shared.catalogue.model import Frequency, Measure
+from shared.db import normalise_url
 from shared.regions import REGIONS
 
 PCT = (Measure.YOY_PCT, Measure.CUMULATIVE_YOY_PCT)
@@ -124,6 +126,7 @@ class Result:
     rss: dict[str, float] = field(default_factory=dict)
     finished: bool = True
     left: dict[str, int] = field(default_factory=dict)
+    standing: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # target -> (period, status, severity)
 
 
 async def push(ingest: str, key: str, rows: list[dict[str, Any]], batch: int, clients: int) -> float:
@@ -135,7 +138,7 @@ async def push(ingest: str, key: str, rows: list[dict[str, Any]], batch: int, cl
         while batches:
             b = batches.pop()
             r = await client.post(f"{ingest}/v1/observations/batch", json={"observations": b})
-            if r.status_code != 200:
+            if r.status_code not in (200, 201):
                 raise SystemExit(f"ingest refused a batch ({r.status_code}): {r.text[:500]}")
 
     async with httpx.AsyncClient(timeout=300, headers={"Authorization": f"Bearer {key}"}) as client:
@@ -199,6 +202,7 @@ def run_once(replicas: int, rows: list[dict[str, Any]], args: argparse.Namespace
             text = httpx.get(f"{proc.url}/metrics", timeout=10).text
             res.deviations += _metric_sum(text, "consumer_messages_total", "processed")
         res.sent_rows = scalar(urls["alerts"], "SELECT count(*) FROM notifications WHERE status = 'sent'")
+        res.standing = standing(urls["evaluator"])
         for proc in stack.processes:
             if proc.proc is not None:
                 res.rss[f"{proc.name}-{proc.replica}" if proc.replica > 1 else proc.name] = peak_rss_mb(proc.proc.pid)
@@ -214,25 +218,39 @@ def run_once(replicas: int, rows: list[dict[str, Any]], args: argparse.Namespace
     return res
 
 
+def standing(url: str) -> dict[str, tuple[str, str, str]]:
+    """Where every target stands at the end: the same figures must leave the same standing, whatever the order."""
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.connect() as conn:
+            return {t: (p, s, v) for t, p, s, v in conn.execute(text(
+                "SELECT target_id, period, status, severity FROM target_states"))}
+    finally:
+        engine.dispose()
+
+
 def _ratio(x: float, base: float) -> str:
     return f"{x / base:.2f}x" if base and base == base and x == x else "—"
 
 
 def report(results: list[Result]) -> None:
     base = results[0]
-    print("\n| replicas (evaluator, alerts) | observations | ingest obs/s | evaluated obs/s | deviations | notifications "
-          "| first POST → last notified | → idle | vs 1 replica (time to idle) |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("\n| replicas (evaluator, alerts) | observations | ingest obs/s | evaluated obs/s | status changes | "
+          "notifications | first POST → last notified | → idle | speed-up to idle vs 1 replica | final standing |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
+        differ = sorted(t for t in {*r.standing, *base.standing} if r.standing.get(t) != base.standing.get(t))
+        same = (f"{len(r.standing)} targets, as with {base.replicas}" if not differ
+                else f"{len(differ)} of {len(r.standing)} differ from {base.replicas}: {', '.join(differ[:5])}")
         print(f"| {r.replicas} | {r.observations:,} | {r.observations / r.ingest_s:,.0f} | "
               f"{r.observations / r.evaluated_s:,.0f} | {r.deviations:,.0f} | {r.notifications:,} "
               f"({r.sent_rows:,} sent rows) | {r.notified_s:.1f} s | {r.idle_s:.1f} s | "
-              f"{_ratio(base.idle_s, r.idle_s)} faster" + ("" if r.finished else f" — DID NOT FINISH: {r.left}"))
+              f"{_ratio(base.idle_s, r.idle_s)} | {same} |" + ("" if r.finished else f" DID NOT FINISH: {r.left}"))
     for r in results:
         print(f"\npeak RSS, {r.replicas} replica(s): " + ", ".join(f"{k} {v:.0f} MB" for k, v in r.rss.items()))
         step = max(1, len(r.lag) // 12)
         print("consumer lag (s: evaluator group, alerts group): " + "; ".join(
-            f"{t:.0f}: {e:,}, {a:,}" for t, e, a in r.lag[::step]))
+            f"{t:.1f}: {e:,}, {a:,}" for t, e, a in r.lag[::step]))
 
 
 def main() -> int:
@@ -267,7 +285,7 @@ def main() -> int:
               f"{r.notified_s:.1f} s, idle {r.idle_s:.1f} s" + ("" if r.finished else f"; NOT IDLE: {r.left}"),
               flush=True)
     report(results)
-    print(json.dumps([{k: v for k, v in r.__dict__.items() if k != "lag"} for r in results]))
+    print(json.dumps([{k: v for k, v in r.__dict__.items() if k not in ("lag", "standing")} for r in results]))
     return 0 if all(r.finished for r in results) else 1
 
 
