@@ -5,11 +5,12 @@
 
 Starts the benchmark (the arguments after ``--``), waits until a ``python -m services.<service>`` process it
 started exists, lets it run ``--after`` seconds (start-up and the benchmark's warm-up), then samples it with py-spy
-(``pip install py-spy``; it needs ptrace, so root or ``kernel.yama.ptrace_scope=0``) for ``--duration`` seconds,
-all threads, idle samples left out. It writes the collapsed stacks (``<service>.txt``, loadable by speedscope or
-flamegraph.pl) under ``--out`` (and ``<service>.svg`` where inferno or flamegraph.pl is installed), and prints the
-functions with the largest share of the samples: by their own time (the leaf frame), and inclusive for the
-project's own code. The benchmark then runs to its end and prints its own figures. Not a test.
+(``pip install py-spy``; it needs ptrace, so root or ``kernel.yama.ptrace_scope=0``) for ``--duration`` seconds:
+by default only the thread holding the GIL (where the process's Python CPU goes), idle samples left out. It
+writes the collapsed stacks (``<service>.txt``, loadable by speedscope or flamegraph.pl) under ``--out`` (and
+``<service>.svg`` where inferno or flamegraph.pl is installed), and prints the functions with the largest share
+of the samples: by their own time (the leaf frame), and inclusive for the project's own code. The benchmark then
+runs to its end and prints its own figures. Not a test.
 """
 
 from __future__ import annotations
@@ -99,6 +100,8 @@ def main() -> int:
     ap.add_argument("--after", type=float, default=8.0, help="seconds to wait after the service started")
     ap.add_argument("--duration", type=float, default=15.0, help="seconds to sample")
     ap.add_argument("--rate", type=int, default=200, help="samples per second")
+    ap.add_argument("--all-threads", action="store_true", help="sample every running thread, not only the one "
+                    "holding the GIL (threads waiting for the GIL then show where they wait: in uuid4, in a driver)")
     ap.add_argument("--out", type=Path, default=REPO / "var" / "profiles")
     ap.add_argument("benchmark", nargs=argparse.REMAINDER, help="-- the benchmark script and its arguments")
     args = ap.parse_args()
@@ -115,7 +118,7 @@ def main() -> int:
         time.sleep(args.after)
         collapsed, svg = args.out / f"{args.service}.txt", args.out / f"{args.service}.svg"
         common = [str(py_spy), "record", "--pid", str(pid), "--duration", str(int(args.duration)), "--rate",
-                  str(args.rate), "--nonblocking"]
+                  str(args.rate), "--nonblocking", *([] if args.all_threads else ["--gil"])]
         # One sampling run gives the collapsed stacks; the flame graph is drawn from the same samples by py-spy.
         subprocess.run([*common, "--format", "raw", "--output", str(collapsed)], check=True,
                        stdout=subprocess.DEVNULL)
