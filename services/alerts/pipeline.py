@@ -20,7 +20,7 @@ from services.alerts.adapters.db import Repositories
 from services.alerts.adapters.notifications import DueNotification, matchers_json
 from services.alerts.channels.base import COMPLETE, Channel, Destination, Message
 from services.alerts.domain.directory import ChannelType
-from services.alerts.domain.inhibit import Inhibition, InhibitRule, Source, inhibited_by, labels_of, matches
+from services.alerts.domain.inhibit import Inhibition, InhibitRule, Source, inhibited_by, labels_of, source_filter
 from services.alerts.domain.model import DeliveryStatus, NotificationKind, Outgoing, Role, kind_of
 from services.alerts.domain.silences import Silence, silenced_by
 from services.alerts.domain.templates import AlertPart
@@ -91,6 +91,7 @@ class InhibitStage:
         self.rules = tuple(rules)
         self.catalogue = catalogue
         self.on_inhibited = on_inhibited  # counts per rule (alerts_notifications_inhibited_total)
+        self._by_headline: dict[str, frozenset[str]] = {}
 
     def headline(self, target_id: str) -> str:
         """The headline target ``target_id`` is part of: itself when it is one, its ``feeds`` otherwise ("")."""
@@ -98,6 +99,14 @@ class InhibitStage:
         if t is None:
             return ""
         return t.id if t.section == "headline" else (t.feeds or "")
+
+    def targets_of_headline(self, headline: str) -> frozenset[str]:
+        """The targets whose headline is ``headline`` (itself and the targets feeding it)."""
+        cached = self._by_headline.get(headline)
+        if cached is None:
+            cached = self._by_headline[headline] = frozenset(
+                t for t in self.catalogue.targets if self.headline(t) == headline)
+        return cached
 
     def labels(self, n: Notice) -> dict[str, str]:
         """A notice's labels."""
@@ -110,11 +119,14 @@ class InhibitStage:
         if not self.rules:
             return notices
         labelled = [(n, self.labels(n)) for n in notices]
-        if not any(matches(r.target, lb) for _, lb in labelled for r in self.rules):
+        filters = [f for r in self.rules
+                   if (f := source_filter(r, [lb for _, lb in labelled], self.targets_of_headline)) is not None]
+        if not filters:
             return notices  # nothing any rule could hold back: no need to read the open alerts
+        found = {a.id: a for f in filters for a in ctx.repos.alerts.open_with_events(f)}
         sources = [Source(a.id, labels_of(a.event, severity=a.severity, headline=self.headline(a.event.target_id),
                                           notification="firing", department=a.event.lead_department))
-                   for a in ctx.repos.alerts.open_with_events()]
+                   for a in found.values()]
         out = []
         for n, lb in labelled:
             why = inhibited_by(self.rules, n.outgoing.alert_id, lb, sources)

@@ -10,7 +10,16 @@ import pytest
 from services.alerts.adapters.datafiles import load_routing
 from services.alerts.config import DATA
 from services.alerts.domain.directory import DirectoryError, Routing
-from services.alerts.domain.inhibit import LABELS, InhibitRule, Source, inhibited_by, labels_of, parse_rules
+from services.alerts.domain.inhibit import (
+    LABELS,
+    InhibitRule,
+    Source,
+    SourceFilter,
+    inhibited_by,
+    labels_of,
+    parse_rules,
+    source_filter,
+)
 from shared.catalogue import load_catalogue
 from shared.catalogue.model import SECTIONS
 from shared.messages import TargetStatusChanged
@@ -211,3 +220,59 @@ def test_no_rules_no_inhibition_and_every_label_is_known_to_matchers() -> None:
              for label in LABELS if label not in ("notification", "kind", "section", "region")}
     [rule] = parse_rules([_rule(source_match=every)], NAMES)
     assert set(rule.source) == set(every)
+
+
+# Which open alerts are read as possible sources (a necessary condition; inhibited_by still decides): the source
+# matchers on what the alerts table stores, and equal on target or headline narrowed to the targets that can match.
+def _feeding(headline: str) -> frozenset[str]:
+    return {"fixed_asset_investment_total": frozenset({"fixed_asset_investment_total", "major_project_investment"}),
+            "gdp_growth": frozenset({"gdp_growth"})}.get(headline, frozenset())
+
+
+SAME_TARGET = InhibitRule("same-target", {"notification": frozenset({"overdue"})},
+                          {"notification": frozenset({"reminder"})}, equal=("target",))
+NAMED = InhibitRule("named", {"target": frozenset({"gdp_growth", "fixed_asset_investment_total"})},
+                    {"severity": frozenset({"warning"})}, equal=("target",))
+
+
+@pytest.mark.parametrize(("rule", "notices", "expected"), [
+    pytest.param(HEADLINE, [FEEDER], SourceFilter(frozenset({"critical"}), frozenset({"headline"}), frozenset(
+        {"fixed_asset_investment_total", "major_project_investment"})), id="headline-rule-feeder-warning"),
+    pytest.param(HEADLINE, [FEEDER, {**FEEDER, "headline": "gdp_growth"}], SourceFilter(
+        frozenset({"critical"}), frozenset({"headline"}),
+        frozenset({"fixed_asset_investment_total", "major_project_investment", "gdp_growth"})),
+        id="two-headlines-both-families"),
+    pytest.param(HEADLINE, [{**FEEDER, "severity": "critical"}], None, id="no-notice-held-by-the-rule"),
+    pytest.param(HEADLINE, [{**FEEDER, "headline": ""}], SourceFilter(frozenset({"critical"}),
+                                                                       frozenset({"headline"}), None),
+                 id="no-headline-no-narrowing-by-it"),
+    pytest.param(SAME_TARGET, [{**FEEDER, "notification": "reminder"}], SourceFilter(
+        None, None, frozenset({"major_project_investment"})), id="equal-target-its-own-targets"),
+    pytest.param(NAMED, [FEEDER], SourceFilter(None, None, frozenset()), id="named-sources-none-of-the-notices"),
+    pytest.param(NAMED, [{**FEEDER, "target": "gdp_growth"}], SourceFilter(None, None, frozenset({"gdp_growth"})),
+                 id="named-sources-and-equal-target"),
+])
+def test_which_open_alerts_are_read_as_sources(rule: InhibitRule, notices: list[dict[str, str]],
+                                               expected: SourceFilter | None) -> None:
+    assert source_filter(rule, notices, _feeding) == expected
+
+
+def test_the_filter_never_leaves_out_a_source_that_inhibits() -> None:
+    # Every (rule, notice, source) of the table above that inhibits passes its rule's filter.
+    candidates = [Source("a", FAI), Source("c", {**FAI, "target": "gdp_growth", "headline": "gdp_growth"}),
+                  Source("d", {**FEEDER, "notification": "overdue"})]
+    inhibiting = 0
+    for rule in (HEADLINE, SAME_TARGET, NAMED):
+        for notice in (FEEDER, {**FEEDER, "notification": "reminder"}, {**FEEDER, "headline": "gdp_growth"},
+                       {**FEEDER, "target": "gdp_growth"}):
+            f = source_filter(rule, [notice], _feeding)
+            for s in candidates:
+                if inhibited_by([rule], "b", notice, [s]) is None:
+                    continue
+                assert f is not None, (rule.name, notice)
+                inhibiting += 1
+                lb = s.labels
+                assert f.severities is None or lb["severity"] in f.severities, (rule.name, s)
+                assert f.sections is None or lb["section"] in f.sections, (rule.name, s)
+                assert f.target_ids is None or lb["target"] in f.target_ids, (rule.name, s)
+    assert inhibiting >= 3  # the check saw every rule hold a notice back
