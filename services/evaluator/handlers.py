@@ -7,13 +7,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from services.evaluator.adapters.database import DbConnection
+from services.evaluator.adapters.locks import lock_targets
 from services.evaluator.adapters.repositories import ReadingCache, SqlStore
+from services.evaluator.domain.judging import Arrival, roles_of
 from services.evaluator.recording import EvaluationRecorder
 from services.evaluator.service import record_observation
 from shared.catalogue import Catalogue, Catalogues
 from shared.clock import Clock
 from shared.messages import Envelope, EventData, InvalidMessage, ObservationRecorded
 from shared.outbox import Outbox
+from shared.periods import Period, PeriodError
 
 
 class ObservationHandler:
@@ -27,8 +30,25 @@ class ObservationHandler:
         self._readings = ReadingCache()
 
     def begin_batch(self, conn: DbConnection, items: Sequence[tuple[Envelope, EventData]]) -> None:
-        """Called by the consumer loop before a polled batch: load what the batch needs in one query."""
-        self._readings.begin_batch(conn, [d for _, d in items if isinstance(d, ObservationRecorded)])
+        """Called by the consumer loop before a polled batch: lock the targets other replicas may judge at the same
+        time (adapters/locks.py), then load what the batch needs in one query."""
+        observations = [d for _, d in items if isinstance(d, ObservationRecorded)]
+        lock_targets(conn, self.shared_targets(observations))
+        self._readings.begin_batch(conn, observations)
+
+    def shared_targets(self, observations: Sequence[ObservationRecorded]) -> set[str]:
+        """The targets these figures move that are also read from other indicators' series (region/year/target)."""
+        out: set[str] = set()
+        for d in observations:
+            try:
+                period = Period.parse(d.period)
+            except PeriodError:
+                continue  # refused when it is handled
+            arrival = Arrival(d.indicator, d.measure.value, period, d.vintage, d.previous_value)
+            for c in self.catalogues.judging(d.region, period.year):
+                out.update(f"{c.region}/{c.year}/{t.id}" for t, series, _ in roles_of(c, arrival)
+                           if series.related is not None or series.deflator is not None)
+        return out
 
     def end_batch(self, conn: DbConnection) -> None:
         """Called by the consumer loop after the batch's messages, before its commit."""
