@@ -20,11 +20,11 @@ from kafka import KafkaProducer
 
 from devstack.broker import TansuBroker, free_port
 from devstack.deviations import deviation, publish
+from devstack.idle import alerts_idle
 from devstack.receiver import Receiver
 from devstack.stack import ENV_PREFIX, REPO, ServiceProcess
 from shared.catalogue import load_catalogue
 from shared.messages import Severity
-from devstack.idle import alerts_idle
 from tests.integration.alerts_harness import wait_until
 
 pytestmark = pytest.mark.e2e

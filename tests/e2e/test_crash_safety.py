@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from devstack.broker import TansuBroker
+from devstack.idle import wait_idle
 from devstack.receiver import Receiver
 from devstack.stack import SERVICES, Stack
 from shared.db import normalise_url
-from devstack.idle import wait_idle
 
 pytestmark = pytest.mark.e2e
 POSTS = 24

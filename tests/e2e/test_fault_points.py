@@ -15,10 +15,10 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from devstack.broker import TansuBroker
+from devstack.idle import Idleness, scalar
 from devstack.receiver import Receiver
 from devstack.stack import SERVICES, ServiceProcess, Stack
 from shared.messages import decode
-from devstack.idle import Idleness, scalar
 from tests.e2e.test_scale_out import (
     GROUP_ENV,
     PARTITIONS,

@@ -19,9 +19,9 @@ import httpx
 import pytest
 
 from devstack.broker import TansuBroker
+from devstack.idle import wait_idle
 from devstack.receiver import Receiver
 from devstack.stack import SERVICES, Stack
-from devstack.idle import wait_idle
 
 pytestmark = pytest.mark.e2e
 READER = "inhibit-e2e-reader"

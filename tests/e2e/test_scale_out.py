@@ -12,13 +12,13 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from devstack.broker import TansuBroker
+from devstack.idle import wait_idle
 from devstack.stack import SERVICES, ServiceProcess, Stack
 from services.evaluator.domain.evaluation import Reading, evaluate
 from shared.catalogue import load_catalogue
 from shared.catalogue.model import QUANTITATIVE_KINDS, Frequency, Kind, Measure
 from shared.messages import ObservationStatus, Severity, TargetStatusChanged, decode
 from shared.periods import Period
-from devstack.idle import wait_idle
 
 pytestmark = pytest.mark.e2e
 CATALOGUE = load_catalogue()

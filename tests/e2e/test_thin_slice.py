@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from devstack.broker import TansuBroker
+from devstack.idle import wait_idle
 from devstack.receiver import Receiver
 from devstack.stack import SERVICES, Stack
 from services.alerts.channels.webhook import verify
-from devstack.idle import wait_idle
 
 pytestmark = pytest.mark.e2e
 SECRET = "e2e-test-secret"

@@ -19,11 +19,11 @@ from kafka import KafkaProducer
 
 from devstack.broker import TansuBroker, free_port
 from devstack.deviations import deviation, publish
+from devstack.idle import alerts_idle, consumed_events
 from services.alerts.config import AlertsSettings
 from services.alerts.main import create_app
 from shared.catalogue import load_catalogue
 from shared.messages import Envelope, Severity
-from devstack.idle import alerts_idle, consumed_events
 
 CAT = load_catalogue()
 SECRET = "integration-webhook-secret"

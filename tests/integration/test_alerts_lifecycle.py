@@ -10,9 +10,9 @@ import urllib.parse
 from kafka import KafkaConsumer, TopicPartition
 
 from devstack.broker import TansuBroker
+from devstack.idle import alerts_backlog
 from devstack.receiver import Receiver
 from shared.messages import NotificationDeadLettered, Severity
-from devstack.idle import alerts_backlog
 
 from .alerts_harness import AUTH, CAT, consumed, producer, running, send, settings, wait_settled, wait_until
 
