@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection
 from shared.adapters.leader import LeaderLock
 from shared.adapters.retention import Pruner
 from shared.clock import Clock, utc_now
-from shared.db import BigId, UTCDateTime
+from shared.db import BigId, UTCDateTime, insert_rows
 from shared.deadletters import EnsureTopics
 from shared.failures import dependency_of, describe, is_transient
 from shared.faults import fault_point
@@ -94,7 +94,7 @@ class Outbox:
         events = list(events)
         rows = self.rows(events, now)
         if rows:
-            conn.execute(self.table.insert(), rows)
+            insert_rows(conn, self.table, rows)
             cause = current_log_context().get("event_id")  # the event being handled, in a consumer
             log_events(log, "outbox: wrote", list(zip(rows, events, strict=True)), lambda item: {
                 **event_fields(str(item[0]["event_id"]), item[1].event_type, item[1].model_dump(mode="json")),

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from services.ingest.adapters.tables import observations as t
 from services.ingest.domain.observations import ObservationQuery, StoredObservation
+from shared.db import insert_rows
 
 _FIELDS = [f.name for f in dataclasses.fields(StoredObservation)]
 # IN lists in chunks, within SQLite's and PostgreSQL's parameter limits.
@@ -43,10 +44,8 @@ class SqlObservations:
             self.conn.execute(update(t).where(t.c.pk.in_(pks[i : i + _CHUNK])).values(is_current=False))
 
     def add(self, rows: Sequence[StoredObservation]) -> None:
-        """Insert new vintages (one executemany)."""
-        if rows:
-            self.conn.execute(t.insert(), [
-                {name: getattr(r, name) for name in _FIELDS if name != "pk"} for r in rows])
+        """Insert new vintages (one executemany, or COPY for a large batch on PostgreSQL)."""
+        insert_rows(self.conn, t, [{name: getattr(r, name) for name in _FIELDS if name != "pk"} for r in rows])
 
     def search(self, q: ObservationQuery) -> list[StoredObservation]:
         """Vintages of one indicator, oldest first within each series."""
