@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from devstack.receiver import Receiver
 from devstack.scratchdb import ScratchDatabases
-from devstack.stack import SERVICES, Stack
+from devstack.stack import SERVICES, Stack, peak_rss_mb
 from shared.catalogue import load_catalogue
 
 REGIONS = ["jiangyin", "yixing", "liangxi", "xishan", "huishan", "binhu", "xinwu", "jingkai"]
@@ -37,13 +37,6 @@ def pct(values: list[float], p: float) -> float:
         return float("nan")
     s = sorted(values)
     return s[min(len(s) - 1, max(0, round(p / 100 * len(s)) - 1))]
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def latency_phase(ingest: str, key: str, receiver: Receiver, n: int, rate: float) -> dict[str, float]:

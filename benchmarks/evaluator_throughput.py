@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from devstack.broker import TansuBroker, free_port
 from devstack.idle import scalar
 from devstack.scratchdb import ScratchDatabases
-from devstack.stack import ServiceProcess
+from devstack.stack import ServiceProcess, peak_rss_mb
 from services.evaluator.config import EvaluatorSettings
 from shared.catalogue import load_catalogue
 from shared.catalogue.model import Measure
@@ -120,8 +120,7 @@ def main() -> None:
         end = time.perf_counter()
         assert first is not None
         rate = (done - first[1]) / max(1e-9, end - first[0])
-        rss = next(int(x.split()[1]) / 1024 for x in Path(f"/proc/{proc.proc.pid}/status").read_text().splitlines()
-                   if x.startswith("VmHWM:")) if proc.proc else float("nan")
+        rss = peak_rss_mb(proc.proc.pid) if proc.proc else float("nan")
         published = re.findall(r'^outbox_published_total\{topic="wuxi.deviations"\} (\S+)$',
                                httpx.get(f"{proc.url}/metrics").text, re.M)
     finally:

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from devstack.broker import TansuBroker, free_port
 from devstack.scratchdb import ScratchDatabases
-from devstack.stack import ServiceProcess
+from devstack.stack import ServiceProcess, peak_rss_mb
 from shared.catalogue import load_catalogue
 from shared.db import normalise_url
 
@@ -174,7 +174,7 @@ def main() -> None:
         batch = asyncio.run(batch_api(base, key, data))
         base_rate = baseline(url, rows(args.observations, offset=2 * 10**6))
         singles = singles_wrk(base, key, args.seconds) if shutil.which("wrk") else None
-        rss = f"{_rss(procs[0]):.0f} MB"
+        rss = f"{peak_rss_mb(procs[0].proc.pid) if procs[0].proc else float('nan'):.0f} MB"
     finally:
         for p in procs:
             p.stop()
@@ -199,15 +199,6 @@ def main() -> None:
     else:
         print("| single POSTs, 32 connections (wrk) | NOT MEASURED: wrk is not installed (apt-get install wrk) | "
               ">= 1,500/s, p99 < 50 ms |")
-
-
-def _rss(p: ServiceProcess) -> float:
-    if p.proc is None:
-        return float("nan")
-    for line in Path(f"/proc/{p.proc.pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 if __name__ == "__main__":

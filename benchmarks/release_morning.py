@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import hashlib
 import json
-import re
 import sys
 import tempfile
 import threading
@@ -38,10 +37,10 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from devstack.idle import Idleness, scalar
+from devstack.idle import Idleness, consumed_events, scalar
 from devstack.receiver import Receiver
 from devstack.scratchdb import ScratchDatabases
-from devstack.stack import SERVICES, Stack
+from devstack.stack import SERVICES, Stack, peak_rss_mb
 from shared.catalogue import Catalogue, load_catalogues
 from shared.catalogue.model import Frequency, Measure
 from shared.db import normalise_url
@@ -98,17 +97,6 @@ def release_rows(catalogue: Catalogue, regions: list[str], years: list[int]) -> 
                             "value": value, "unit": unit}))
     rows.sort(key=lambda r: r[0])
     return [r for _, r in rows]
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _metric_sum(text: str, name: str, outcome: str) -> float:
-    return sum(float(n) for n in re.findall(rf'{name}\{{[^}}]*outcome="{outcome}"[^}}]*\}} ([0-9.e+]+)', text))
 
 
 @dataclass
@@ -200,7 +188,7 @@ def run_once(replicas: int, rows: list[dict[str, Any]], args: argparse.Namespace
         res.notified_s = max(arrivals) - wall0 if arrivals else float("nan")
         for proc in stack.replicas_of("alerts"):
             text = httpx.get(f"{proc.url}/metrics", timeout=10).text
-            res.deviations += _metric_sum(text, "consumer_messages_total", "processed")
+            res.deviations += consumed_events(text, outcomes=("processed",))
         res.sent_rows = scalar(urls["alerts"], "SELECT count(*) FROM notifications WHERE status = 'sent'")
         res.standing = standing(urls["evaluator"])
         for proc in stack.processes:

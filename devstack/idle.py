@@ -35,10 +35,11 @@ def alerts_backlog(url: str) -> dict[str, int]:
             "pending notifications": scalar(url, "SELECT count(*) FROM notifications WHERE status = 'pending'")}
 
 
-def consumed_events(metrics: str) -> float:
-    """Events a process's consumer has finished with (handled, or dropped as a duplicate), from its /metrics."""
+def consumed_events(metrics: str, outcomes: tuple[str, ...] = ("processed", "duplicate")) -> float:
+    """Events a process's consumer has finished with (by default handled, or dropped as a duplicate), from its
+    /metrics."""
     return sum(float(n) for n in re.findall(
-        r'consumer_messages_total\{[^}]*outcome="(?:processed|duplicate)"[^}]*\} ([0-9.]+)', metrics))
+        rf'consumer_messages_total\{{[^}}]*outcome="(?:{"|".join(outcomes)})"[^}}]*\}} ([0-9.e+]+)', metrics))
 
 
 def alerts_idle(metrics: str, url: str, events: int = 0) -> bool:

@@ -26,6 +26,14 @@ FAULT_ENV = ("WX_TEST_BUILD", "WX_FAULT_POINT", "WX_FAULT_AFTER")  # shared/faul
 REPO = Path(__file__).resolve().parent.parent
 
 
+def peak_rss_mb(pid: int) -> float:
+    """A process's peak resident memory (VmHWM) in MB; NaN when it does not say (the benchmarks' memory figure)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 @dataclass
 class ServiceProcess:
     """One service running as ``python -m services.<name>``."""

@@ -4,7 +4,7 @@ transaction, through the ``record_observation`` use case on repositories bound t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from services.evaluator.adapters.database import DbConnection
 from services.evaluator.adapters.locks import lock_targets
@@ -33,12 +33,14 @@ class ObservationHandler:
         """Called by the consumer loop before a polled batch: lock the targets other replicas may judge at the same
         time (adapters/locks.py), then load what the batch needs in one query."""
         observations = [d for _, d in items if isinstance(d, ObservationRecorded)]
-        lock_targets(conn, self.shared_targets(observations))
+        lock_targets(conn, self._shared(observations))  # found only where it locks (PostgreSQL)
         self._readings.begin_batch(conn, observations)
 
     def shared_targets(self, observations: Sequence[ObservationRecorded]) -> set[str]:
         """The targets these figures move that are also read from other indicators' series (region/year/target)."""
-        out: set[str] = set()
+        return set(self._shared(observations))
+
+    def _shared(self, observations: Sequence[ObservationRecorded]) -> Iterator[str]:
         for d in observations:
             try:
                 period = Period.parse(d.period)
@@ -46,9 +48,8 @@ class ObservationHandler:
                 continue  # refused when it is handled
             arrival = Arrival(d.indicator, d.measure.value, period, d.vintage, d.previous_value)
             for c in self.catalogues.judging(d.region, period.year):
-                out.update(f"{c.region}/{c.year}/{t.id}" for t, series, _ in roles_of(c, arrival)
-                           if series.related is not None or series.deflator is not None)
-        return out
+                yield from (f"{c.region}/{c.year}/{t.id}" for t, series, _ in roles_of(c, arrival)
+                            if series.related is not None or series.deflator is not None)
 
     def end_batch(self, conn: DbConnection) -> None:
         """Called by the consumer loop after the batch's messages, before its commit."""

@@ -31,10 +31,13 @@ def lock_key(target: str) -> int:
 
 
 def lock_targets(conn: Connection, targets: Iterable[str]) -> list[int]:
-    """Lock these targets for the rest of ``conn``'s transaction, in key order; returns the keys locked."""
-    keys = sorted({lock_key(t) for t in targets})
+    """Lock these targets for the rest of ``conn``'s transaction, in key order; returns the keys locked.
+
+    ``targets`` is read only on PostgreSQL: a generator spares SQLite the work of finding them.
+    """
     if conn.dialect.name != "postgresql":
         return []
+    keys = sorted({lock_key(t) for t in targets})
     for k in keys:
         conn.execute(_LOCK, {"ns": NAMESPACE, "k": k})
     return keys
