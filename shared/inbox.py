@@ -6,12 +6,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, Engine, MetaData, String, Table, delete, select
+from sqlalchemy import Column, Engine, MetaData, String, Table, any_, bindparam, delete, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from shared.adapters.retention import Pruner
 from shared.clock import Clock, utc_now
-from shared.db import UTCDateTime
+from shared.db import UTCDateTime, insert_rows
 from shared.metrics import CommonMetrics
 
 
@@ -31,8 +32,11 @@ def already_processed(conn: Connection, table: Table, event_ids: Iterable[str]) 
     ids = list(set(event_ids))
     if not ids:
         return set()
+    if conn.dialect.name == "postgresql":  # one array parameter: psycopg parsed a 500-placeholder IN per batch
+        return set(conn.execute(select(table.c.event_id).where(table.c.event_id == any_(
+            bindparam("ids", ids, type_=postgresql.ARRAY(String))))).scalars())
     found: set[str] = set()
-    # Chunks keep the IN list within SQLite's and PostgreSQL's parameter limits.
+    # Chunks keep the IN list within SQLite's parameter limit.
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         found.update(conn.execute(select(table.c.event_id).where(table.c.event_id.in_(chunk))).scalars())
@@ -41,10 +45,8 @@ def already_processed(conn: Connection, table: Table, event_ids: Iterable[str]) 
 
 def mark_processed(conn: Connection, table: Table, events: list[tuple[str, str]], now: datetime) -> None:
     """Record (event id, type) pairs as processed in ``conn``'s transaction."""
-    if events:
-        conn.execute(
-            table.insert(), [{"event_id": i, "event_type": t, "processed_at": now} for i, t in events]
-        )
+    # By COPY on PostgreSQL for a large batch (insert_rows): the executemany was a fifth of the evaluator's time.
+    insert_rows(conn, table, [{"event_id": i, "event_type": t, "processed_at": now} for i, t in events])
 
 
 def prune_processed(conn: Connection, table: Table, before: datetime, limit: int = 1000) -> int:

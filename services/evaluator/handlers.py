@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 
 from services.evaluator.adapters.database import DbConnection
 from services.evaluator.adapters.locks import lock_targets
-from services.evaluator.adapters.repositories import ReadingCache, SqlStore
+from services.evaluator.adapters.repositories import BatchCache, SqlStore
 from services.evaluator.domain.judging import Arrival, roles_of
 from services.evaluator.recording import EvaluationRecorder
 from services.evaluator.service import record_observation
@@ -27,14 +27,14 @@ class ObservationHandler:
         self.catalogues = self.recorder.catalogues
         self.outbox = outbox
         self.clock = clock
-        self._readings = ReadingCache()
+        self._batch = BatchCache()
 
     def begin_batch(self, conn: DbConnection, items: Sequence[tuple[Envelope, EventData]]) -> None:
         """Called by the consumer loop before a polled batch: lock the targets other replicas may judge at the same
         time (adapters/locks.py), then load what the batch needs in one query."""
         observations = [d for _, d in items if isinstance(d, ObservationRecorded)]
         lock_targets(conn, self._shared(observations))  # found only where it locks (PostgreSQL)
-        self._readings.begin_batch(conn, observations)
+        self._batch.begin_batch(conn, observations)
 
     def shared_targets(self, observations: Sequence[ObservationRecorded]) -> set[str]:
         """The targets these figures move that are also read from other indicators' series (region/year/target)."""
@@ -53,12 +53,12 @@ class ObservationHandler:
 
     def end_batch(self, conn: DbConnection) -> None:
         """Called by the consumer loop after the batch's messages, before its commit."""
-        self._readings.end_batch(conn)
+        self._batch.end_batch(conn)
 
     def __call__(self, conn: DbConnection, envelope: Envelope, data: EventData) -> None:
         if not isinstance(data, ObservationRecorded):
             raise InvalidMessage(f"the evaluator does not handle {envelope.type}")
-        record_observation(SqlStore(conn, self.outbox, self._readings), self.recorder, data, self.clock())
+        record_observation(SqlStore(conn, self.outbox, self._batch), self.recorder, data, self.clock())
 
 
 __all__ = ["ObservationHandler"]

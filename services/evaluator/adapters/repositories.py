@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from services.evaluator.adapters.tables import evaluations, readings, status_reports, target_states
 from services.evaluator.domain.evaluation import Reading, Status
 from services.evaluator.ports import BoardRow, CurrentState, EvaluationRow, StatusReportRow
+from shared.db import insert_rows
 from shared.messages import EventData, ObservationRecorded, ObservationStatus, Severity
 from shared.outbox import Outbox
 from shared.periods import Period
@@ -28,8 +29,7 @@ _VALUES: dict[str, Any] = {
     c: bindparam(c) for c in ("value", "status", "vintage", "observation_id", "recorded_at", "received_at")}
 _SELECT_VINTAGES = select(readings.c.indicator, readings.c.region, readings.c.period, readings.c.measure,
                           readings.c.vintage)
-_INSERT = readings.insert().values(indicator=bindparam("k_indicator"), region=bindparam("k_region"),
-                                   period=bindparam("k_period"), measure=bindparam("k_measure"), **_VALUES)
+_COLUMN = {"k_indicator": "indicator", "k_region": "region", "k_period": "period", "k_measure": "measure"}
 _UPDATE = readings.update().where(*_KEY).values(**_VALUES)
 _EVALUATION_COLUMNS = tuple(f.name for f in fields(EvaluationRow))
 _REPORT_COLUMNS = tuple(f.name for f in fields(StatusReportRow))
@@ -37,23 +37,31 @@ _REPORT_COLUMNS = tuple(f.name for f in fields(StatusReportRow))
 SeriesKey = tuple[str, str, str, str]
 
 
-class ReadingCache:
-    """The known vintages of a polled batch, and the readings still to write, across the batch's messages.
+class BatchCache:
+    """What one polled batch reads once and writes once, across its messages (the consumer loop's transaction).
 
-    One query loads the known vintages of a whole batch; readings that trigger no evaluation are written
-    together at the end of the batch (or before the next evaluation reads the table).
+    - the known vintages of every series in the batch: one query in ``begin_batch``;
+    - readings that trigger no evaluation: written together, before anything reads the table and at the end;
+    - each series an evaluation reads: read once per batch, then kept current as the batch's figures arrive;
+    - each target's state: read once per batch; evaluations and state moves are written at the end of the batch.
+
+    Outside a batch (a route's unit of work) every read goes to the database and every write is made at once.
+    Nothing is kept from one batch to the next: another replica may have moved a series or a state in between.
     """
 
     def __init__(self) -> None:
         self._known: dict[SeriesKey, int | None] = {}
         self._pending: dict[SeriesKey, dict[str, object]] = {}
-        self._prepared = False  # whether begin_batch loaded this batch's vintages
+        self._series: dict[tuple[str, str, int, str], dict[str, Reading]] = {}  # (indicator, measure, year, region)
+        self._states: dict[str, CurrentState | None] = {}
+        self._evaluations: list[dict[str, Any]] = []
+        self._state_writes: dict[str, tuple[bool, dict[str, object]]] = {}  # target id -> (insert, values)
+        self.prepared = False  # whether begin_batch opened a batch
 
     def begin_batch(self, conn: Connection, items: Sequence[ObservationRecorded]) -> None:
-        """Load the known vintages of every series in the batch."""
-        self._known.clear()
-        self._pending.clear()
-        self._prepared = True
+        """Forget any earlier batch and load the known vintages of every series in this one."""
+        self._clear()
+        self.prepared = True
         keys = {(d.indicator, d.region, d.period, d.measure.value) for d in items}
         indicators = sorted({k[0] for k in keys})
         periods = sorted({k[2] for k in keys})
@@ -64,10 +72,18 @@ class ReadingCache:
                 if (ind, region, period, measure) in keys:
                     self._known[(ind, region, period, measure)] = vintage
 
+    def _clear(self) -> None:
+        self._known.clear()
+        self._pending.clear()
+        self._series.clear()
+        self._states.clear()
+        self._evaluations.clear()
+        self._state_writes.clear()
+
     def record(self, conn: Connection, data: ObservationRecorded, now: datetime, *, defer: bool) -> bool:
         """Record the reading if its vintage is new; False for a vintage already known (a repeat or replay)."""
         key = (data.indicator, data.region, data.period, data.measure.value)
-        if not self._prepared:  # called outside a batch (a single message): look it up, write at once
+        if not self.prepared:  # called outside a batch (a single message): look it up, write at once
             self._known[key] = conn.execute(select(readings.c.vintage).where(*_KEY), {
                 "k_indicator": key[0], "k_region": key[1], "k_period": key[2], "k_measure": key[3]}).scalar()
             defer = False
@@ -80,9 +96,67 @@ class ReadingCache:
                "_exists": known is not None or self._pending.get(key, {}).get("_exists", False)}
         self._known[key] = data.vintage
         self._pending[key] = row
+        if self._series:
+            period = Period.parse(data.period)
+            held = self._series.get((data.indicator, data.measure.value, period.year, data.region))
+            if held is not None:  # a series this batch has read: it now holds the new figure
+                held[data.period] = Reading(data.value, period, data.status, data.observation_id, data.vintage,
+                                            data.recorded_at)
         if not defer:
             self.flush(conn)
         return True
+
+    def series(self, conn: Connection, indicator: str, measure: str, year: int, region: str) -> list[Reading]:
+        """Every period's latest vintage of one series in one year: from the batch once it has read it."""
+        key = (indicator, measure, year, region)
+        held = self._series.get(key)
+        if held is None:
+            self.flush(conn)  # evaluations read what this batch has received so far
+            r = readings
+            rows = conn.execute(
+                select(r.c.period, r.c.value, r.c.status, r.c.observation_id, r.c.vintage, r.c.recorded_at).where(
+                    r.c.indicator == indicator, r.c.region == region, r.c.measure == measure,
+                    r.c.period.like(f"{year}%"),
+                )
+            ).all()
+            held = {x.period: Reading(x.value, Period.parse(x.period), ObservationStatus(x.status), x.observation_id,
+                                      x.vintage, x.recorded_at) for x in rows}
+            if not self.prepared:
+                return list(held.values())
+            self._series[key] = held
+        return list(held.values())
+
+    def state(self, conn: Connection, target_id: str) -> CurrentState | None:
+        """The target's stored status (as this batch has moved it), or None before its first evaluation."""
+        if self.prepared and target_id in self._states:
+            return self._states[target_id]
+        s = target_states
+        row = conn.execute(select(s.c.status, s.c.severity, s.c.period).where(s.c.target_id == target_id)).first()
+        found = CurrentState(Status(row.status), Severity(row.severity), row.period) if row else None
+        if self.prepared:
+            self._states[target_id] = found
+        return found
+
+    def put_state(self, conn: Connection, target_id: str, values: dict[str, object], *, exists: bool) -> None:
+        """Move a target's state: at once outside a batch, at the end of the batch inside one."""
+        if not self.prepared:
+            _write_states(conn, {target_id: (not exists, values)})
+            return
+        before = self._states.get(target_id) if target_id in self._states else self.state(conn, target_id)
+        if "status" in values or before is None:
+            self._states[target_id] = CurrentState(Status(str(values["status"])), Severity(str(values["severity"])),
+                                                   str(values["period"]))
+        else:
+            self._states[target_id] = CurrentState(before.status, before.severity, str(values["period"]))
+        insert, held = self._state_writes.get(target_id, (not exists, {}))
+        self._state_writes[target_id] = (insert, {**held, **values})
+
+    def add_evaluation(self, conn: Connection, row: dict[str, Any]) -> None:
+        """Store an evaluation: at once outside a batch, at the end of the batch inside one."""
+        if self.prepared:
+            self._evaluations.append(row)
+        else:
+            conn.execute(evaluations.insert(), [row])
 
     def flush(self, conn: Connection) -> None:
         """Write the deferred readings (before anything reads the table, and at the end of the batch)."""
@@ -95,19 +169,36 @@ class ReadingCache:
         if updates:
             conn.execute(_UPDATE, [{k: v for k, v in r.items() if k != "_exists"} for r in updates])
         if inserts:
-            conn.execute(_INSERT, [{k: v for k, v in r.items() if k != "_exists"} for r in inserts])
+            insert_rows(conn, readings, [{_COLUMN.get(k, k): v for k, v in r.items() if k != "_exists"}
+                                         for r in inserts])
 
     def end_batch(self, conn: Connection) -> None:
-        """Write what is left and forget the batch."""
+        """Write what is left (readings, evaluations, then the states pointing at them) and forget the batch."""
         self.flush(conn)
-        self._prepared = False
-        self._known.clear()
+        insert_rows(conn, evaluations, self._evaluations)
+        _write_states(conn, self._state_writes)
+        self._clear()
+        self.prepared = False
+
+
+def _write_states(conn: Connection, writes: dict[str, tuple[bool, dict[str, object]]]) -> None:
+    """Insert or update target states, one executemany per shape of row."""
+    groups: dict[tuple[bool, tuple[str, ...]], list[dict[str, object]]] = {}
+    for target_id, (insert, values) in writes.items():
+        groups.setdefault((insert, tuple(sorted(values))), []).append({"t_id": target_id, **values})
+    s = target_states
+    for (insert, names), rows in groups.items():
+        if insert:
+            conn.execute(s.insert().values(target_id=bindparam("t_id"), **{n: bindparam(n) for n in names}), rows)
+        else:
+            conn.execute(s.update().where(s.c.target_id == bindparam("t_id"))
+                         .values(**{n: bindparam(n) for n in names}), rows)
 
 
 class SqlReadings:
     """ReadingRepository on the ``readings`` table."""
 
-    def __init__(self, conn: Connection, cache: ReadingCache) -> None:
+    def __init__(self, conn: Connection, cache: BatchCache) -> None:
         self._conn = conn
         self._cache = cache
 
@@ -117,17 +208,7 @@ class SqlReadings:
 
     def series(self, indicator: str, measure: str, year: int, region: str) -> list[Reading]:
         """Every period's latest vintage of one series in one year."""
-        self._cache.flush(self._conn)  # evaluations read what this batch has received so far
-        r = readings
-        rows = self._conn.execute(
-            select(r.c.period, r.c.value, r.c.status, r.c.observation_id, r.c.vintage, r.c.recorded_at).where(
-                r.c.indicator == indicator, r.c.region == region, r.c.measure == measure,
-                r.c.period.like(f"{year}%"),
-            )
-        ).all()
-        return [Reading(x.value, Period.parse(x.period), ObservationStatus(x.status), x.observation_id, x.vintage,
-                        x.recorded_at) for x in rows]
-
+        return self._cache.series(self._conn, indicator, measure, year, region)
 
     def of_period(self, indicator: str, measure: str, period: str) -> dict[str, Reading]:
         """Every region's latest vintage of one series in one period, by region."""
@@ -154,12 +235,13 @@ class SqlReadings:
 class SqlEvaluations:
     """EvaluationRepository on the ``evaluations`` table."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, cache: BatchCache) -> None:
         self._conn = conn
+        self._cache = cache
 
     def add(self, row: EvaluationRow) -> None:
-        """Store an evaluation."""
-        self._conn.execute(evaluations.insert(), [asdict(row)])
+        """Store an evaluation (in a batch, with the batch's others at its end)."""
+        self._cache.add_evaluation(self._conn, asdict(row))
 
     def history(self, target_id: str, limit: int) -> list[EvaluationRow]:
         """A target's evaluations, newest first."""
@@ -187,15 +269,13 @@ class SqlEvaluations:
 class SqlTargetStates:
     """TargetStateRepository on the ``target_states`` table."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, cache: BatchCache) -> None:
         self._conn = conn
+        self._cache = cache
 
     def get(self, target_id: str) -> CurrentState | None:
         """The target's stored status, or None before its first evaluation."""
-        s = target_states
-        row = self._conn.execute(select(s.c.status, s.c.severity, s.c.period).where(s.c.target_id == target_id)
-                                 ).first()
-        return CurrentState(Status(row.status), Severity(row.severity), row.period) if row else None
+        return self._cache.state(self._conn, target_id)
 
     def put(self, target_id: str, *, period: str, evaluation_id: str, status: Status, severity: Severity,
             changed: bool, now: datetime, exists: bool) -> None:
@@ -203,11 +283,7 @@ class SqlTargetStates:
         values: dict[str, object] = {"period": period, "evaluation_id": evaluation_id}
         if changed or not exists:
             values.update(status=status.value, severity=severity.value, updated_at=now)
-        s = target_states
-        if exists:
-            self._conn.execute(s.update().where(s.c.target_id == target_id).values(**values))
-        else:
-            self._conn.execute(s.insert().values(target_id=target_id, **values))
+        self._cache.put_state(self._conn, target_id, values, exists=exists)
 
     def board(self) -> dict[str, BoardRow]:
         """Every evaluated target's state with its latest evaluation's figures."""
@@ -267,9 +343,10 @@ class SqlOutbox:
 class SqlStore:
     """The evaluator's repositories on one connection: a unit of work whose transaction the caller owns."""
 
-    def __init__(self, conn: Connection, outbox: Outbox, cache: ReadingCache | None = None) -> None:
-        self.readings = SqlReadings(conn, cache or ReadingCache())
-        self.evaluations = SqlEvaluations(conn)
-        self.states = SqlTargetStates(conn)
+    def __init__(self, conn: Connection, outbox: Outbox, cache: BatchCache | None = None) -> None:
+        cache = cache or BatchCache()
+        self.readings = SqlReadings(conn, cache)
+        self.evaluations = SqlEvaluations(conn, cache)
+        self.states = SqlTargetStates(conn, cache)
         self.reports = SqlStatusReports(conn)
         self.outbox = SqlOutbox(conn, outbox)
