@@ -7,6 +7,9 @@ together: a redelivered event finds its id processed and queues nothing twice.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from services.alerts.adapters.db import Conn, Repositories
 from services.alerts.domain.directory import Routing
@@ -26,20 +29,50 @@ def outgoing_for(routing: Routing, alert_id: str, kind: NotificationKind, event:
 
 
 class StatusChangeHandler:
-    """Handles TargetStatusChanged events."""
+    """Handles TargetStatusChanged events; in the consumer loop, a polled batch at a time (``begin_batch``,
+    each event, ``end_batch``).
+
+    In a batch the targets' open alerts are read in one query, alerts opened and changed are written together,
+    and the notifications of the whole batch go through the pipeline once at its end, after those writes: the
+    inhibit stage then judges every notice against the alerts as the batch leaves them (an alert opened or
+    resolved anywhere in the batch counts, as Alertmanager judges inhibition when it sends). Called alone (no
+    batch), each event is written and notified at once.
+    """
 
     def __init__(self, routing: Routing, pipeline: Pipeline, clock: Clock) -> None:
         self.routing = routing
         self.pipeline = pipeline
         self.clock = clock
+        self._batch: _Batch | None = None
+
+    def begin_batch(self, conn: Conn, items: Sequence[tuple[Envelope, EventData]]) -> None:
+        """Read the open alerts of the batch's targets at once; forget any earlier batch."""
+        ids = [d.target_id for _, d in items if isinstance(d, TargetStatusChanged)]
+        found = Repositories.on(conn).alerts.open_for_targets(ids)
+        self._batch = _Batch({t: OpenAlert(a, Severity(sev)) for t, (a, sev) in found.items()})
+
+    def end_batch(self, conn: Conn) -> None:
+        """Write the batch's alerts, then queue its notifications through the pipeline in one run."""
+        batch, self._batch = self._batch, None
+        if batch is None:
+            return
+        repos = Repositories.on(conn)
+        repos.alerts.insert_many(list(batch.inserts.values()))
+        repos.alerts.update_open_many(batch.updates)
+        if batch.outgoing:
+            self.pipeline.run(repos, batch.outgoing, self.clock())
 
     def __call__(self, conn: Conn, envelope: Envelope, data: EventData) -> None:
         if not isinstance(data, TargetStatusChanged):
             raise InvalidMessage(f"the alerts service does not handle {envelope.type}")
         now = self.clock()
         repos = Repositories.on(conn)
-        row = repos.alerts.open_for_target(data.target_id)
-        open_alert = OpenAlert(row.id, Severity(row.severity)) if row else None
+        batch = self._batch
+        if batch is not None:
+            open_alert = batch.open.get(data.target_id)
+        else:
+            row = repos.alerts.open_for_target(data.target_id)
+            open_alert = OpenAlert(row.id, Severity(row.severity)) if row else None
         action = decide(open_alert, data.severity)
         if action == Action.IGNORE:
             return
@@ -50,13 +83,17 @@ class StatusChangeHandler:
             fields["severity"] = data.severity.value
         if open_alert is None:
             alert_id = uuid.uuid4().hex
-            repos.alerts.insert({
+            row = {
                 "id": alert_id, "target_id": data.target_id, "status": AlertStatus.FIRING.value,
                 "lead_department": data.lead_department, "co_departments": ",".join(data.co_departments),
                 "opened_at": now, "resolved_at": None, "escalation_level": 0, "last_notified_at": now,
                 "acknowledged_at": None, "acknowledged_by": None, "ack_explanation": None, "ack_measures": None,
                 "escalated_at": None, **fields,
-            })
+            }
+            if batch is not None:
+                batch.inserts[alert_id] = row
+            else:
+                repos.alerts.insert(row)
         else:
             alert_id = open_alert.id
             if action == Action.RESOLVE:
@@ -66,10 +103,31 @@ class StatusChangeHandler:
                 fields.update(status=AlertStatus.FIRING.value, last_notified_at=now, escalated_at=now)
             # This partition's events are handled one at a time, so only an acknowledgement can race with
             # this update, and it never resolves: the alert read as open is still open.
-            repos.alerts.update_open(alert_id, fields)
+            if batch is None:
+                repos.alerts.update_open(alert_id, fields)
+            elif alert_id in batch.inserts:  # opened earlier in this batch: written once, as it ends up
+                batch.inserts[alert_id].update(fields)
+            else:
+                batch.updates[alert_id] = {**batch.updates.get(alert_id, {}), **fields}
+        if batch is not None:
+            batch.open[data.target_id] = (None if action == Action.RESOLVE else
+                                          OpenAlert(alert_id, data.severity))
         if action == Action.UPDATE:
             return
         # A recovery goes to everyone the alert went to, so route it with the alert's last severity.
         severity = open_alert.severity if action == Action.RESOLVE and open_alert else data.severity
-        self.pipeline.run(repos, outgoing_for(self.routing, alert_id, NotificationKind(action.value), data, severity,
-                                              envelope.id), now)
+        outgoing = outgoing_for(self.routing, alert_id, NotificationKind(action.value), data, severity, envelope.id)
+        if batch is not None:
+            batch.outgoing += outgoing
+        else:
+            self.pipeline.run(repos, outgoing, now)
+
+
+@dataclass
+class _Batch:
+    """One polled batch's alerts as they stand, the writes still to make, and the notifications still to queue."""
+
+    open: dict[str, OpenAlert | None]  # by target id; None once resolved in the batch
+    inserts: dict[str, dict[str, Any]] = field(default_factory=dict)  # alert id -> row
+    updates: dict[str, dict[str, Any]] = field(default_factory=dict)  # alert id -> fields changed
+    outgoing: list[Outgoing] = field(default_factory=list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy.engine import Connection, Row
 from services.alerts.adapters.tables import alerts
 from services.alerts.domain.inhibit import SourceFilter
 from services.alerts.domain.model import AlertStatus
+from shared.db import insert_rows
 from shared.messages import TargetStatusChanged
 
 # Built once: statements with bound parameters reuse SQLAlchemy's compiled cache (``.values(**kw)`` would not).
@@ -38,6 +40,29 @@ class AlertRepository:
     def open_for_target(self, target_id: str) -> Any:
         """The target's open alert (id, severity), if any."""
         return self.conn.execute(_OPEN_ALERT, {"t": target_id}).first()
+
+    def open_for_targets(self, target_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """The open alert (id, severity) of each of these targets that has one, by target id (a batch's, at once)."""
+        out: dict[str, tuple[str, str]] = {}
+        ids = sorted(set(target_ids))
+        for i in range(0, len(ids), 500):  # IN lists within SQLite's parameter limit
+            rows = self.conn.execute(select(alerts.c.target_id, alerts.c.id, alerts.c.severity).where(
+                alerts.c.target_id.in_(ids[i : i + 500]), alerts.c.status != AlertStatus.RESOLVED.value))
+            out.update((t, (a, sev)) for t, a, sev in rows)
+        return out
+
+    def insert_many(self, rows: list[dict[str, Any]]) -> None:
+        """New alerts (a batch's, by COPY on PostgreSQL when there are many)."""
+        insert_rows(self.conn, alerts, rows)
+
+    def update_open_many(self, changes: dict[str, dict[str, Any]]) -> None:
+        """Change alerts that are still open, by alert id: one executemany per set of fields changed."""
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for alert_id, fields in changes.items():
+            groups.setdefault(tuple(sorted(fields)), []).append({"a_id": alert_id, **fields})
+        for names, rows in groups.items():
+            self.conn.execute(update(alerts).where(alerts.c.id == bindparam("a_id"), alerts.c.status.in_(_OPEN))
+                              .values(**{name: bindparam(name) for name in names}), rows)
 
     def get(self, alert_id: str) -> Row[Any] | None:
         """One alert."""

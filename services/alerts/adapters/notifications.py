@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.alerts.adapters.tables import delivery_attempts, notification_items, notifications
 from services.alerts.domain.model import GIVEN_UP, AttemptOutcome, DeliveryStatus
+from shared.db import insert_rows
 from shared.messages import EventData
 from shared.outbox import Outbox
 
@@ -80,8 +81,7 @@ class NotificationRepository:
 
     def add(self, rows: list[dict[str, Any]]) -> None:
         """Queue notifications (rows of the ``notifications`` table)."""
-        if rows:
-            self.conn.execute(n.insert(), rows)
+        insert_rows(self.conn, n, rows)  # by COPY on PostgreSQL for a large batch
 
     def add_one(self, row: dict[str, Any]) -> int:
         """Queue one notification; returns its id."""
