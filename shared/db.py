@@ -10,6 +10,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ from typing import Any
 import psycopg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import BigInteger, DateTime, Engine, Integer, create_engine, event, text
+from sqlalchemy import BigInteger, DateTime, Engine, Integer, all_, any_, bindparam, create_engine, event, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection as Connection  # re-exported: the type handlers are given
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -199,6 +201,19 @@ def connection_invalidated(exc: BaseException) -> bool:
 def driver_error(exc: BaseException) -> BaseException | None:
     """The database driver's own exception behind ``exc``, when there is one (it names the real failure)."""
     return exc.orig if isinstance(exc, DBAPIError) else None
+
+
+def one_of(conn: Connection, column: Any, values: Sequence[Any], *, negate: bool = False) -> Any:
+    """``column IN values`` (``NOT IN`` with ``negate``): on PostgreSQL as ``= ANY`` (``<> ALL``) of one array.
+
+    An IN list binds one parameter per value, and psycopg splits the statement's text at every placeholder on
+    each execution: with the hundreds of ids of a batch that was a fifth of a consumer's time. Elsewhere (SQLite)
+    the expanding IN; callers keep its lists within SQLite's parameter limit.
+    """
+    if conn.dialect.name == "postgresql":
+        array = bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
+        return column != all_(array) if negate else column == any_(array)
+    return column.not_in(list(values)) if negate else column.in_(list(values))
 
 
 # Below this many rows an executemany is as fast as COPY and needs no set-up.

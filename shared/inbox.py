@@ -6,13 +6,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, Engine, MetaData, String, Table, any_, bindparam, delete, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Column, Engine, MetaData, String, Table, delete, select
 from sqlalchemy.engine import Connection
 
 from shared.adapters.retention import Pruner
 from shared.clock import Clock, utc_now
-from shared.db import UTCDateTime, insert_rows
+from shared.db import UTCDateTime, insert_rows, one_of
 from shared.metrics import CommonMetrics
 
 
@@ -32,14 +31,11 @@ def already_processed(conn: Connection, table: Table, event_ids: Iterable[str]) 
     ids = list(set(event_ids))
     if not ids:
         return set()
-    if conn.dialect.name == "postgresql":  # one array parameter: psycopg parsed a 500-placeholder IN per batch
-        return set(conn.execute(select(table.c.event_id).where(table.c.event_id == any_(
-            bindparam("ids", ids, type_=postgresql.ARRAY(String))))).scalars())
     found: set[str] = set()
-    # Chunks keep the IN list within SQLite's parameter limit.
+    # Chunks keep the IN list within SQLite's parameter limit (one array parameter on PostgreSQL: one_of).
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
-        found.update(conn.execute(select(table.c.event_id).where(table.c.event_id.in_(chunk))).scalars())
+        found.update(conn.execute(select(table.c.event_id).where(one_of(conn, table.c.event_id, chunk))).scalars())
     return found
 
 

@@ -4,12 +4,13 @@ with the same outcome as an executemany: every row, the column types' bind proce
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Column, Float, Integer, LargeBinary, MetaData, String, Table, create_engine, event, func, select
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from shared.db import COPY_FROM_ROWS, UTCDateTime, insert_rows, normalise_url
+from shared.db import COPY_FROM_ROWS, UTCDateTime, insert_rows, normalise_url, one_of
 
 T0 = datetime(2024, 7, 15, 10, 0, tzinfo=UTC)
 
@@ -57,5 +58,31 @@ def test_a_broken_unique_key_is_sqlalchemys_integrity_error_and_nothing_is_writt
             insert_rows(conn, table, [{**r, "at": T0.replace(tzinfo=None)} for r in _rows(300)])
         with engine.connect() as conn:
             assert conn.execute(select(func.count()).select_from(table)).scalar() == 0
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("negate", [False, True], ids=["in", "not-in"])
+def test_one_of_selects_what_an_in_list_selects_with_one_parameter_on_postgresql(database_url: str,
+                                                                                 negate: bool) -> None:
+    engine = create_engine(normalise_url(database_url))
+    table = _table()
+    table.metadata.create_all(engine)
+    statements: list[tuple[str, Any]] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda *a: statements.append((a[2], a[3])) if a[2].startswith("SELECT") else None)
+    try:
+        with engine.begin() as conn:
+            insert_rows(conn, table, _rows(40))
+            names = [f"r{i}" for i in range(0, 40, 3)] + ["absent"]
+            got = set(conn.execute(select(table.c.name).where(one_of(conn, table.c.name, names, negate=negate)))
+                      .scalars())
+            ids = sorted(conn.execute(select(table.c.id).where(
+                one_of(conn, table.c.id, [1, 2, 40, 99], negate=negate))).scalars())
+        every = {f"r{i}" for i in range(40)}
+        assert got == (every - set(names) if negate else every & set(names))
+        assert ids == ([i for i in range(1, 41) if i not in (1, 2, 40)] if negate else [1, 2, 40])
+        if engine.dialect.name == "postgresql":  # one array parameter, whatever the number of values
+            assert all(len(params) == 1 for _, params in statements), statements
     finally:
         engine.dispose()

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.alerts.adapters.tables import delivery_attempts, notification_items, notifications
 from services.alerts.domain.model import GIVEN_UP, AttemptOutcome, DeliveryStatus
-from shared.db import insert_rows
+from shared.db import insert_rows, one_of
 from shared.messages import EventData
 from shared.outbox import Outbox
 
@@ -97,7 +97,7 @@ class NotificationRepository:
         q = (select(*_DUE_COLUMNS).where(n.c.status == DeliveryStatus.PENDING.value, n.c.next_attempt_at <= now)
              .order_by(n.c.id).limit(limit))
         if exclude and len(exclude) <= 5000:
-            q = q.where(n.c.id.not_in(exclude))
+            q = q.where(one_of(self.conn, n.c.id, exclude, negate=True))
         return [DueNotification(r.id, r.idempotency_key, r.channel, r.receiver, r.payload, r.attempts, r.kind,
                                 r.department, r.alert_ids, r.created_at, r.retry_since or r.created_at,
                                 tuple((t, s) for t, s in json.loads(r.matchers or "[]")), r.parts)
