@@ -77,13 +77,17 @@ def _one_at_a_time(engine: Engine, events: list[tuple[Envelope, TargetStatusChan
             handler(conn, env, data)
 
 
-def _as_a_batch(engine: Engine, events: list[tuple[Envelope, TargetStatusChanged]]) -> None:
+def _as_a_batch(engine: Engine, events: list[tuple[Envelope, TargetStatusChanged]], *, batches: int = 1) -> None:
+    """The events in ``batches`` consecutive batches (each a transaction), as the consumer loop runs them."""
     handler = _handler()
-    with engine.begin() as conn:
-        handler.begin_batch(conn, list(events))
-        for env, data in events:
-            handler(conn, env, data)
-        handler.end_batch(conn)
+    size = -(-len(events) // batches)
+    for i in range(0, len(events), size):
+        chunk = events[i : i + size]
+        with engine.begin() as conn:
+            handler.begin_batch(conn, list(chunk))
+            for env, data in chunk:
+                handler(conn, env, data)
+            handler.end_batch(conn)
 
 
 def _left(engine: Engine) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -121,6 +125,20 @@ def test_a_batch_leaves_the_alerts_and_notifications_that_one_event_at_a_time_le
         (OTHER, "firing", "warning"), (OTHER, "resolved", "critical")]
     assert sorted({(x[0], x[1]) for x in notes}) == [
         (FEEDER, "firing"), (FEEDER, "resolved"), (OTHER, "escalated"), (OTHER, "firing"), (OTHER, "resolved")]
+
+
+def test_a_batch_changing_alerts_opened_before_it_writes_each_of_them(engines: tuple[Engine, Engine]) -> None:
+    # The first batch opens three alerts; the second changes all of them at once (two worsen alike, one
+    # recovers), so the writes of the second go out as executemany statements over alerts read as open.
+    events = _events([(OTHER, Severity.WARNING), (FEEDER, Severity.WARNING), (HEADLINE, Severity.WARNING),
+                      (OTHER, Severity.CRITICAL), (FEEDER, Severity.CRITICAL), (HEADLINE, Severity.OK)])
+    single, batched = engines
+    _one_at_a_time(single, events)
+    _as_a_batch(batched, events, batches=2)
+    assert _left(batched) == _left(single)
+    rows, _ = _left(batched)
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        (HEADLINE, "resolved", "warning"), (FEEDER, "firing", "critical"), (OTHER, "firing", "critical")]
 
 
 def test_in_a_batch_a_headline_alert_opened_earlier_holds_back_its_feeders_warning(

@@ -61,7 +61,9 @@ class AlertRepository:
         for alert_id, fields in changes.items():
             groups.setdefault(tuple(sorted(fields)), []).append({"a_id": alert_id, **fields})
         for names, rows in groups.items():
-            self.conn.execute(update(alerts).where(alerts.c.id == bindparam("a_id"), alerts.c.status.in_(_OPEN))
+            # Not ``status IN (...)``: an expanding IN cannot be run as an executemany.
+            self.conn.execute(update(alerts).where(alerts.c.id == bindparam("a_id"),
+                                                   alerts.c.status != AlertStatus.RESOLVED.value)
                               .values(**{name: bindparam(name) for name in names}), rows)
 
     def get(self, alert_id: str) -> Row[Any] | None:
