@@ -6,6 +6,7 @@ Phase 1, latency: N observations at a fixed rate R (open loop), each flipping GD
 yields one notification; latency = ingest's 201 answer → the webhook receiver's arrival time.
 Phase 2, ingest throughput: single-observation POSTs from 32 concurrent clients, then 1,000-row batches
 from 4 concurrent clients (regions other than the city, so the alert path stays quiet).
+After phase 1, the latency hop by hop (devstack/hops.py: the services' stored timestamps, medians and p90).
 Then each process's peak RSS (VmHWM). Not a test: numbers only, compare within one run.
 """
 
@@ -23,6 +24,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from devstack.hops import describe, hop_times
 from devstack.receiver import Receiver
 from devstack.scratchdb import ScratchDatabases
 from devstack.stack import SERVICES, Stack, peak_rss_mb
@@ -139,6 +141,10 @@ def main() -> None:
         lat = asyncio.run(latency_phase(ingest, key, receiver, args.n, args.rate))
         print(f"end to end at {args.rate:g}/s, n={args.n}: notified {lat['notified']}, p50 {lat['p50_ms']:.1f} ms, "
               f"p95 {lat['p95_ms']:.1f} ms, p99 {lat['p99_ms']:.1f} ms, max {lat['max_ms']:.1f} ms", flush=True)
+        time.sleep(1.0)  # the relays mark what they published a moment after the broker's ack
+        dbs = {svc: urls.get(svc, f"sqlite:///{data_dir / (svc + '.db')}") for svc in SERVICES}
+        print("where it goes (devstack/hops.py, from the services' own timestamps):\n"
+              + "\n".join(describe(hop_times(dbs))), flush=True)
         indicators = [i.id for i in load_catalogue().indicators.values()
                       if "cumulative_yoy_pct" in i.measures and i.frequency == "M"]
         rows = _rows(indicators, args.singles + args.batched)
