@@ -493,6 +493,18 @@ def test_any_arrangement_of_target_words_drafts_verbatim_phrases_and_valid_toml(
     assert len(json.loads(to_json(draft))) == len(draft.items)
 
 
+@pytest.mark.parametrize("tail", ["\n1“\n.\n", "\n“\n1\n"], ids=["quote-then-break", "break-inside-quotes"])
+def test_a_number_not_drafted_is_listed_on_one_comment_line_when_its_clause_spans_lines(tail: str) -> None:
+    # Found by the property test above: the clause quoted beside a skipped number kept the report's line break,
+    # and the line after it was not a comment, so the draft was not TOML.
+    draft = draft_text(INTRO + tail)
+    assert draft.skipped and any("\n" in clause for _, clause in draft.skipped)
+    written = to_toml(draft, "x.txt")
+    tomllib.loads(written)
+    listed = written.split("# Numbers read and not drafted, and why\n", 1)[1].splitlines()[1:]
+    assert len(listed) == len(draft.skipped) and all(line.startswith("# 1 «") for line in listed)
+
+
 def test_the_region_is_written_into_the_header_beside_the_year(tmp_path: Path) -> None:
     report = FIXTURES / "clean_2025_targets.txt"
     out = tmp_path / "draft.toml"

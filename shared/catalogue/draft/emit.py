@@ -101,9 +101,9 @@ def to_toml(draft: Draft, source: str) -> str:
         out += _target_lines(item, draft.items)
         out.append("")
     out += ["# " + "-" * 75, "# Numbers read and not drafted, and why", "# " + "-" * 75]
-    for skip, clause in draft.skipped:
-        number = draft.text[skip.start:skip.end].replace("\n", " ")
-        out.append(f"# {number} «{clause}»: {skip.reason}")
+    for skip, clause in draft.skipped:  # a comment is one line: the report's line breaks become spaces
+        number, context = (" ".join(s.splitlines()) for s in (draft.text[skip.start:skip.end], clause))
+        out.append(f"# {number} «{context}»: {skip.reason}")
     return "\n".join(out) + "\n"
 
 
