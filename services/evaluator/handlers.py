@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from services.evaluator.adapters.database import DbConnection
 from services.evaluator.adapters.locks import lock_targets
 from services.evaluator.adapters.repositories import BatchCache, SqlStore
-from services.evaluator.domain.judging import Arrival, roles_of
+from services.evaluator.domain.judging import Arrival
 from services.evaluator.recording import EvaluationRecorder
 from services.evaluator.service import record_observation
 from shared.catalogue import Catalogue, Catalogues
@@ -47,9 +47,8 @@ class ObservationHandler:
             except PeriodError:
                 continue  # refused when it is handled
             arrival = Arrival(d.indicator, d.measure.value, period, d.vintage, d.previous_value)
-            for c in self.catalogues.judging(d.region, period.year):
-                yield from (f"{c.region}/{c.year}/{t.id}" for t, series, _ in roles_of(c, arrival)
-                            if series.related is not None or series.deflator is not None)
+            yield from (f"{c.region}/{c.year}/{t.id}" for c, t, series, _ in self.recorder.roles(d.region, arrival)
+                        if series.related is not None or series.deflator is not None)
 
     def end_batch(self, conn: DbConnection) -> None:
         """Called by the consumer loop after the batch's messages, before its commit."""

@@ -11,11 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.evaluator.domain.evaluation import STATUS_ZH, Evaluation, Reading
+from services.evaluator.domain.judging import Arrival, roles_of
+from services.evaluator.domain.selection import TargetSeries
 from services.evaluator.ports import CurrentState, EvaluationRow, EvaluatorStore
 from shared.catalogue import Catalogue, Catalogues
 from shared.catalogue.model import Target
 from shared.messages import Severity, TargetStatusChanged
 from shared.regions import CITY
+
+Role = tuple[Catalogue, Target, TargetSeries, str]  # a catalogue, a target of it, its series, the figure's part
+ROLES_REMEMBERED = 100_000  # (region, year, indicator, measure) keys; forgotten all at once past this
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,22 @@ class EvaluationRecorder:
     def __init__(self, catalogues: Catalogue | Catalogues) -> None:
         self.catalogues = catalogues if isinstance(catalogues, Catalogues) else Catalogues.single(catalogues)
         self.catalogue = self.catalogues.primary  # the default catalogue (status reports, the board)
+        self._roles: dict[tuple[str, int, str, str], list[Role]] = {}
+
+    def roles(self, region: str, arrival: Arrival) -> list[Role]:
+        """The targets a figure moves in every catalogue judging it, with the part it plays in each.
+
+        Remembered: a pure function of the catalogues (fixed for the recorder's life) and the figure's region,
+        year, indicator and measure, asked for every message and, on PostgreSQL, again to lock a batch's targets.
+        """
+        key = (region, arrival.period.year, arrival.indicator, arrival.measure)
+        found = self._roles.get(key)
+        if found is None:
+            if len(self._roles) >= ROLES_REMEMBERED:
+                self._roles.clear()
+            found = self._roles[key] = [(c, *role) for c in self.catalogues.judging(region, arrival.period.year)
+                                        for role in roles_of(c, arrival)]
+        return found
 
     def region_of(self, target: Target) -> str:
         """The region of the catalogue a target belongs to."""

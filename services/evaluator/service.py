@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.evaluator.domain.evaluation import Reading
-from services.evaluator.domain.judging import Arrival, judge, roles_of
+from services.evaluator.domain.judging import Arrival, judge
 from services.evaluator.domain.messages_zh import Context, compose_report
 from services.evaluator.domain.selection import Inputs, TargetSeries
 from services.evaluator.domain.status_reports import ReportedStatus, evaluate_report
@@ -63,8 +63,7 @@ def record_observation(
     except PeriodError as exc:
         raise InvalidMessage(str(exc)) from exc
     arrival = Arrival(data.indicator, data.measure.value, period, data.vintage, data.previous_value)
-    roles = [(c, *role) for c in recorder.catalogues.judging(data.region, period.year)
-             for role in roles_of(c, arrival)]
+    roles = recorder.roles(data.region, arrival)
     known = not store.readings.record(data, now, defer=not roles)
     if known and not data.replayed:
         return  # a vintage we already know (a repeat): nothing changes
