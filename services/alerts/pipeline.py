@@ -81,8 +81,9 @@ class InhibitStage:
     """Marks notices held back by an open alert through an inhibition rule (domain/inhibit.py): stored as
     inhibited with that alert's id, never sent.
 
-    The open alerts are read in the caller's transaction, so an alert opened or resolved earlier in the same
-    consumer batch counts. Decided once, when the notification is queued: a source resolving later does not
+    The open alerts are read in the caller's transaction; the consumer's handler runs the pipeline once at the end
+    of its batch, after writing the batch's alerts, so an alert opened or resolved anywhere in that batch counts.
+    Decided once, when the notification is queued: a source resolving later does not
     release it; the target's next notification (a reminder, an escalation, a change of status) is judged anew.
     """
 
