@@ -161,3 +161,24 @@ def test_status_reports_go_through_the_same_recorder(store: MemoryStore) -> None
     with pytest.raises(NotResponsible):
         file_status_report(store, RECORDER, target_id="binding_environment_targets", department="fgw",
                            reported=ReportedStatus.DONE, note="x", now=NOW)
+
+
+def test_the_recorder_remembers_the_targets_a_figure_moves_and_forgets_them_all_when_full(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.evaluator import recording
+    from services.evaluator.domain.judging import Arrival, roles_of
+
+    cat = load_catalogue()
+    recorder = EvaluationRecorder(cat)
+    gdp = Arrival("gdp", "cumulative_yoy_pct", Period.parse("2024-Q2"), 1)
+    first = recorder.roles("wuxi", gdp)
+    assert first == [(cat, *r) for r in roles_of(cat, gdp)] and first
+    # Another vintage, value or quarter of the same year asks the same question: the answer is the one remembered.
+    assert recorder.roles("wuxi", Arrival("gdp", "cumulative_yoy_pct", Period.parse("2024-Q3"), 4, 5.0)) is first
+    assert recorder.roles("jiangyin", gdp) == []  # no catalogue of its own: judged against nothing
+    last_year = recorder.roles("wuxi", Arrival("gdp", "cumulative_level", Period.parse("2023-Q2"), 1))  # weights
+    assert [r[3] for r in last_year] and {r[3] for r in last_year} == {"previous_year"}
+    monkeypatch.setattr(recording, "ROLES_REMEMBERED", 3)
+    again = recorder.roles("wuxi", Arrival("gdp", "yoy_pct", Period.parse("2024-Q2"), 1))  # a fourth key: all forgotten
+    assert recorder.roles("wuxi", gdp) == first and recorder.roles("wuxi", gdp) is not first
+    assert again == [(cat, *r) for r in roles_of(cat, Arrival("gdp", "yoy_pct", Period.parse("2024-Q2"), 1))]
