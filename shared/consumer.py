@@ -223,6 +223,10 @@ class ConsumerLoop:
                 log.warning("%s: the database refused a batch of %d (%s); re-running it one message at a time",
                             self.name, len(decoded), describe(exc))
                 outcome = self._isolate(decoded)
+            # The batch's rows are committed: wake what delivers them (the outbox relay, the dispatcher) now,
+            # not after the offset commit's round trip to the broker (10-20 ms of every event's latency).
+            if self.after_commit is not None:
+                self.after_commit()
             outcome.invalid = unreadable + outcome.invalid
             for rec, reason in outcome.invalid:
                 self.dead_letters.send(rec, reason)
@@ -241,8 +245,6 @@ class ConsumerLoop:
         self._count(outcome)
         self.metrics.consumer_duration.observe(time.perf_counter() - start)
         self.metrics.consumer_last_message.set(time.time())
-        if self.after_commit is not None:
-            self.after_commit()
 
     def _run_batch(self, items: Sequence[_Decoded]) -> _Outcome:
         """Handle ``items`` in one transaction that also records their event ids."""

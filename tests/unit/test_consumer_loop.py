@@ -229,6 +229,15 @@ def test_a_batch_is_handled_in_one_transaction_and_its_offsets_committed_after_i
     assert len(w.consumer.commits) == 1 and w.after_commit == [1]
 
 
+def test_the_relay_or_dispatcher_is_woken_once_the_batch_is_in_the_database_before_the_offset_commit(make) -> None:  # type: ignore[no-untyped-def]
+    w = make([{P0: [rec(P0, 10, 1), rec(P0, 11, 2)]}])
+    woken: list[tuple[list[str], int]] = []
+    w.loop.after_commit = lambda: woken.append((w.rows(), len(w.consumer.commits)))
+    w.round()
+    # The rows to deliver are committed when it is woken, and it does not wait for the broker's offset commit.
+    assert woken == [(["ev1", "ev2"], 0)] and len(w.consumer.commits) == 1
+
+
 def test_an_event_already_processed_is_not_handled_again_and_the_same_event_twice_in_a_batch_once(make) -> None:  # type: ignore[no-untyped-def]
     w = make([{P0: [rec(P0, 0, 1)]}, {P0: [rec(P0, 1, 1), rec(P0, 2, 2), rec(P0, 3, 2)]}])
     w.round()
