@@ -35,8 +35,8 @@ class StatusChangeHandler:
     In a batch the targets' open alerts are read in one query, alerts opened and changed are written together,
     and the notifications of the whole batch go through the pipeline once at its end, after those writes: the
     inhibit stage then judges every notice against the alerts as the batch leaves them (an alert opened or
-    resolved anywhere in the batch counts, as Alertmanager judges inhibition when it sends). Called alone (no
-    batch), each event is written and notified at once.
+    resolved anywhere in the batch counts, as Alertmanager judges inhibition when it sends). Called alone (not
+    in a batch), an event is a batch of one.
     """
 
     def __init__(self, routing: Routing, pipeline: Pipeline, clock: Clock) -> None:
@@ -65,14 +65,17 @@ class StatusChangeHandler:
     def __call__(self, conn: Conn, envelope: Envelope, data: EventData) -> None:
         if not isinstance(data, TargetStatusChanged):
             raise InvalidMessage(f"the alerts service does not handle {envelope.type}")
+        if self._batch is not None:
+            self._handle(self._batch, envelope, data)
+            return
+        self.begin_batch(conn, [(envelope, data)])  # called alone, not by the consumer loop: a batch of one
+        assert self._batch is not None
+        self._handle(self._batch, envelope, data)
+        self.end_batch(conn)
+
+    def _handle(self, batch: _Batch, envelope: Envelope, data: TargetStatusChanged) -> None:
         now = self.clock()
-        repos = Repositories.on(conn)
-        batch = self._batch
-        if batch is not None:
-            open_alert = batch.open.get(data.target_id)
-        else:
-            row = repos.alerts.open_for_target(data.target_id)
-            open_alert = OpenAlert(row.id, Severity(row.severity)) if row else None
+        open_alert = batch.open.get(data.target_id)
         action = decide(open_alert, data.severity)
         if action == Action.IGNORE:
             return
@@ -83,17 +86,13 @@ class StatusChangeHandler:
             fields["severity"] = data.severity.value
         if open_alert is None:
             alert_id = uuid.uuid4().hex
-            row = {
+            batch.inserts[alert_id] = {
                 "id": alert_id, "target_id": data.target_id, "status": AlertStatus.FIRING.value,
                 "lead_department": data.lead_department, "co_departments": ",".join(data.co_departments),
                 "opened_at": now, "resolved_at": None, "escalation_level": 0, "last_notified_at": now,
                 "acknowledged_at": None, "acknowledged_by": None, "ack_explanation": None, "ack_measures": None,
                 "escalated_at": None, **fields,
             }
-            if batch is not None:
-                batch.inserts[alert_id] = row
-            else:
-                repos.alerts.insert(row)
         else:
             alert_id = open_alert.id
             if action == Action.RESOLVE:
@@ -103,24 +102,17 @@ class StatusChangeHandler:
                 fields.update(status=AlertStatus.FIRING.value, last_notified_at=now, escalated_at=now)
             # This partition's events are handled one at a time, so only an acknowledgement can race with
             # this update, and it never resolves: the alert read as open is still open.
-            if batch is None:
-                repos.alerts.update_open(alert_id, fields)
-            elif alert_id in batch.inserts:  # opened earlier in this batch: written once, as it ends up
+            if alert_id in batch.inserts:  # opened earlier in this batch: written once, as it ends up
                 batch.inserts[alert_id].update(fields)
             else:
                 batch.updates[alert_id] = {**batch.updates.get(alert_id, {}), **fields}
-        if batch is not None:
-            batch.open[data.target_id] = (None if action == Action.RESOLVE else
-                                          OpenAlert(alert_id, data.severity))
+        batch.open[data.target_id] = None if action == Action.RESOLVE else OpenAlert(alert_id, data.severity)
         if action == Action.UPDATE:
             return
         # A recovery goes to everyone the alert went to, so route it with the alert's last severity.
         severity = open_alert.severity if action == Action.RESOLVE and open_alert else data.severity
-        outgoing = outgoing_for(self.routing, alert_id, NotificationKind(action.value), data, severity, envelope.id)
-        if batch is not None:
-            batch.outgoing += outgoing
-        else:
-            self.pipeline.run(repos, outgoing, now)
+        batch.outgoing += outgoing_for(self.routing, alert_id, NotificationKind(action.value), data, severity,
+                                       envelope.id)
 
 
 @dataclass

@@ -16,9 +16,6 @@ from services.alerts.domain.model import AlertStatus
 from shared.db import insert_rows
 from shared.messages import TargetStatusChanged
 
-# Built once: statements with bound parameters reuse SQLAlchemy's compiled cache (``.values(**kw)`` would not).
-_OPEN_ALERT = select(alerts.c.id, alerts.c.severity).where(alerts.c.target_id == bindparam("t"),
-                                                           alerts.c.status != AlertStatus.RESOLVED.value)
 _OPEN = (AlertStatus.FIRING.value, AlertStatus.ACKNOWLEDGED.value)
 
 
@@ -36,10 +33,6 @@ class AlertRepository:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-
-    def open_for_target(self, target_id: str) -> Any:
-        """The target's open alert (id, severity), if any."""
-        return self.conn.execute(_OPEN_ALERT, {"t": target_id}).first()
 
     def open_for_targets(self, target_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """The open alert (id, severity) of each of these targets that has one, by target id (a batch's, at once)."""
@@ -69,10 +62,6 @@ class AlertRepository:
     def get(self, alert_id: str) -> Row[Any] | None:
         """One alert."""
         return self.conn.execute(select(alerts).where(alerts.c.id == alert_id)).first()
-
-    def insert(self, row: dict[str, Any]) -> None:
-        """A new alert."""
-        self.conn.execute(alerts.insert(), [row])
 
     def update_open(self, alert_id: str, fields: dict[str, Any]) -> bool:
         """Change an alert that is still open; False when it was resolved meanwhile."""
