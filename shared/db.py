@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import BigInteger, DateTime, Engine, Integer, all_, any_, bindparam, create_engine, event, text
+from sqlalchemy import BigInteger, DateTime, Engine, Integer, all_, any_, bindparam, create_engine, event, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection as Connection  # re-exported: the type handlers are given
 from sqlalchemy.engine import Dialect, make_url
@@ -214,6 +214,20 @@ def one_of(conn: Connection, column: Any, values: Sequence[Any], *, negate: bool
         array = bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
         return column != all_(array) if negate else column == any_(array)
     return column.not_in(list(values)) if negate else column.in_(list(values))
+
+
+def update_rows(conn: Connection, table: Any, key: Any, changes: dict[Any, dict[str, Any]], *where: Any) -> None:
+    """Update rows of ``table`` by their ``key`` column, each with its own fields (``changes``: key -> fields).
+
+    One executemany per set of fields changed; ``where``: conditions every row must also meet (plain binds only:
+    an expanding ``IN`` cannot be run as an executemany).
+    """
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for k, fields in changes.items():
+        groups.setdefault(tuple(sorted(fields)), []).append({"_key": k, **fields})
+    for names, rows in groups.items():
+        conn.execute(update(table).where(key == bindparam("_key"), *where)
+                     .values(**{name: bindparam(name) for name in names}), rows)
 
 
 # Below this many rows an executemany is as fast as COPY and needs no set-up.

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection, Row
 
 from services.alerts.adapters.tables import alerts
 from services.alerts.domain.inhibit import SourceFilter
 from services.alerts.domain.model import AlertStatus
-from shared.db import insert_rows
+from shared.db import insert_rows, update_rows
 from shared.messages import TargetStatusChanged
 
 _OPEN = (AlertStatus.FIRING.value, AlertStatus.ACKNOWLEDGED.value)
@@ -49,15 +49,8 @@ class AlertRepository:
         insert_rows(self.conn, alerts, rows)
 
     def update_open_many(self, changes: dict[str, dict[str, Any]]) -> None:
-        """Change alerts that are still open, by alert id: one executemany per set of fields changed."""
-        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for alert_id, fields in changes.items():
-            groups.setdefault(tuple(sorted(fields)), []).append({"a_id": alert_id, **fields})
-        for names, rows in groups.items():
-            # Not ``status IN (...)``: an expanding IN cannot be run as an executemany.
-            self.conn.execute(update(alerts).where(alerts.c.id == bindparam("a_id"),
-                                                   alerts.c.status != AlertStatus.RESOLVED.value)
-                              .values(**{name: bindparam(name) for name in names}), rows)
+        """Change alerts that are still open, by alert id, each with its own fields."""
+        update_rows(self.conn, alerts, alerts.c.id, changes, alerts.c.status != AlertStatus.RESOLVED.value)
 
     def get(self, alert_id: str) -> Row[Any] | None:
         """One alert."""

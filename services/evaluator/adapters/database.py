@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
-from services.evaluator.adapters.repositories import BatchCache, SqlStore
+from services.evaluator.adapters.repositories import SqlStore
 from services.evaluator.adapters.tables import evaluations, readings, target_states
 from shared.outbox import Outbox
 
@@ -78,10 +78,6 @@ class EvaluatorDatabase:
         """A unit of work for reads only (nothing is committed)."""
         with self.engine.connect() as conn:
             yield SqlStore(conn, self.outbox)
-
-    def store(self, conn: Connection, cache: BatchCache) -> SqlStore:
-        """The repositories on a connection whose transaction the consumer loop owns."""
-        return SqlStore(conn, self.outbox, cache)
 
     def metrics_snapshot(self) -> tuple[list[TargetMetricsRow], list[IndicatorFreshness]]:
         """Every target's state with its latest progress, and each indicator's freshness."""

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from services.evaluator.adapters.tables import evaluations, readings, status_reports, target_states
 from services.evaluator.domain.evaluation import Reading, Status
 from services.evaluator.ports import BoardRow, CurrentState, EvaluationRow, StatusReportRow
-from shared.db import insert_rows
+from shared.db import insert_rows, update_rows
 from shared.messages import EventData, ObservationRecorded, ObservationStatus, Severity
 from shared.outbox import Outbox
 from shared.periods import Period
@@ -56,12 +56,12 @@ class BatchCache:
         self._states: dict[str, CurrentState | None] = {}
         self._evaluations: list[dict[str, Any]] = []
         self._state_writes: dict[str, tuple[bool, dict[str, object]]] = {}  # target id -> (insert, values)
-        self.prepared = False  # whether begin_batch opened a batch
+        self._prepared = False  # whether begin_batch opened a batch
 
     def begin_batch(self, conn: Connection, items: Sequence[ObservationRecorded]) -> None:
         """Forget any earlier batch and load the known vintages of every series in this one."""
         self._clear()
-        self.prepared = True
+        self._prepared = True
         keys = {(d.indicator, d.region, d.period, d.measure.value) for d in items}
         indicators = sorted({k[0] for k in keys})
         periods = sorted({k[2] for k in keys})
@@ -83,7 +83,7 @@ class BatchCache:
     def record(self, conn: Connection, data: ObservationRecorded, now: datetime, *, defer: bool) -> bool:
         """Record the reading if its vintage is new; False for a vintage already known (a repeat or replay)."""
         key = (data.indicator, data.region, data.period, data.measure.value)
-        if not self.prepared:  # called outside a batch (a single message): look it up, write at once
+        if not self._prepared:  # called outside a batch (a single message): look it up, write at once
             self._known[key] = conn.execute(select(readings.c.vintage).where(*_KEY), {
                 "k_indicator": key[0], "k_region": key[1], "k_period": key[2], "k_measure": key[3]}).scalar()
             defer = False
@@ -121,25 +121,24 @@ class BatchCache:
             ).all()
             held = {x.period: Reading(x.value, Period.parse(x.period), ObservationStatus(x.status), x.observation_id,
                                       x.vintage, x.recorded_at) for x in rows}
-            if not self.prepared:
-                return list(held.values())
-            self._series[key] = held
+            if self._prepared:
+                self._series[key] = held
         return list(held.values())
 
     def state(self, conn: Connection, target_id: str) -> CurrentState | None:
         """The target's stored status (as this batch has moved it), or None before its first evaluation."""
-        if self.prepared and target_id in self._states:
+        if self._prepared and target_id in self._states:
             return self._states[target_id]
         s = target_states
         row = conn.execute(select(s.c.status, s.c.severity, s.c.period).where(s.c.target_id == target_id)).first()
         found = CurrentState(Status(row.status), Severity(row.severity), row.period) if row else None
-        if self.prepared:
+        if self._prepared:
             self._states[target_id] = found
         return found
 
     def put_state(self, conn: Connection, target_id: str, values: dict[str, object], *, exists: bool) -> None:
         """Move a target's state: at once outside a batch, at the end of the batch inside one."""
-        if not self.prepared:
+        if not self._prepared:
             _write_states(conn, {target_id: (not exists, values)})
             return
         before = self._states.get(target_id) if target_id in self._states else self.state(conn, target_id)
@@ -153,7 +152,7 @@ class BatchCache:
 
     def add_evaluation(self, conn: Connection, row: dict[str, Any]) -> None:
         """Store an evaluation: at once outside a batch, at the end of the batch inside one."""
-        if self.prepared:
+        if self._prepared:
             self._evaluations.append(row)
         else:
             conn.execute(evaluations.insert(), [row])
@@ -178,21 +177,14 @@ class BatchCache:
         insert_rows(conn, evaluations, self._evaluations)
         _write_states(conn, self._state_writes)
         self._clear()
-        self.prepared = False
+        self._prepared = False
 
 
 def _write_states(conn: Connection, writes: dict[str, tuple[bool, dict[str, object]]]) -> None:
-    """Insert or update target states, one executemany per shape of row."""
-    groups: dict[tuple[bool, tuple[str, ...]], list[dict[str, object]]] = {}
-    for target_id, (insert, values) in writes.items():
-        groups.setdefault((insert, tuple(sorted(values))), []).append({"t_id": target_id, **values})
-    s = target_states
-    for (insert, names), rows in groups.items():
-        if insert:
-            conn.execute(s.insert().values(target_id=bindparam("t_id"), **{n: bindparam(n) for n in names}), rows)
-        else:
-            conn.execute(s.update().where(s.c.target_id == bindparam("t_id"))
-                         .values(**{n: bindparam(n) for n in names}), rows)
+    """Insert the new target states (every field), update the others (the fields moved)."""
+    insert_rows(conn, target_states, [{"target_id": t, **values} for t, (insert, values) in writes.items() if insert])
+    update_rows(conn, target_states, target_states.c.target_id,
+                {t: values for t, (insert, values) in writes.items() if not insert})
 
 
 class SqlReadings:
