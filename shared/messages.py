@@ -12,14 +12,16 @@ is optional with a default (``tests/unit/test_messages.py`` keeps the required f
 
 from __future__ import annotations
 
-import uuid
+import json
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from shared.catalogue.model import Measure
+from shared.ids import random_uuid
 
 SPECVERSION: Literal["1.0"] = "1.0"
 
@@ -222,8 +224,8 @@ class InvalidMessage(ValueError):
 
 
 def new_event_id() -> str:
-    """A fresh CloudEvents id."""
-    return str(uuid.uuid4())
+    """A fresh CloudEvents id (a random UUID)."""
+    return random_uuid()
 
 
 def envelope_for(data: EventData, *, source: str, time: datetime, event_id: str | None = None) -> Envelope:
@@ -236,6 +238,26 @@ def envelope_for(data: EventData, *, source: str, time: datetime, event_id: str 
         time=time,
         data=data.model_dump(mode="json"),
     )
+
+
+_TIME = TypeAdapter(datetime)
+
+
+def encode_events(events: Iterable[EventData], *, source: str, time: datetime) -> Iterator[tuple[str, bytes]]:
+    """Each event's fresh id and its encoded envelope: what ``encode(envelope_for(data, ...))`` gives.
+
+    Built from the data's own JSON and the envelope's fields, without an Envelope model per event (which
+    dumped the data to a dict, validated it again and dumped it to JSON: an eighth of a batch's time in ingest).
+    The envelope's fields are the same for every event of the call but its id, type and subject.
+    ``tests/unit/test_messages.py`` checks that both give the same event.
+    """
+    after_id = f'","source":{json.dumps(source, ensure_ascii=False)},"type":'
+    after_subject = f',"time":{_TIME.dump_json(time).decode()},"datacontenttype":"application/json","data":'
+    for data in events:
+        event_id = new_event_id()
+        head = (f'{{"specversion":"{SPECVERSION}","id":"{event_id}{after_id}{json.dumps(data.event_type)}'
+                f',"subject":{json.dumps(data.key(), ensure_ascii=False)}{after_subject}')
+        yield event_id, head.encode() + data.model_dump_json().encode() + b"}"
 
 
 def decode(raw: bytes) -> Envelope:

@@ -42,7 +42,7 @@ from shared.deadletters import EnsureTopics
 from shared.failures import dependency_of, describe, is_transient
 from shared.faults import fault_point
 from shared.kafka import STRUCTURED_MODE_HEADERS
-from shared.messages import EventData, encode, envelope_for
+from shared.messages import EventData, encode_events
 from shared.metrics import CommonMetrics
 from shared.runtime import current_log_context, event_fields, log_events
 
@@ -78,17 +78,13 @@ class Outbox:
     def rows(self, events: Iterable[EventData], now: datetime | None = None) -> list[dict[str, object]]:
         """Outbox rows for events, ready for an executemany insert; each gets a fresh event id."""
         now = now or self.clock()
-        out: list[dict[str, object]] = []
-        for data in events:
-            env = envelope_for(data, source=self.source, time=now)
-            out.append({
-                "event_id": env.id,
-                "topic": f"{self.topic_prefix}.{data.topic}",
-                "key": data.key(),
-                "payload": encode(env),
-                "created_at": now,
-            })
-        return out
+        events = list(events)
+        return [
+            {"event_id": event_id, "topic": f"{self.topic_prefix}.{data.topic}", "key": data.key(),
+             "payload": payload, "created_at": now}
+            for data, (event_id, payload) in zip(events, encode_events(events, source=self.source, time=now),
+                                                 strict=True)
+        ]
 
     def add(self, conn: Connection, events: Iterable[EventData], now: datetime | None = None) -> list[str]:
         """Insert events into the outbox in ``conn``'s transaction; returns their event ids."""

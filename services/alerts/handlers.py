@@ -6,7 +6,6 @@ together: a redelivered event finds its id processed and queues nothing twice.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +16,7 @@ from services.alerts.domain.lifecycle import Action, OpenAlert, decide
 from services.alerts.domain.model import AlertStatus, NotificationKind, Outgoing, Role
 from services.alerts.pipeline import Pipeline
 from shared.clock import Clock
+from shared.ids import random_hex_id
 from shared.messages import Envelope, EventData, InvalidMessage, Severity, TargetStatusChanged
 
 
@@ -85,7 +85,7 @@ class StatusChangeHandler:
         if action != Action.RESOLVE:
             fields["severity"] = data.severity.value
         if open_alert is None:
-            alert_id = uuid.uuid4().hex
+            alert_id = random_hex_id()
             batch.inserts[alert_id] = {
                 "id": alert_id, "target_id": data.target_id, "status": AlertStatus.FIRING.value,
                 "lead_department": data.lead_department, "co_departments": ",".join(data.co_departments),

@@ -6,7 +6,6 @@ Runs inside the caller's unit of work (the consumer loop's batch, or a route's r
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +15,7 @@ from services.evaluator.domain.selection import TargetSeries
 from services.evaluator.ports import CurrentState, EvaluationRow, EvaluatorStore
 from shared.catalogue import Catalogue, Catalogues
 from shared.catalogue.model import Target
+from shared.ids import random_hex_id
 from shared.messages import Severity, TargetStatusChanged
 from shared.regions import CITY
 
@@ -87,7 +87,7 @@ class EvaluationRecorder:
         changed = state is None or (state.status, state.severity) != (ev.status, ev.severity)
         # A first evaluation that finds nothing wrong is not news; any other change is, recoveries included.
         publish = (changed or restate) and not (state is None and ev.severity == Severity.OK)
-        evaluation_id = uuid.uuid4().hex
+        evaluation_id = random_hex_id()
         r, rel = basis.reading, basis.related
         store.evaluations.add(EvaluationRow(
             id=evaluation_id, target_id=target.id, period=basis.period, status=ev.status.value,

@@ -1,3 +1,5 @@
+import json
+import uuid
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -15,6 +17,7 @@ from shared.messages import (
     TargetStatusChanged,
     decode,
     encode,
+    encode_events,
     envelope_for,
 )
 
@@ -119,3 +122,25 @@ def test_an_event_id_too_long_to_record_is_invalid() -> None:
     raw = encode(envelope_for(_obs(), source="s", time=NOW)).replace(b'"id":"', b'"id":"' + b"x" * 60, 1)
     with pytest.raises(InvalidMessage, match="id"):
         decode(raw)
+
+
+def test_events_encoded_in_bulk_are_the_envelopes_encode_gives() -> None:
+    """The outbox's fast path (encode_events) must write the same event as an Envelope would, byte for meaning,
+    including strings JSON must escape and Chinese text."""
+    odd = 'a "quoted" \\ back\nslash {brace} 市统计局\t\u2028'
+    events: list[EventData] = [
+        _obs(),
+        _obs(revision_reason=odd, previous_value=4.7, vintage=2, indicator="retail_sales"),
+        NotificationDeadLettered(notification_id=1, idempotency_key="k", alert_ids=("a", "b"), kind="firing",
+                                 department="rsj", channel="webhook", attempts=3, last_error=odd,
+                                 created_at=NOW, dead_at=NOW),
+    ]
+    source = '/wuxi-targets/"ingest" {1}'
+    encoded = list(encode_events(events, source=source, time=NOW))
+    assert len({event_id for event_id, _ in encoded}) == 3
+    for data, (event_id, raw) in zip(events, encoded, strict=True):
+        slow = encode(envelope_for(data, source=source, time=NOW, event_id=event_id))
+        assert json.loads(raw) == json.loads(slow)
+        assert decode(raw) == decode(slow)
+        assert decode(raw).payload() == data
+        assert uuid.UUID(event_id).version == 4
