@@ -21,7 +21,7 @@ from shared import problems
 from shared.errors import ConfigurationError
 from shared.health import Check, health_router
 from shared.limits import BodySizeLimit, RefuseNul
-from shared.metrics import CommonMetrics, http_metrics_middleware
+from shared.metrics import CommonMetrics, HttpMetrics
 from shared.runtime import exit_process_on_fatal
 from shared.settings import ServiceSettings
 
@@ -56,7 +56,7 @@ def build_app(
     if refuse_nul:
         app.add_middleware(RefuseNul)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
-    app.middleware("http")(http_metrics_middleware(metrics))
+    app.add_middleware(HttpMetrics, metrics=metrics)
     app.include_router(health_router(checks))
 
     # A route, not a mounted app: a mount answers /metrics with a redirect to /metrics/.
