@@ -75,7 +75,7 @@ SQLITE_BUSY_TIMEOUT_S = 30.0  # how long a SQLite write waits for another proces
 
 
 def make_engine(url: str, *, pool_size: int = 10, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> Engine:
-    """An engine for SQLite (WAL, busy timeout) or PostgreSQL (pre-ping, pool)."""
+    """An engine for SQLite (WAL, busy timeout) or PostgreSQL (pre-ping, at most ``2 * pool_size`` connections)."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -126,7 +126,10 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_s: float = SQLITE
             dbapi_conn.isolation_level = None
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+    # Up to twice ``pool_size`` connections, all kept once opened. With a pool of N and N overflow, every
+    # connection past N was closed when returned and opened again by the next request: under 32 concurrent
+    # single POSTs a new PostgreSQL session (a server process) for a third of them.
+    return create_engine(url, pool_pre_ping=True, pool_size=2 * pool_size, max_overflow=0)
 
 
 MIGRATION_LOCK_KEY = 0x0B0C_D8A7  # PostgreSQL advisory lock held while a replica migrates
