@@ -1,6 +1,6 @@
 """Ingest throughput against targets, with a baseline measured in the same run on the same database.
 
-    python benchmarks/ingest_throughput.py [--postgres postgresql://postgres@127.0.0.1:5432/test] [--workers 2]
+    python benchmarks/ingest_throughput.py [--postgres postgresql://postgres@127.0.0.1:5432/test]
 
 1. Baseline: a bare SQLAlchemy Core executemany insert of the same rows, 1,000 per transaction, into a
    table shaped like ingest's observations table (no validation, no outbox, no HTTP).

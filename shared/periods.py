@@ -60,7 +60,7 @@ class Period:
             raise PeriodError(f"{code!r}: {freq.name.lower()} index must be between 1 and {_COUNT[freq]}")
         return cls(year, freq, idx)
 
-    @property
+    @functools.cached_property  # kept in the instance's __dict__: not a field, so not in eq, hash or repr
     def code(self) -> str:
         """The SDMX-style code."""
         if self.frequency == Frequency.ANNUAL:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +10,7 @@ from typing import Protocol
 
 from services.ingest.domain.observations import Checked, Outcome, StoredObservation, decide, period_start
 from shared.catalogue.model import Measure
+from shared.ids import random_hex_id
 from shared.messages import EventData, ObservationRecorded, ObservationStatus
 from shared.periods import Period
 
@@ -74,7 +74,7 @@ def record_observations(
             else:  # revised twice in one batch: the earlier insert of this batch is not current
                 inserts[cur.id] = dataclasses.replace(inserts[cur.id], is_current=False)
         new = StoredObservation(
-            id=uuid.uuid4().hex, series_key=c.series_key, indicator=s.indicator, region=s.region,
+            id=random_hex_id(), series_key=c.series_key, indicator=s.indicator, region=s.region,
             period=c.period.code, measure=s.measure, vintage=vintage, is_current=True, value=c.value, unit=c.unit,
             submitted_value=s.value, submitted_unit=s.unit, status=s.status,
             revision_reason=s.revision_reason if cur else None, note=s.note, source=s.source,

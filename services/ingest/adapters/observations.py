@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from services.ingest.adapters.tables import observations as t
 from services.ingest.domain.observations import ObservationQuery, StoredObservation
-from shared.db import insert_rows
+from shared.db import insert_rows, one_of
 
 _FIELDS = [f.name for f in dataclasses.fields(StoredObservation)]
 # IN lists in chunks, within SQLite's and PostgreSQL's parameter limits.
@@ -33,7 +33,8 @@ class SqlObservations:
         keys = list(dict.fromkeys(series_keys))
         found: dict[str, StoredObservation] = {}
         for i in range(0, len(keys), _CHUNK):
-            q = select(t).where(t.c.series_key.in_(keys[i : i + _CHUNK]), t.c.is_current)
+            # One array parameter on PostgreSQL (one_of): psycopg split a 500-placeholder IN at each of them.
+            q = select(t).where(one_of(self.conn, t.c.series_key, keys[i : i + _CHUNK]), t.c.is_current)
             for r in self.conn.execute(q).mappings():
                 found[r["series_key"]] = _stored(r)
         return found
@@ -41,7 +42,7 @@ class SqlObservations:
     def supersede(self, pks: Sequence[int]) -> None:
         """Mark these vintages as no longer current."""
         for i in range(0, len(pks), _CHUNK):
-            self.conn.execute(update(t).where(t.c.pk.in_(pks[i : i + _CHUNK])).values(is_current=False))
+            self.conn.execute(update(t).where(one_of(self.conn, t.c.pk, pks[i : i + _CHUNK])).values(is_current=False))
 
     def add(self, rows: Sequence[StoredObservation]) -> None:
         """Insert new vintages (one executemany, or COPY for a large batch on PostgreSQL)."""

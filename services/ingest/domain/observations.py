@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -75,7 +76,7 @@ class Checked:
     value: float
     unit: str
 
-    @property
+    @functools.cached_property  # read several times per row in a batch
     def series_key(self) -> str:
         s = self.submission
         return f"{s.indicator}|{s.region}|{self.period.code}|{s.measure}"
