@@ -42,6 +42,11 @@ class Period:
     @classmethod
     def parse(cls, code: str) -> Period:
         """Parse an SDMX-style code; raises PeriodError naming the rule."""
+        return _parse(code)
+
+    @classmethod
+    def _parse_code(cls, code: str) -> Period:
+        """What ``parse`` returns for a code it has not parsed yet."""
         m = _PATTERN.match(code)
         if not m:
             raise PeriodError(
@@ -132,3 +137,8 @@ class Period:
 def parse_period(code: str) -> Period:
     """Shorthand for Period.parse."""
     return Period.parse(code)
+
+
+# A service parses the same few hundred codes again and again (every figure read or received carries one);
+# a period is immutable, so one parse per code serves them all. Errors are raised, never cached.
+_parse = functools.lru_cache(maxsize=4096)(Period._parse_code)
