@@ -117,8 +117,8 @@ class NotificationRepository:
 
     def log(self, lines: list[tuple[int, int, AttemptOutcome, int | None, str | None, int]], now: datetime) -> None:
         """Delivery-log lines: (notification, attempt, outcome, HTTP status, error, duration in ms)."""
-        if lines:
-            self.conn.execute(delivery_attempts.insert(), [
+        if lines:  # by COPY on PostgreSQL for a large batch
+            insert_rows(self.conn, delivery_attempts, [
                 {"notification_id": nid, "attempt": attempt, "at": now, "outcome": outcome.value,
                  "http_status": status, "error": error, "duration_ms": ms}
                 for nid, attempt, outcome, status, error, ms in lines])

@@ -91,14 +91,14 @@ class WebhookChannel:
         title = group_title([p.kind for p in parts], [p.event.target_name_zh for p in parts])
         text = "\n\n".join([f"{title}\n{greeting(message.department_zh)}", *(part_text(p) for p in parts)])
         first = parts[0]
+        events = [p.event.model_dump(mode="json") for p in parts]  # once each: the first is in the body twice
         doc = {
             "version": PAYLOAD_VERSION, "idempotency_key": message.idempotency_key,
             "event_id": message.event_ids[0], "kind": kind_of([p.kind for p in parts]).value,
             "alert_id": first.alert_id, "department": {"id": message.department, "name_zh": message.department_zh},
-            "title": title, "text": text, "event": first.event.model_dump(mode="json"),
-            "alerts": [{"alert_id": p.alert_id, "kind": p.kind, "ack_url": p.ack_url, "event_id": eid,
-                        "event": p.event.model_dump(mode="json")} for p, eid in zip(parts, message.event_ids,
-                                                                                     strict=True)],
+            "title": title, "text": text, "event": events[0],
+            "alerts": [{"alert_id": p.alert_id, "kind": p.kind, "ack_url": p.ack_url, "event_id": eid, "event": event}
+                       for p, eid, event in zip(parts, message.event_ids, events, strict=True)],
         }
         return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
