@@ -19,6 +19,7 @@ from services.ingest.api import admin, upload_page
 from services.ingest.api.problems import DOMAIN_ERRORS, counting
 from services.ingest.api.routes import router
 from services.ingest.api.schemas import ObservationBatchIn, ObservationIn
+from services.ingest.commits import SingleWrites
 from services.ingest.config import IngestSettings
 from services.ingest.metrics import IngestBusinessCollector, IngestCounters
 from services.ingest.wiring import IngestWiring
@@ -68,7 +69,7 @@ def create_app(
         keys=KeyCache(store.reading, settings.api_key_cache_ttl_s, on_lookup=counters.key_lookups.inc),
         rate_limiter=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
         auth_limiter=RateLimiter(settings.auth_rate_limit_per_s, settings.auth_rate_limit_burst),
-        counters=counters,
+        counters=counters, singles=SingleWrites(store, clock, settings.idempotency_ttl),
     )
     loops = BackgroundLoops()
 
@@ -79,6 +80,7 @@ def create_app(
         loops.start("outbox-relay", relay.run)
         log.info("ingest ready on %s:%s", settings.host, settings.port)
         yield
+        ingest.singles.close()
         loops.stop()
         engine.dispose()
 

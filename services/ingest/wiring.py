@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from services.ingest.adapters.keys import KeyCache
 from services.ingest.adapters.store import IngestStore
+from services.ingest.commits import SingleWrites
 from services.ingest.config import IngestSettings
 from services.ingest.metrics import IngestCounters
 from shared.catalogue import Catalogue
@@ -31,6 +32,7 @@ class IngestWiring:
     rate_limiter: RateLimiter  # per API key, after authentication
     auth_limiter: RateLimiter  # per client address, before a key is looked up in the database
     counters: IngestCounters
+    singles: SingleWrites  # single POSTs, committed in groups
 
 
 def wiring(request: Request) -> IngestWiring:

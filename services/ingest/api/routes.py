@@ -6,6 +6,7 @@ for 1,000-row batches); the database work runs in the thread pool so the event l
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -17,7 +18,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from services.ingest.adapters.store import Transaction, WriteConflict
+from services.ingest.adapters.store import Transaction
 from services.ingest.adapters.workbook import XLSX, SheetTable, column_letter, read_sheet, write_template
 from services.ingest.api.auth import bureau_key
 from services.ingest.api.problems import located, rejected
@@ -34,6 +35,7 @@ from services.ingest.api.schemas import (
     UploadAccepted,
     UploadRowResult,
 )
+from services.ingest.commits import Answer, IdempotencyKeyReused, Writer, commit_one
 from services.ingest.domain.files import FileProblem, parse_file, parse_table
 from services.ingest.domain.idempotency import fingerprint
 from services.ingest.domain.keys import ApiKey, read_errors, scope_errors
@@ -150,49 +152,43 @@ def _batch_problems(rt: IngestWiring, body: bytes, exc: ValidationError) -> list
     return problems
 
 
-Writer = Callable[[Transaction], tuple[int, bytes, list[Recorded]]]
+def _reused(exc: IdempotencyKeyReused) -> Problem:
+    return Problem.of(
+        422, "idempotency_key_reused",
+        f"Idempotency-Key {exc.key!r} was used at {exc.used_at:%Y-%m-%d %H:%M:%S} for a different request; use a "
+        "new key for a new request",
+        f"Idempotency-Key“{exc.key}”已于 {exc.used_at:%Y-%m-%d %H:%M:%S}（UTC）用于另一请求；新的请求请使用新的键",
+        loc=("header", "Idempotency-Key"))
 
 
-def _commit(rt: IngestWiring, request: Request, key: ApiKey, idem: str | None, body: bytes, write: Writer,
-            *, dry_run: bool = False) -> Response:
-    """Run ``write`` in one transaction with the Idempotency-Key bookkeeping; a dry run is rolled back."""
-    fp = fingerprint(request.method, request.url.path, request.url.query, body)
-    now = rt.clock()
-    expired_before = now - rt.settings.idempotency_ttl
-    # Two requests revising the same series at once collide on (series, vintage), two retries with one
-    # Idempotency-Key on its unique constraint; the loser retries and sees the winner's work.
-    for attempt in range(3):
-        try:
-            with rt.store.transaction() as tx:
-                if idem is not None and not dry_run:
-                    stored = tx.idempotency.find(key.id, idem, expired_before)
-                    if stored is not None:
-                        if stored.fingerprint != fp:
-                            raise Problem.of(
-                                422, "idempotency_key_reused",
-                                f"Idempotency-Key {idem!r} was used at {stored.created_at:%Y-%m-%d %H:%M:%S} for a "
-                                "different request; use a new key for a new request",
-                                f"Idempotency-Key“{idem}”已于 {stored.created_at:%Y-%m-%d %H:%M:%S}（UTC）"
-                                "用于另一请求；新的请求请使用新的键", loc=("header", "Idempotency-Key"))
-                        return Response(stored.body, stored.status_code, media_type="application/json",
-                                        headers={"Idempotent-Replayed": "true"})
-                status, payload, results = write(tx)
-                if dry_run:
-                    tx.rollback()
-                    return Response(payload, status, media_type="application/json")
-                if idem is not None:
-                    tx.idempotency.store(key.id, idem, fp, status, payload, now)
-            break
-        except WriteConflict:
-            if attempt == 2:
-                raise
-    counts = _counts(results)
+def _answered(rt: IngestWiring, answer: Answer) -> Response:
+    """The response of a committed request, its rows counted and the relay woken for new events."""
+    if answer.replayed:
+        return Response(answer.body, answer.status, media_type="application/json",
+                        headers={"Idempotent-Replayed": "true"})
+    counts = _counts(answer.results)
     for outcome, n in counts.items():
         if n:
             rt.counters.observations.labels(outcome.value).inc(n)
     if counts[Outcome.CREATED] or counts[Outcome.REVISED]:
         rt.relay.wake()
-    return Response(payload, status, media_type="application/json")
+    return Response(answer.body, answer.status, media_type="application/json")
+
+
+def _commit(rt: IngestWiring, request: Request, key: ApiKey, idem: str | None, body: bytes, write: Writer,
+            *, dry_run: bool = False) -> Response:
+    """Run ``write`` in one transaction with the Idempotency-Key bookkeeping (commit_one); a dry run is rolled
+    back."""
+    try:
+        answer = commit_one(rt.store, key_id=key.id, idem=idem,
+                            fingerprint=fingerprint(request.method, request.url.path, request.url.query, body),
+                            write=write, now=rt.clock(), idempotency_ttl=rt.settings.idempotency_ttl,
+                            dry_run=dry_run)
+    except IdempotencyKeyReused as exc:
+        raise _reused(exc) from None
+    if dry_run:
+        return Response(answer.body, answer.status, media_type="application/json")
+    return _answered(rt, answer)
 
 
 def _counts(results: list[Recorded]) -> dict[Outcome, int]:
@@ -233,14 +229,14 @@ async def submit_observation(request: Request, key: ApiKey = Depends(bureau_key)
     checked, errors = _check(rt, [sub])
     if errors:
         raise rejected(422, errors, ("body",))
-    record = _record(rt, key, checked)
-
-    def write(tx: Transaction) -> tuple[int, bytes, list[Recorded]]:
-        [r] = record(tx)
-        payload = json.dumps({"id": r.id, "outcome": r.outcome.value, "vintage": r.vintage}).encode()
-        return (200 if r.outcome == Outcome.UNCHANGED else 201), payload, [r]
-
-    return await run_in_threadpool(_commit, rt, request, key, idempotency_key, body, write)
+    # Written with the other single POSTs waiting, in one transaction (services/ingest/commits.py).
+    future = rt.singles.submit(key, idempotency_key, fingerprint(request.method, request.url.path,
+                                                                 request.url.query, body), checked[0])
+    try:
+        answer = await asyncio.wrap_future(future)
+    except IdempotencyKeyReused as exc:
+        raise _reused(exc) from None
+    return _answered(rt, answer)
 
 
 @router.post(
