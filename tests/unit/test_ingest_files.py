@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
+from openpyxl.utils import get_column_letter
 
+from services.ingest.adapters.workbook import column_letter
 from services.ingest.domain.files import FileProblem, indicator_names, normalise_period, parse_file
 from services.ingest.domain.keys import ApiKey, hash_key, new_key, scope_errors
 from shared.catalogue import load_catalogue
@@ -143,3 +147,17 @@ def test_tab_separated_unicode_text_export_and_the_clients_chunks() -> None:
     assert chunks[1].body.decode().splitlines()[0] == "指标\t地区\t期别\t口径\t数值\t单位"
     assert chunks[1].lines == {2: 4}
     assert [r.submission.period for r in parse_file(chunks[1].body, CAT).rows] == ["2024-Q3"]
+
+
+def test_column_letters_are_excels() -> None:
+    assert [column_letter(i) for i in (0, 25, 26, 51, 701, 702)] == ["A", "Z", "AA", "AZ", "ZZ", "AAA"]
+    assert all(column_letter(i) == get_column_letter(i + 1) for i in range(18_278))
+
+
+def test_the_ingest_app_loads_openpyxl_only_for_a_workbook() -> None:
+    """openpyxl (about 17 MB resident) is imported when a workbook is first read or written."""
+    script = ("import sys; from services.ingest.main import create_app; "
+              "from services.ingest.adapters.workbook import write_template; "
+              "print('openpyxl' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "False", out.stderr

@@ -14,11 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-import openpyxl
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter, range_boundaries
-from openpyxl.worksheet.datavalidation import DataValidation
-
 from services.ingest.domain.files import HEADERS, FileProblem
 from services.ingest.domain.files import norm_header as _norm
 from services.ingest.domain.observations import FieldError
@@ -30,6 +25,14 @@ TOTAL_WORDS = frozenset({"合计", "总计", "小计", "总计：", "合计：",
 # The header may sit under a title row or two (a merged “2024年上半年主要指标” banner is common).
 HEADER_SEARCH_ROWS = 10
 _ALIASES = {alias for aliases in HEADERS.values() for alias in aliases}
+def _openpyxl() -> Any:
+    """openpyxl, imported when a workbook is first read or written: it and the imaging library it brings are
+    about 17 MB of a process that may never see a workbook (ingest serving JSON batches)."""
+    import openpyxl
+
+    return openpyxl
+
+
 _MERGE = re.compile(rb'<mergeCell[^>]*ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
 
 
@@ -47,7 +50,11 @@ class SheetTable:
 
 def column_letter(index: int) -> str:
     """Excel's letter for a 0-based column index (0 → A, 26 → AA)."""
-    return get_column_letter(index + 1)
+    letters, n = "", index + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        letters = chr(65 + r) + letters
+    return letters
 
 
 def _not_xlsx(detail_zh: str, detail: str) -> FileProblem:
@@ -97,7 +104,7 @@ def read_sheet(data: bytes, sheet: str | None, max_rows: int) -> SheetTable:
         raise _not_xlsx("文件不是 ZIP 格式（可能是 .xls、CSV 或已损坏）", "the file is not a ZIP archive (an .xls, a "
                         "CSV or a damaged file?)")
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = _openpyxl().load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises KeyError, ValueError, zipfile errors… for a broken workbook
         raise _not_xlsx("无法打开工作簿", f"it cannot be opened ({type(exc).__name__})") from None
     try:
@@ -186,6 +193,8 @@ def _skip_trailing_total(table: SheetTable) -> None:
 
 
 def _refuse_merges(table: SheetTable, ranges: list[str]) -> None:
+    from openpyxl.utils import range_boundaries  # a workbook is being read: openpyxl is loaded (_openpyxl)
+
     for ref in ranges:
         _, min_row, _, max_row = range_boundaries(ref)
         if max_row < table.header_line:  # a title banner above the header
@@ -203,7 +212,7 @@ def _formulas_without_values(data: bytes, index: int, table: SheetTable) -> None
     empty = [(line, i) for line, texts in table.records for i, t in enumerate(texts) if not t]
     if not empty:
         return
-    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    book = _openpyxl().load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     try:
         ws = book.worksheets[index]
         wanted = set(empty)
@@ -226,6 +235,10 @@ def _formulas_without_values(data: bytes, index: int, table: SheetTable) -> None
 
 def write_template(template: Template) -> bytes:
     """The template as an .xlsx workbook: 数据 (header frozen, choice lists), 指标 and 填写说明."""
+    openpyxl = _openpyxl()
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     wb = openpyxl.Workbook()
     data = wb.active
     data.title = "数据"
