@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from anyio import CapacityLimiter
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from pydantic.json_schema import models_json_schema
@@ -70,6 +71,7 @@ def create_app(
         rate_limiter=RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
         auth_limiter=RateLimiter(settings.auth_rate_limit_per_s, settings.auth_rate_limit_burst),
         counters=counters, singles=SingleWrites(store, clock, settings.idempotency_ttl),
+        batch_slots=CapacityLimiter(settings.batch_concurrency),
     )
     loops = BackgroundLoops()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from anyio import CapacityLimiter
 from starlette.requests import Request
 
 from services.ingest.adapters.keys import KeyCache
@@ -33,6 +34,7 @@ class IngestWiring:
     auth_limiter: RateLimiter  # per client address, before a key is looked up in the database
     counters: IngestCounters
     singles: SingleWrites  # single POSTs, committed in groups
+    batch_slots: CapacityLimiter  # batch and file requests processed at once (INGEST_BATCH_CONCURRENCY)
 
 
 def wiring(request: Request) -> IngestWiring:

@@ -4,17 +4,20 @@ revisions, limits, replay. Each test names the rule it breaks."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from sqlalchemy import update
 
 from devstack.broker import TansuBroker
 from services.ingest.adapters.tables import api_keys
+from services.ingest.api import routes
 from shared.messages import decode
-from tests.integration.ingest_app import ADMIN, Ingest, running_ingest
+from tests.integration.ingest_app import ADMIN, Ingest, running_ingest, serving
 
 GDP = {"indicator": "gdp", "region": "wuxi", "period": "2024-Q1", "measure": "cumulative_yoy_pct",
        "value": 4.9, "unit": "%", "status": "provisional"}
@@ -302,3 +305,40 @@ def test_a_growth_on_the_other_basis_is_refused_and_nothing_is_stored(ingest: In
     assert r.status_code == 201, r.text
     listed = {i["id"]: i for i in ingest.client.get("/v1/indicators", headers=auth).json()}
     assert listed["disposable_income"]["growth_basis"] == "nominal" and listed["gdp"]["growth_basis"] == "real"
+
+
+def test_batches_beyond_the_concurrency_wait_their_turn(database_url: str, broker: TansuBroker, topic_prefix: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """INGEST_BATCH_CONCURRENCY bounds the batches being checked and written at once (their rows in memory)."""
+    lock = threading.Lock()
+    now = {"in": 0, "most": 0}
+    original = routes._check
+
+    def slow_check(rt, subs):  # type: ignore[no-untyped-def]
+        with lock:
+            now["in"] += 1
+            now["most"] = max(now["most"], now["in"])
+        time.sleep(0.3)
+        with lock:
+            now["in"] -= 1
+        return original(rt, subs)
+
+    monkeypatch.setattr(routes, "_check", slow_check)
+    with running_ingest(database_url, broker.bootstrap, topic_prefix, batch_concurrency=2) as ingest, \
+            serving(ingest) as url:
+        auth = ingest.key()
+        regions = ["wuxi", "jiangyin", "yixing", "liangxi", "xishan", "huishan"]
+        answers: list[int] = []
+
+        def post(region: str) -> None:
+            r = httpx.post(f"{url}/v1/observations/batch", json={"observations": [{**GDP, "region": region}]},
+                           headers=auth, timeout=30)
+            answers.append(r.status_code)
+
+        threads = [threading.Thread(target=post, args=(r,)) for r in regions]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    assert answers == [201] * len(regions)
+    assert now["most"] == 2

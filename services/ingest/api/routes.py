@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Any, Literal
 from urllib.parse import quote
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import TypeAdapter, ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from services.ingest.adapters.store import Transaction
 from services.ingest.adapters.workbook import XLSX, SheetTable, column_letter, read_sheet, write_template
@@ -253,6 +253,11 @@ async def submit_batch(request: Request, key: ApiKey = Depends(bureau_key),
     """Store every row or none (at most INGEST_MAX_BATCH_SIZE rows): a single bad row rejects the batch, and
     the answer lists every bad row, field and rule."""
     body = await request.body()
+    # Parsed, checked and written in a worker thread, at most INGEST_BATCH_CONCURRENCY batches at once.
+    return await to_thread.run_sync(_batch, rt, request, key, idempotency_key, body, limiter=rt.batch_slots)
+
+
+def _batch(rt: IngestWiring, request: Request, key: ApiKey, idem: str | None, body: bytes) -> Response:
     try:
         batch = _BATCH.validate_json(body)
     except ValidationError as exc:
@@ -264,6 +269,7 @@ async def submit_batch(request: Request, key: ApiKey = Depends(bureau_key),
                          f"共{len(batch.observations)}条观测值，每次最多{limit}条；请分批提交",
                          loc=("body", "observations"))
     subs = [_submission(o) for o in batch.observations]
+    del batch  # the rows live on as submissions
     if denied := scope_errors(key, [(i, s.indicator, s.region) for i, s in enumerate(subs)],
                                rt.catalogue.indicators):
         raise rejected(403, denied, ("body", "observations"))
@@ -282,7 +288,7 @@ async def submit_batch(request: Request, key: ApiKey = Depends(bureau_key),
         }).encode()
         return 201, payload, results
 
-    return await run_in_threadpool(_commit, rt, request, key, idempotency_key, body, write)
+    return _commit(rt, request, key, idem, body, write)
 
 
 _FILE_BODY = {"requestBody": {"required": True, "content": {
@@ -323,8 +329,8 @@ async def upload_file(
     .xlsx workbook (Content-Type application/vnd.openxmlformats-officedocument.spreadsheetml.sheet)."""
     body = await request.body()
     is_xlsx = request.headers.get("content-type", "").split(";")[0].strip().lower() == XLSX
-    return await run_in_threadpool(_upload, rt, request, key, idempotency_key, body, format, dry_run,
-                                   sheet if is_xlsx else None, is_xlsx)
+    return await to_thread.run_sync(_upload, rt, request, key, idempotency_key, body, format, dry_run,
+                                    sheet if is_xlsx else None, is_xlsx, limiter=rt.batch_slots)
 
 
 def _upload(rt: IngestWiring, request: Request, key: ApiKey, idem: str | None, body: bytes, fmt: str,
