@@ -1,7 +1,10 @@
-"""Ingest's bureau routes: translate requests to use cases and back; the route owns the transaction.
+"""Ingest's bureau routes: translate requests to use cases and back; the route owns the transaction, and leaves
+its commit to ``services/ingest/commits.py``.
 
 Bodies are read raw and validated with ``TypeAdapter.validate_json`` (no intermediate dicts: the fast path
-for 1,000-row batches); the database work runs in the thread pool so the event loop stays free.
+for 1,000-row batches). Batches and files are parsed, checked and written in worker threads, at most
+INGEST_BATCH_CONCURRENCY at once; single POSTs are checked on the event loop and written by the single-writes
+thread with the others waiting. The event loop never waits on the database.
 """
 
 from __future__ import annotations
