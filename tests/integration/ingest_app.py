@@ -22,6 +22,11 @@ from shared.clock import FrozenClock
 
 ADMIN_TOKEN = "test-admin-token"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+# Two figures a city bureau sends (the first quarter's GDP growth, March's retail sales), for the ingest tests.
+GDP = {"indicator": "gdp", "region": "wuxi", "period": "2024-Q1", "measure": "cumulative_yoy_pct",
+       "value": 4.9, "unit": "%", "status": "provisional"}
+RETAIL = {"indicator": "retail_sales", "region": "wuxi", "period": "2024-M03", "measure": "cumulative_level",
+          "value": 1012.3, "unit": "亿元"}
 
 
 class Ingest:

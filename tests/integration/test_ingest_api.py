@@ -17,12 +17,7 @@ from devstack.broker import TansuBroker
 from services.ingest.adapters.tables import api_keys
 from services.ingest.api import routes
 from shared.messages import decode
-from tests.integration.ingest_app import ADMIN, Ingest, running_ingest, serving
-
-GDP = {"indicator": "gdp", "region": "wuxi", "period": "2024-Q1", "measure": "cumulative_yoy_pct",
-       "value": 4.9, "unit": "%", "status": "provisional"}
-RETAIL = {"indicator": "retail_sales", "region": "wuxi", "period": "2024-M03", "measure": "cumulative_level",
-          "value": 1012.3, "unit": "亿元"}
+from tests.integration.ingest_app import ADMIN, GDP, RETAIL, Ingest, running_ingest, serving
 
 
 @pytest.fixture

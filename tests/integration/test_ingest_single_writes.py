@@ -21,12 +21,7 @@ from services.ingest.adapters.store import WriteConflict
 from services.ingest.adapters.tables import observations
 from services.ingest.commits import SingleWrites
 from shared.messages import decode
-from tests.integration.ingest_app import Ingest, running_ingest, serving
-
-GDP = {"indicator": "gdp", "region": "wuxi", "period": "2024-Q1", "measure": "cumulative_yoy_pct",
-       "value": 4.9, "unit": "%", "status": "provisional"}
-RETAIL = {"indicator": "retail_sales", "region": "wuxi", "period": "2024-M03", "measure": "cumulative_level",
-          "value": 1012.3, "unit": "亿元"}
+from tests.integration.ingest_app import GDP, RETAIL, Ingest, running_ingest, serving
 
 
 @pytest.fixture
