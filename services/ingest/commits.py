@@ -118,7 +118,7 @@ class SingleWrites:
         self._queue: queue.SimpleQueue[_Single | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self.groups = 0  # transactions written for groups of more than one request (for tests and the log)
+        self.groups = 0  # transactions written for groups of more than one request (read by the tests)
 
     def submit(self, key: ApiKey, idem: str | None, fingerprint: str, checked: Checked) -> Future[Answer]:
         """Queue one checked observation; the future is done once it is committed (or has failed)."""
@@ -190,13 +190,14 @@ class SingleWrites:
                 raise
 
     def _alone(self, item: _Single) -> None:
+        now = self.clock()
         try:
             answer = commit_one(
                 self.store, key_id=item.key.id, idem=item.idem, fingerprint=item.fingerprint,
-                now=self.clock(), idempotency_ttl=self.idempotency_ttl,
+                now=now, idempotency_ttl=self.idempotency_ttl,
                 write=lambda tx: single_answer(record_observations(
                     tx.observations, tx.events, [item.checked], submitted_by=item.key.organisation,
-                    api_key_id=item.key.id, now=self.clock())[0]))
+                    api_key_id=item.key.id, now=now)[0]))
         except Exception as exc:
             item.future.set_exception(exc)
         else:

@@ -25,14 +25,8 @@ TOTAL_WORDS = frozenset({"合计", "总计", "小计", "总计：", "合计：",
 # The header may sit under a title row or two (a merged “2024年上半年主要指标” banner is common).
 HEADER_SEARCH_ROWS = 10
 _ALIASES = {alias for aliases in HEADERS.values() for alias in aliases}
-def _openpyxl() -> Any:
-    """openpyxl, imported when a workbook is first read or written: it and the imaging library it brings are
-    about 17 MB of a process that may never see a workbook (ingest serving JSON batches)."""
-    import openpyxl
-
-    return openpyxl
-
-
+# openpyxl is imported inside the functions that read or write a workbook: it and the imaging library it
+# brings are about 17 MB of a process that may never see one (ingest serving JSON batches).
 _MERGE = re.compile(rb'<mergeCell[^>]*ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
 
 
@@ -103,8 +97,10 @@ def read_sheet(data: bytes, sheet: str | None, max_rows: int) -> SheetTable:
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise _not_xlsx("文件不是 ZIP 格式（可能是 .xls、CSV 或已损坏）", "the file is not a ZIP archive (an .xls, a "
                         "CSV or a damaged file?)")
+    import openpyxl
+
     try:
-        book = _openpyxl().load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises KeyError, ValueError, zipfile errors… for a broken workbook
         raise _not_xlsx("无法打开工作簿", f"it cannot be opened ({type(exc).__name__})") from None
     try:
@@ -193,7 +189,7 @@ def _skip_trailing_total(table: SheetTable) -> None:
 
 
 def _refuse_merges(table: SheetTable, ranges: list[str]) -> None:
-    from openpyxl.utils import range_boundaries  # a workbook is being read: openpyxl is loaded (_openpyxl)
+    from openpyxl.utils import range_boundaries
 
     for ref in ranges:
         _, min_row, _, max_row = range_boundaries(ref)
@@ -212,7 +208,9 @@ def _formulas_without_values(data: bytes, index: int, table: SheetTable) -> None
     empty = [(line, i) for line, texts in table.records for i, t in enumerate(texts) if not t]
     if not empty:
         return
-    book = _openpyxl().load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     try:
         ws = book.worksheets[index]
         wanted = set(empty)
@@ -235,7 +233,7 @@ def _formulas_without_values(data: bytes, index: int, table: SheetTable) -> None
 
 def write_template(template: Template) -> bytes:
     """The template as an .xlsx workbook: 数据 (header frozen, choice lists), 指标 and 填写说明."""
-    openpyxl = _openpyxl()
+    import openpyxl
     from openpyxl.styles import Font
     from openpyxl.worksheet.datavalidation import DataValidation
 
