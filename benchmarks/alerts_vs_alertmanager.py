@@ -39,12 +39,15 @@ from pathlib import Path
 
 import httpx
 from kafka import KafkaProducer
+from sqlalchemy import create_engine, func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from devstack.broker import TansuBroker, free_port, wait_for_port
 from devstack.scratchdb import ScratchDatabases
 from devstack.stack import ENV_PREFIX, ServiceProcess
+from services.alerts.adapters.tables import notifications
+from shared.db import normalise_url
 from shared.messages import Severity, TargetStatusChanged, encode, envelope_for
 
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
@@ -141,6 +144,7 @@ class Ours:
             "ALERTS_RECEIVER_CONCURRENCY": "16", "ALERTS_LOG_LEVEL": "WARNING",
             "ALERTS_PUBLIC_URL": f"http://127.0.0.1:{port}", "ALERTS_LINK_SECRET": "benchmark-link-secret",
         })
+        self.database_url = env["ALERTS_DATABASE_URL"]
         self.proc = ServiceProcess("alerts", port, env, work / "alerts.log")
         self.producer: KafkaProducer | None = None
         self.n = 0
@@ -168,6 +172,17 @@ class Ours:
     @staticmethod
     def ids(body: bytes) -> list[str]:
         return [a["event"]["evaluation_id"] for a in json.loads(body)["alerts"]]
+
+    def stored(self, since: float) -> tuple[int, float]:
+        """Notifications stored since ``since`` (epoch seconds) and when the last was: the consumer's stage."""
+        engine = create_engine(normalise_url(self.database_url))
+        try:
+            with engine.connect() as conn:
+                n, last = conn.execute(select(func.count(), func.max(notifications.c.created_at))
+                                       .where(notifications.c.created_at >= datetime.fromtimestamp(since, UTC))).one()
+        finally:
+            engine.dispose()
+        return n, (last.timestamp() if last else since)  # max() keeps the column's type: an aware datetime
 
     def stop(self) -> None:
         if self.producer is not None:
@@ -282,6 +297,12 @@ def burst(system, receiver: FastReceiver, n: int, run: str, timeout_s: float,  #
     lat = collect(system, receiver, sent, timeout_s)
     with receiver.cond:
         last = max((at for at, _ in receiver.bodies), default=t0)
+        first = min((at for at, _ in receiver.bodies), default=t0)
+    if isinstance(system, Ours):  # where the burst's time went: consuming and storing, then delivering
+        stored, last_stored = system.stored(t0)
+        print(f"ours, burst of {n}: {stored} notifications stored by +{last_stored - t0:.2f} s "
+              f"({stored / max(1e-9, last_stored - t0):,.0f}/s), first delivered at +{first - t0:.2f} s, "
+              f"last at +{last - t0:.2f} s", flush=True)
     return len(lat) / max(1e-9, last - t0), len(lat)
 
 
