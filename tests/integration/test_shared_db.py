@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, select
+from sqlalchemy import Column, Integer, MetaData, Table, select, text
 
 from shared.adapters.leader import LeaderLock
 from shared.db import UTCDateTime, make_engine
@@ -72,6 +72,30 @@ def test_one_replica_leads_and_a_killed_leader_frees_the_lock(database_url: str)
     finally:
         other.kill()
         other.wait()
+
+
+def test_the_leader_checks_its_lock_connection_at_most_every_interval(database_url: str) -> None:
+    engine = make_engine(database_url)
+    now = [0.0]
+    lock = LeaderLock(engine, "job", 0x5EED_0002, verify_every_s=0.1, monotonic=lambda: now[0])
+    try:
+        assert lock.held() is True
+        if engine.dialect.name != "postgresql":
+            return  # SQLite: an flock() on a file, nothing to check over a connection
+        first = lock._conn
+        assert first is not None
+        pid = first.execute(text("SELECT pg_backend_pid()")).scalar()
+        with engine.connect() as admin:  # the lock's connection breaks (as in a network cut or a restart)
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        now[0] = 0.05
+        assert lock.held() is True and lock._conn is first  # within the interval: not asked again
+        now[0] = 0.2
+        assert lock.held() is True  # asked: the connection is gone, and the lock is taken again on a new one
+        assert lock._conn is not first and lock._conn is not None
+        assert lock._conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+    finally:
+        lock.release()
+        engine.dispose()
 
 
 def test_tokens_match_by_hash_only() -> None:
