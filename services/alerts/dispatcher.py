@@ -31,7 +31,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -125,7 +125,8 @@ class Dispatcher:
                  robot_limits: RobotLimits | None = None,
                  merge: Callable[[list[DueNotification]], str | None] | None = None,
                  clock: Clock = utc_now, rng: random.Random | None = None,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, buffer_per_receiver: int = 1000,
+                 max_buffered: int = 5000) -> None:
         self.db = db
         self.receivers = receivers
         self.channels = channels
@@ -140,6 +141,8 @@ class Dispatcher:
         self.retry_ambiguous = retry_ambiguous
         self.workers = workers
         self.per_receiver = per_receiver
+        self.buffer_per_receiver = buffer_per_receiver
+        self.max_buffered = max_buffered
         self.flush_groups = flush_groups
         self.robot_limits = robot_limits
         # The stored payload of several notifications to one receiver as one message; None when they do not fit
@@ -153,10 +156,13 @@ class Dispatcher:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._states: dict[str, ReceiverState] = {}
-        self._inflight: set[int] = set()  # fetched and not yet committed: buffered, being sent, or being recorded
+        # Fetched and not yet committed (buffered, being sent, or being recorded): id -> its receiver.
+        self._inflight: dict[int, str] = {}
         self._buffers: dict[str, deque[DueNotification]] = {}
         self._silences: list[Silence] = []
         self._need_fetch = True
+        self._capped: set[str] = set()  # receivers left out of the last fetch: their buffer was full
+        self._truncated = False  # the last fetch took as many rows as it asked for: more may be due
         self._leading = False
         self._results: queue.Queue[_Outcome] = queue.Queue()
         self._writer: threading.Thread | None = None
@@ -212,8 +218,10 @@ class Dispatcher:
             next_flush = self.flush_groups()
             if next_flush is not None:
                 wait = min(wait, max(0.01, next_flush))
-        # Query only when new rows may be due; a freed slot is served from the buffer.
-        if self._need_fetch or time.monotonic() - last_fetch >= min(wait, self._until_unblocked()):
+        # Query only when new rows may be due, or when a buffer the last fetch had to leave short ran low;
+        # a freed slot is served from the buffer.
+        if (self._need_fetch or self._running_low()
+                or time.monotonic() - last_fetch >= min(wait, self._until_unblocked())):
             self._need_fetch = False
             last_fetch = time.monotonic()
             self.fetch_due()
@@ -227,7 +235,7 @@ class Dispatcher:
                 self._leading = False  # under the lock: a robot worker putting back unsent rows sees it
                 dropped = [r.id for b in self._buffers.values() for r in b]
                 self._buffers.clear()
-                self._inflight.difference_update(dropped)
+                self._forget(dropped)
             log.warning("dispatcher: leadership lost; dropped %d buffered notifications", len(dropped))
         if leading and not self._leading and self.robot_limits is not None:
             self._seed_limiter()
@@ -275,22 +283,59 @@ class Dispatcher:
         return max(0.01, min(waits)) if waits else self.poll_interval_s
 
     def fetch_due(self, limit: int = 2000) -> int:
-        """Buffer due notifications not yet known to the dispatcher, per receiver; returns how many were new."""
+        """Buffer due notifications not yet known to the dispatcher, per receiver; returns how many were new.
+
+        The buffers are bounded, so that a burst of tens of thousands is not read again on every round and the ids
+        the query must leave out stay a few thousand:
+
+        - a receiver holding ``buffer_per_receiver`` rows is left out of the query (its rows wait in the database;
+          the next fetch comes when its buffer is half empty);
+        - so is a receiver backing off after failures: it is sent nothing until it answers again (then its backlog
+          is made due and fetched), and what it holds does not count towards the next bound;
+        - no more than ``max_buffered`` rows are held for the other receivers in all.
+        """
+        now_m = time.monotonic()
         with self._lock:
-            known = list(self._inflight)
+            blocked = {ref for ref, b in self._buffers.items() if b and self._backing_off(ref, now_m)}
+            full = {ref for ref, b in self._buffers.items() if len(b) >= self.buffer_per_receiver} - blocked
+            buffered = sum(len(b) for ref, b in self._buffers.items() if ref not in blocked)
+            left_out = full | blocked
+            known = [i for i, ref in self._inflight.items() if ref not in left_out]
+        room = min(limit, self.max_buffered - buffered)
         now = self.clock()
         with self.db.read() as repos:
-            due = repos.notifications.due(now, exclude=known, limit=limit)
+            due = repos.notifications.due(now, exclude=known, exclude_receivers=sorted(left_out),
+                                          limit=room) if room > 0 else []
             self._silences = repos.silences.active(now)
         new = 0
         with self._lock:
+            self._capped, self._truncated = full, room <= 0 or len(due) >= room
             for row in due:
                 if row.id in self._inflight:
                     continue
-                self._inflight.add(row.id)
+                self._inflight[row.id] = row.receiver
                 self._buffers.setdefault(row.receiver, deque()).append(row)
                 new += 1
         return new
+
+    def _backing_off(self, ref: str, now_m: float) -> bool:
+        """Under the lock: whether the receiver failed and waits out its backoff (or one attempt probes it)."""
+        s = self._states.get(ref)
+        return s is not None and s.failures > 0 and (s.blocked_until > now_m or s.probing)
+
+    def _running_low(self) -> bool:
+        """Whether a buffer the last fetch left short is down to half: fetch before it runs dry."""
+        now_m = time.monotonic()
+        with self._lock:
+            if self._truncated and sum(len(b) for ref, b in self._buffers.items()
+                                       if not self._backing_off(ref, now_m)) <= self.max_buffered // 2:
+                return True
+            return any(len(self._buffers.get(ref, ())) <= self.buffer_per_receiver // 2 for ref in self._capped)
+
+    def _forget(self, ids: Iterable[int]) -> None:
+        """Under the lock: these notifications are not in flight any more."""
+        for i in ids:
+            self._inflight.pop(i, None)
 
     def submit_buffered(self, submit: Callable[..., Any]) -> int:
         """Hand buffered notifications to workers within each receiver's cap, backoff and robot limit; returns
@@ -335,7 +380,7 @@ class Dispatcher:
     def _attempt(self, row: DueNotification) -> None:
         if not self._leading:  # leadership lost while it waited for a worker: the new leader sends it
             with self._lock:
-                self._inflight.discard(row.id)
+                self._inflight.pop(row.id, None)
                 s = self._states.setdefault(row.receiver, ReceiverState())
                 s.inflight, s.probing = max(0, s.inflight - 1), False
             return
@@ -378,7 +423,7 @@ class Dispatcher:
         ref = rows[0].receiver
         if not self._leading:  # leadership lost while it waited for a worker: the new leader sends them
             with self._lock:
-                self._inflight.difference_update(r.id for r in rows)
+                self._forget(r.id for r in rows)
                 s = self._states.setdefault(ref, ReceiverState())
                 s.inflight, s.probing = max(0, s.inflight - 1), False
             self.limiter.release(robot)
@@ -395,7 +440,7 @@ class Dispatcher:
             if back and self._leading:  # did not fit in this message: first in line for the next
                 self._buffers.setdefault(ref, deque()).extendleft(reversed(back))
             elif back:  # leadership lost meanwhile: the new leader sends them
-                self._inflight.difference_update(r.id for r in back)
+                self._forget(r.id for r in back)
             s = self._states.setdefault(ref, ReceiverState())
             s.probing = False
             s.inflight = max(0, s.inflight - 1)
@@ -487,7 +532,7 @@ class Dispatcher:
             self._bookkeeping_failing_since, backoff = None, 0.1
             self._release(batch)
             batch = []
-            self.wake()
+            self._wake.set()  # the loop sees the writer's progress; it queries only if rows became due (_commit)
 
     def _commit_one_by_one(self, batch: list[_Outcome]) -> None:
         """Commit each outcome alone; those committed leave ``batch`` (so a retry does not record them twice)."""
@@ -540,6 +585,8 @@ class Dispatcher:
                     self.metrics.revived.inc(len(revived))
         for o, rec in zip(batch, records, strict=True):
             self.metrics.count(o.row.channel, rec.status, o.result)
+        if recovered or any(rec.status == DeliveryStatus.PENDING and rec.next_attempt_at <= now for rec in records):
+            self._need_fetch = True  # due again now (a receiver's backlog hurried, or a retry without delay)
         if dead and self.on_dead_letter is not None:
             self.on_dead_letter()
 
@@ -552,5 +599,4 @@ class Dispatcher:
 
     def _release(self, batch: list[_Outcome]) -> None:
         with self._lock:
-            for o in batch:
-                self._inflight.discard(o.row.id)
+            self._forget(o.row.id for o in batch)

@@ -90,7 +90,7 @@ def test_a_row_the_database_refuses_is_recorded_alone_and_holds_up_nothing(stop:
 
     notes, metrics = FakeNotifications(refuse), AlertsMetrics(CollectorRegistry())
     d = _dispatcher(FakeDatabase(notes), metrics)
-    d._inflight.update({1, 2, 3})
+    d._inflight.update({1: "r", 2: "r", 3: "r"})
     for o in (_outcome(1, "HTTP 502"), _outcome(2, "HTTP 502: refused by the database"), _outcome(3, "HTTP 502")):
         d._results.put(o)
     threading.Thread(target=d._write_loop, args=(stop,), daemon=True).start()
@@ -115,7 +115,7 @@ def test_commits_that_keep_failing_fail_readiness_until_they_work_again(stop: th
     d = _dispatcher(FakeDatabase(notes), metrics)
     d._writer = threading.Thread(target=d._write_loop, args=(stop,), daemon=True)
     d._writer.start()
-    d._inflight.add(1)
+    d._inflight[1] = "r"
     d._results.put(_outcome(1, "HTTP 502"))
 
     def not_ready() -> bool:
@@ -126,7 +126,7 @@ def test_commits_that_keep_failing_fail_readiness_until_they_work_again(stop: th
         return False
 
     _wait(not_ready, "readiness failing")
-    assert _failures(metrics) >= 2 and notes.stored == [] and d._inflight == {1}  # kept, not sent again
+    assert _failures(metrics) >= 2 and notes.stored == [] and d._inflight.keys() == {1}  # kept, not sent again
     down.clear()
     _wait(lambda: not d._inflight, "the outcome recorded")
     d.check_ready()

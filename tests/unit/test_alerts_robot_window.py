@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -107,9 +107,10 @@ class _Repos:
         self.asked_since = since
         return [(r, at) for r, at in self.sent if at >= since]
 
-    def due(self, now: datetime, *, exclude: list[int], limit: int) -> list[DueNotification]:
+    def due(self, now: datetime, *, exclude: list[int], limit: int,
+            exclude_receivers: Sequence[str] = ()) -> list[DueNotification]:
         return [DueNotification(i, f"k{i}", "wecom", "fgw:wecom", "{}", 0, "firing", "fgw", "a", NOW, NOW, ())
-                for i in range(1, 4) if i not in exclude]
+                for i in range(1, 4) if i not in exclude and "fgw:wecom" not in exclude_receivers][:limit]
 
     def active(self, now: datetime) -> list[object]:
         return []
