@@ -4,6 +4,7 @@ and one error contract (problem details, shared/problems.py)."""
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -129,7 +130,27 @@ def run(settings_factory: Callable[[], Any], create_app: Callable[[Any], Any], *
     except (ValidationError, ConfigurationError) as exc:
         print(f"{name}: 配置有误，服务未启动 / refused to start, configuration is not usable:\n{exc}", file=sys.stderr)
         sys.exit(2)
+    tune_gc()
     serve(lambda: app, host=settings.host, port=settings.port, name=name)
+
+
+# Garbage collection for a process that allocates a few hundred objects per message: the first generation is
+# collected every 20,000 allocations instead of 700, and the second and third generations after 50 and 100 of
+# the one before instead of 10 each. Cyclic garbage waits a little longer (a few MB at most); what pays is the
+# collector's walks over everything alive, which under a burst took a tenth of a consumer's time.
+GC_THRESHOLDS = (20_000, 50, 100)
+
+
+def tune_gc() -> None:
+    """Move what start-up made (modules, catalogues, the app) out of the collector's walks, and collect less often.
+
+    ``gc.freeze()`` puts every object alive now in a permanent generation that collections no longer traverse.
+    Measured on the benchmarks (docs/benchmarks.md, issue 12 round 5): the alerts burst +12%, the evaluator
+    +16 to 33%, single POSTs to ingest +44%, memory unchanged.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def serve(app_factory: Callable[[], Any], *, host: str, port: int, name: str) -> None:
