@@ -5,6 +5,8 @@
   wire finishes; its outcome is still recorded).
 - A fetcher hands due notifications to a thread pool, at most ``per_receiver`` at once to one receiver
   (``department:channel``), so a slow or dead receiver only ever ties up its own share of the workers.
+- What it reads waits in bounded buffers (``fetch_due``): a receiver with a full buffer, or backing off, is left
+  out of the next read, so a burst is read once and a dead receiver's backlog holds nobody up.
 - A retryable failure blocks the receiver for an exponential backoff with jitter (at least its Retry-After,
   up to the retry budget); while blocked, one notification at a time probes it. The first success unblocks
   it and makes its whole backlog due at once, dead letters whose budget has not run out included.
