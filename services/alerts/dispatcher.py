@@ -349,9 +349,7 @@ class Dispatcher:
                 s = self._states.setdefault(ref, ReceiverState())
                 robot = self._robot_key(ref) if buf else None
                 cap = 1 if robot else self.per_receiver  # a robot: one message at a time, its backlog merged
-                while buf and s.inflight < cap and not s.probing:
-                    if s.failures and s.blocked_until > now_m:
-                        break
+                while buf and s.inflight < cap and not self._backing_off(ref, now_m):
                     if robot is not None and not self.limiter.try_acquire(robot):
                         break
                     if s.failures:

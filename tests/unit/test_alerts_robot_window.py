@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,6 +18,7 @@ from services.alerts.domain.model import AttemptOutcome, DeliveryStatus
 from services.alerts.domain.retry import RetryBudget
 from services.alerts.metrics import AlertsMetrics
 from services.alerts.ratelimit import SlidingWindow
+from tests.unit.dispatcher_fakes import ReadDatabase
 
 NOW = datetime(2024, 7, 1, tzinfo=UTC)
 
@@ -116,15 +116,6 @@ class _Repos:
         return []
 
 
-class _Db:
-    def __init__(self, repos: _Repos) -> None:
-        self.repos = repos
-
-    @contextmanager
-    def read(self) -> Iterator[_Repos]:
-        yield self.repos
-
-
 class _Receivers:
     def resolve(self, ref: str) -> Destination | None:
         channel = ref.split(":")[1]
@@ -135,7 +126,7 @@ def test_only_the_leader_sends_and_a_new_leader_counts_the_previous_leaders_rece
     # The previous leader sent to fgw's WeCom robot 18 times within the last minute, once 2 minutes ago.
     repos = _Repos([("fgw:wecom", NOW - timedelta(seconds=5))] * 18 + [("fgw:wecom", NOW - timedelta(minutes=2))])
     leader = _Leader()
-    d = Dispatcher(_Db(repos), _Receivers(), {}, leader=leader,  # type: ignore[arg-type]
+    d = Dispatcher(ReadDatabase(repos), _Receivers(), {}, leader=leader,  # type: ignore[arg-type]
                    metrics=AlertsMetrics(CollectorRegistry()), outbox=None,  # type: ignore[arg-type]
                    timeout_s=1, budget=RetryBudget(60), retry_base_s=0.1, retry_max_s=1, poll_interval_s=0.1,
                    robot_limits=RobotLimits(18, {}, 60.0), merge=lambda rows: None, clock=lambda: NOW)

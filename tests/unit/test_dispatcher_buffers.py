@@ -5,8 +5,7 @@ buffer the last fetch left short is topped up when it is half empty, before it r
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
@@ -15,6 +14,7 @@ from services.alerts.adapters.notifications import DueNotification
 from services.alerts.dispatcher import Dispatcher, ReceiverState
 from services.alerts.domain.retry import RetryBudget
 from services.alerts.metrics import AlertsMetrics
+from tests.unit.dispatcher_fakes import ReadDatabase
 
 NOW = datetime(2024, 7, 1, tzinfo=UTC)
 
@@ -41,17 +41,8 @@ class _Notifications:
         return []
 
 
-class _Db:
-    def __init__(self, repos: _Notifications) -> None:
-        self.repos = repos
-
-    @contextmanager
-    def read(self) -> Iterator[_Notifications]:
-        yield self.repos
-
-
 def _dispatcher(repos: _Notifications, *, per_receiver: int, most: int) -> Dispatcher:
-    return Dispatcher(_Db(repos), None, {}, leader=None,  # type: ignore[arg-type]
+    return Dispatcher(ReadDatabase(repos), None, {}, leader=None,  # type: ignore[arg-type]
                       metrics=AlertsMetrics(CollectorRegistry()), outbox=None,  # type: ignore[arg-type]
                       timeout_s=1, budget=RetryBudget(60), retry_base_s=0.1, retry_max_s=1, poll_interval_s=0.5,
                       clock=lambda: NOW, buffer_per_receiver=per_receiver, max_buffered=most)
